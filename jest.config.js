@@ -1,0 +1,24 @@
+// Two projects: `unit` is pure and needs no services; `integration` talks to
+// real Kafka, registry, Postgres and Redis, found or started by the global setup.
+const transform = { '^.+\\.ts$': 'ts-jest' };
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
+    },
+    {
+      displayName: 'integration',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/global-setup.ts',
+      globalTeardown: '<rootDir>/test/global-teardown.ts',
+      testTimeout: 60_000,
+    },
+  ],
+};
