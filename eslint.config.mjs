@@ -4,7 +4,16 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'node_modules/', '.services/', 'infra/kafka/target/'] },
+  {
+    ignores: [
+      'dist/',
+      'coverage/',
+      'node_modules/',
+      '.services/',
+      'infra/kafka/target/',
+      'infra/registry/target/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -25,7 +34,18 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['knex', 'pg', 'kafkajs', 'ioredis', 'redlock', '@kafkajs/*', 'node:*', 'fs', 'http', 'net'],
+              group: [
+                'knex',
+                'pg',
+                'kafkajs',
+                'ioredis',
+                'redlock',
+                '@kafkajs/*',
+                'node:*',
+                'fs',
+                'http',
+                'net',
+              ],
               message: 'src/domain is pure: no I/O imports; pass what it needs in.',
             },
           ],
@@ -47,5 +67,9 @@ export default tseslint.config(
   {
     files: ['**/*.mjs', '**/*.js'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: ['jest.config.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } },
   },
 );

@@ -23,7 +23,9 @@ export default async function globalTeardown(): Promise<void> {
     const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(run.topicPrefix));
     if (topics.length > 0) await admin.deleteTopics({ topics });
     const { groups } = await admin.listGroups();
-    const ours = groups.map((group) => group.groupId).filter((id) => id.startsWith(run.topicPrefix));
+    const ours = groups
+      .map((group) => group.groupId)
+      .filter((id) => id.startsWith(run.topicPrefix));
     if (ours.length > 0) await admin.deleteGroups(ours).catch(() => undefined);
   } finally {
     await admin.disconnect();

@@ -12,7 +12,15 @@ import { defaults } from '../../src/config';
 import { BROKER_PORT, kafkaAnswers, startKafka } from './kafka';
 import { ensurePostgres, ensureRedis } from './postgres';
 import { REGISTRY_PORT, registryAnswers, startRegistry } from './registry';
-import { ServicesError, commandLineOf, log, portOpen, processAlive, run, stopProcess } from './shell';
+import {
+  ServicesError,
+  commandLineOf,
+  log,
+  portOpen,
+  processAlive,
+  run,
+  stopProcess,
+} from './shell';
 import { type ServiceName, readStarted, servicesDir, writeStarted } from './state';
 
 export async function servicesUp(): Promise<void> {
@@ -22,7 +30,7 @@ export async function servicesUp(): Promise<void> {
   await startRegistry();
   process.stdout.write(
     [
-      '# local services are up; the worker\'s defaults already point at them:',
+      "# local services are up; the worker's defaults already point at them:",
       `KAFKA_BROKERS=${defaults.KAFKA_BROKERS}`,
       `SCHEMA_REGISTRY_URL=${defaults.SCHEMA_REGISTRY_URL}`,
       `DATABASE_URL=${defaults.DATABASE_URL}`,
@@ -40,7 +48,9 @@ export async function servicesDown(options: { wipe: boolean }): Promise<void> {
     const service = started[name];
     if (!service) continue;
     if (service.pid !== undefined) {
-      const ours = service.commandMarker ? commandLineOf(service.pid).includes(service.commandMarker) : true;
+      const ours = service.commandMarker
+        ? commandLineOf(service.pid).includes(service.commandMarker)
+        : true;
       if (processAlive(service.pid) && ours) {
         log(`stopping ${name} (pid ${service.pid})`);
         await stopProcess(service.pid, 30_000);
@@ -71,7 +81,9 @@ async function servicesStatus(): Promise<void> {
     ['redis', await portOpen(6379)],
   ];
   for (const [name, up] of rows) {
-    const owner = started[name as ServiceName] ? 'started by services:up' : 'not started by services:up';
+    const owner = started[name as ServiceName]
+      ? 'started by services:up'
+      : 'not started by services:up';
     process.stdout.write(`${name.padEnd(9)} ${up ? 'up  ' : 'down'}  ${owner}\n`);
   }
   process.stdout.write(`registry port ${REGISTRY_PORT}\n`);
@@ -90,7 +102,9 @@ if (require.main === module) {
     if (error instanceof ServicesError) {
       process.stderr.write(`\nservices: ${error.message}\n`);
     } else {
-      process.stderr.write(`\nservices: unexpected failure: ${String((error as Error)?.stack ?? error)}\n`);
+      process.stderr.write(
+        `\nservices: unexpected failure: ${String((error as Error)?.stack ?? error)}\n`,
+      );
     }
     process.exit(1);
   });

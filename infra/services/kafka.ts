@@ -71,9 +71,14 @@ async function fetchJars(): Promise<void> {
         'Install it (Debian: apt-get install -y maven), or point KAFKA_BROKERS at a running broker.',
     );
   }
-  log(`fetching Apache Kafka ${KAFKA_VERSION} from Maven Central (cached in ~/.m2 after the first run)`);
-  const result = await run('mvn', ['-B', '-q', '-f', pomFile, 'package'], { timeoutMs: 10 * 60_000 });
-  if (result.code === 0 && existsSync(path.join(libsDir, `kafka_2.13-${KAFKA_VERSION}.jar`))) return;
+  log(
+    `fetching Apache Kafka ${KAFKA_VERSION} from Maven Central (cached in ~/.m2 after the first run)`,
+  );
+  const result = await run('mvn', ['-B', '-q', '-f', pomFile, 'package'], {
+    timeoutMs: 10 * 60_000,
+  });
+  if (result.code === 0 && existsSync(path.join(libsDir, `kafka_2.13-${KAFKA_VERSION}.jar`)))
+    return;
   const unreachable =
     /(Could not transfer|UnknownHost|Connection refused|Network is unreachable|timed out|Could not resolve)/i;
   const cause = result.timedOut
@@ -149,7 +154,9 @@ async function formatStorage(properties: string): Promise<void> {
 }
 
 function explainFailure(output: string): string {
-  if (/InconsistentClusterId|meta\.properties|Invalid cluster\.id|CorruptRecord|corrupt/i.test(output)) {
+  if (
+    /InconsistentClusterId|meta\.properties|Invalid cluster\.id|CorruptRecord|corrupt/i.test(output)
+  ) {
     return (
       `The Kafka data folder ${dataDir} is stale or corrupt. ` +
       'Fix: run `npm run services:down -- --wipe` (it deletes only local Kafka data), then `npm run services:up`.'
@@ -218,7 +225,9 @@ export async function startKafka(): Promise<void> {
     async () => {
       if (!processAlive(pid)) {
         const logs = readLogs();
-        throw new ServicesError(`The Kafka broker exited while starting. ${explainFailure(logs)}\n${logs}`);
+        throw new ServicesError(
+          `The Kafka broker exited while starting. ${explainFailure(logs)}\n${logs}`,
+        );
       }
       return kafkaAnswers(brokers);
     },

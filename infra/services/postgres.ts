@@ -36,7 +36,12 @@ export async function ensurePostgres(): Promise<void> {
       stopCommand: ['pg_ctlcluster', '--skip-systemctl-redirect', version, 'main', 'stop'],
       startedAt: new Date().toISOString(),
     });
-    await waitFor('Postgres', () => portOpen(PG_PORT), 30_000, () => 'See /var/log/postgresql.');
+    await waitFor(
+      'Postgres',
+      () => portOpen(PG_PORT),
+      30_000,
+      () => 'See /var/log/postgresql.',
+    );
   }
   await createDatabase('escrow');
   log(`Postgres is ready on 127.0.0.1:${PG_PORT} (database escrow)`);
@@ -82,6 +87,11 @@ export async function ensureRedis(): Promise<void> {
     stopCommand: ['redis-cli', '-p', `${REDIS_PORT}`, 'shutdown', 'nosave'],
     startedAt: new Date().toISOString(),
   });
-  await waitFor('Redis', () => portOpen(REDIS_PORT), 15_000, () => 'Check redis-server output.');
+  await waitFor(
+    'Redis',
+    () => portOpen(REDIS_PORT),
+    15_000,
+    () => 'Check redis-server output.',
+  );
   log(`Redis is ready on 127.0.0.1:${REDIS_PORT}`);
 }

@@ -75,7 +75,9 @@ export async function waitFor(
     if (await check()) return;
     await sleep(250);
   }
-  throw new ServicesError(`${what} did not become ready within ${timeoutMs / 1000}s. ${onTimeout()}`);
+  throw new ServicesError(
+    `${what} did not become ready within ${timeoutMs / 1000}s. ${onTimeout()}`,
+  );
 }
 
 /** Runs a command to completion with a time limit; resolves its exit code and output. */

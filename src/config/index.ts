@@ -74,7 +74,10 @@ export const variables = {
   ),
   OPS_TOKEN: variable(
     'unset (the operations API is open), or a secret of at least 16 characters without spaces',
-    z.string().regex(/^\S{16,}$/).optional(),
+    z
+      .string()
+      .regex(/^\S{16,}$/)
+      .optional(),
   ),
   PLATFORM_FEE_RATE: variable(
     'a decimal fraction from 0 to 1 written as a string, e.g. 0.10 for 10%',

@@ -6,11 +6,24 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { Config } from '../config';
 
-export function createKafka(config: Pick<Config, 'KAFKA_BROKERS'>, clientId = 'escrow-worker'): Kafka {
+const kafkaLogLevels: Record<Config['LOG_LEVEL'], logLevel> = {
+  silent: logLevel.NOTHING,
+  fatal: logLevel.ERROR,
+  error: logLevel.ERROR,
+  warn: logLevel.WARN,
+  info: logLevel.WARN, // KafkaJS logs every connection at INFO; keep the worker's info log readable
+  debug: logLevel.INFO,
+  trace: logLevel.DEBUG,
+};
+
+export function createKafka(
+  config: Pick<Config, 'KAFKA_BROKERS' | 'LOG_LEVEL'>,
+  clientId = 'escrow-worker',
+): Kafka {
   return new Kafka({
     clientId,
     brokers: [...config.KAFKA_BROKERS],
-    logLevel: logLevel.WARN,
+    logLevel: kafkaLogLevels[config.LOG_LEVEL],
     connectionTimeout: 3000,
     requestTimeout: 30_000,
     retry: { initialRetryTime: 300, retries: 8 },

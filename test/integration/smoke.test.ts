@@ -52,7 +52,12 @@ test('an Avro message goes through the registry and a real topic and comes back 
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   const received = new Promise<EachMessagePayload>((resolve) => {
-    void consumer.run({ eachMessage: async (payload) => resolve(payload) });
+    void consumer.run({
+      eachMessage: (payload) => {
+        resolve(payload);
+        return Promise.resolve();
+      },
+    });
   });
   const { message } = await received;
   await consumer.disconnect();
@@ -68,9 +73,9 @@ test('a Redlock lock on the real Redis is exclusive until released', async () =>
     const lock = await locks.redlock.acquire([resource], 5000);
     expect(await locks.clients[0]!.get(resource)).toBe(lock.value);
 
-    await expect(
-      locks.redlock.acquire([resource], 5000, { retryCount: 0 }),
-    ).rejects.toBeInstanceOf(ExecutionError);
+    await expect(locks.redlock.acquire([resource], 5000, { retryCount: 0 })).rejects.toBeInstanceOf(
+      ExecutionError,
+    );
 
     await lock.release();
     expect(await locks.clients[0]!.get(resource)).toBeNull();
@@ -88,7 +93,7 @@ test('a Knex transaction on the real Postgres commits what it wrote and a rollba
   });
   await ctx.db.transaction(async (trx) => {
     await trx('smoke_rows').insert({ id: 'kept', amount: '1000.0001' });
-    const inside = await trx('smoke_rows').where({ id: 'kept' }).first();
+    const inside: unknown = await trx('smoke_rows').where({ id: 'kept' }).first();
     expect(inside).toEqual({ id: 'kept', amount: '1000.0001' });
   });
   await expect(
@@ -115,9 +120,26 @@ test('the broker runs Kafka 3.9 or newer and supports every request version Kafk
   // metadata.version 21 is 3.9-IV0, the level a 3.9 broker formats its storage with.
   expect(broker.finalizedFeatures.get('metadata.version')).toBeGreaterThanOrEqual(21);
 
-  const used = ['Produce', 'Fetch', 'ListOffsets', 'Metadata', 'OffsetCommit', 'OffsetFetch',
-    'GroupCoordinator', 'JoinGroup', 'Heartbeat', 'LeaveGroup', 'SyncGroup', 'ApiVersions',
-    'CreateTopics', 'DeleteTopics', 'InitProducerId', 'DescribeGroups', 'ListGroups', 'DeleteGroups'];
+  const used = [
+    'Produce',
+    'Fetch',
+    'ListOffsets',
+    'Metadata',
+    'OffsetCommit',
+    'OffsetFetch',
+    'GroupCoordinator',
+    'JoinGroup',
+    'Heartbeat',
+    'LeaveGroup',
+    'SyncGroup',
+    'ApiVersions',
+    'CreateTopics',
+    'DeleteTopics',
+    'InitProducerId',
+    'DescribeGroups',
+    'ListGroups',
+    'DeleteGroups',
+  ];
   for (const name of used) {
     const supported = broker.apis.get(apiKeys[name]!);
     expect({ name, supported: supported !== undefined }).toEqual({ name, supported: true });

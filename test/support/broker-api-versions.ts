@@ -44,7 +44,8 @@ class Reader {
 
 function apiVersionsRequest(correlationId: number): Buffer {
   const clientId = Buffer.from('escrow-worker-test');
-  const compact = (text: string) => Buffer.concat([Buffer.from([text.length + 1]), Buffer.from(text)]);
+  const compact = (text: string) =>
+    Buffer.concat([Buffer.from([text.length + 1]), Buffer.from(text)]);
   const header = Buffer.alloc(8);
   header.writeInt16BE(18, 0); // ApiVersions
   header.writeInt16BE(3, 2);
@@ -117,7 +118,7 @@ export function brokerApiVersions(broker: string, timeoutMs = 5000): Promise<Bro
         try {
           resolve(parse(received.subarray(4, 4 + received.readInt32BE(0))));
         } catch (error) {
-          reject(error as Error);
+          reject(error instanceof Error ? error : new Error(String(error)));
         }
       }
     });

@@ -46,7 +46,7 @@ export function endpointsFromEnvironment(env: NodeJS.ProcessEnv): Endpoints | un
 export async function dockerAnswers(): Promise<boolean> {
   try {
     const client = await getContainerRuntimeClient();
-    return Boolean(await client.info);
+    return Boolean(client.info);
   } catch {
     return false;
   }

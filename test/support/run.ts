@@ -20,7 +20,9 @@ export function testRun(runId: string): TestRun {
 export function currentTestRun(): TestRun {
   const runId = process.env.ESCROW_TEST_RUN_ID;
   if (!runId) {
-    throw new Error('ESCROW_TEST_RUN_ID is not set: run integration tests through jest (npm test).');
+    throw new Error(
+      'ESCROW_TEST_RUN_ID is not set: run integration tests through jest (npm test).',
+    );
   }
   return testRun(runId);
 }

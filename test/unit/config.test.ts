@@ -44,18 +44,21 @@ describe('loadConfig', () => {
     ['PLATFORM_FEE_RATE', '0,1', 'a decimal fraction from 0 to 1'],
     ['PLATFORM_FEE_RATE', '1.5', 'a decimal fraction from 0 to 1'],
     ['LOG_LEVEL', 'verbose', 'one of fatal, error'],
-  ])('%s=%j is refused with the variable, the value and what is allowed', (name, value, allowed) => {
-    let thrown: unknown;
-    try {
-      loadConfig({ [name]: value });
-    } catch (error) {
-      thrown = error;
-    }
-    expect(thrown).toBeInstanceOf(ConfigError);
-    const message = (thrown as ConfigError).message;
-    expect(message).toContain(`${name}: given ${JSON.stringify(value)}; allowed: ${allowed}`);
-    expect(message).toContain('Fix the environment variable');
-  });
+  ])(
+    '%s=%j is refused with the variable, the value and what is allowed',
+    (name, value, allowed) => {
+      let thrown: unknown;
+      try {
+        loadConfig({ [name]: value });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(ConfigError);
+      const message = (thrown as ConfigError).message;
+      expect(message).toContain(`${name}: given ${JSON.stringify(value)}; allowed: ${allowed}`);
+      expect(message).toContain('Fix the environment variable');
+    },
+  );
 
   test('every bad variable is named at once, and a bad OPS_TOKEN is never echoed', () => {
     let thrown: ConfigError | undefined;
@@ -73,7 +76,9 @@ describe('loadConfig', () => {
   });
 
   test('topic names carry the prefix', () => {
-    expect(topicName({ TOPIC_PREFIX: 'staging.' }, 'escrow.orders.v1')).toBe('staging.escrow.orders.v1');
+    expect(topicName({ TOPIC_PREFIX: 'staging.' }, 'escrow.orders.v1')).toBe(
+      'staging.escrow.orders.v1',
+    );
     expect(topicName(loadConfig({}), 'escrow.orders.v1')).toBe('escrow.orders.v1');
   });
 

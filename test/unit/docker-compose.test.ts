@@ -39,7 +39,9 @@ test('it runs Apache Kafka, a Confluent schema registry, Postgres 16, Redis 7 an
     ['kafka', 'migrate', 'postgres', 'redis', 'schema-registry', 'worker'].sort(),
   );
   expect(service('kafka').image).toMatch(/^apache\/kafka:3\.9\.\d+$/);
-  expect(service('schema-registry').image).toMatch(/^confluentinc\/cp-schema-registry:7\.\d+\.\d+$/);
+  expect(service('schema-registry').image).toMatch(
+    /^confluentinc\/cp-schema-registry:7\.\d+\.\d+$/,
+  );
   expect(service('postgres').image).toMatch(/^postgres:16(\.|$)/);
   expect(service('redis').image).toMatch(/^redis:7(\.|$)/);
   expect(service('worker').build).toBe('.');
@@ -91,7 +93,9 @@ test("the worker's addresses point at the services of this file", () => {
   const registry = service('schema-registry').environment!;
   const registryPort = /:(\d+)$/.exec(String(registry.SCHEMA_REGISTRY_LISTENERS))?.[1];
   expect(config.SCHEMA_REGISTRY_URL).toBe(`http://schema-registry:${registryPort}`);
-  expect(String(registry.SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS)).toBe(`PLAINTEXT://${internal}`);
+  expect(String(registry.SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS)).toBe(
+    `PLAINTEXT://${internal}`,
+  );
 
   const database = new URL(config.DATABASE_URL);
   expect(database.hostname).toBe('postgres');
@@ -108,7 +112,9 @@ test('from the host, the published ports equal the worker defaults', () => {
   expect(String(service('kafka').environment!.KAFKA_ADVERTISED_LISTENERS)).toContain(
     `EXTERNAL://${local.KAFKA_BROKERS[0]}`,
   );
-  expect(service('schema-registry').ports).toEqual([`${new URL(local.SCHEMA_REGISTRY_URL).port}:8081`]);
+  expect(service('schema-registry').ports).toEqual([
+    `${new URL(local.SCHEMA_REGISTRY_URL).port}:8081`,
+  ]);
   expect(service('postgres').ports).toEqual([`${new URL(local.DATABASE_URL).port}:5432`]);
   expect(service('redis').ports).toEqual([`${new URL(local.REDIS_URL[0]!).port}:6379`]);
 });
