@@ -23,10 +23,12 @@ declare global {
   var escrowTestContainers: { stop(): Promise<void> } | undefined;
 }
 
-async function findServices(): Promise<{ endpoints: Endpoints; source: EndpointSource }> {
+async function findServices(
+  docker: boolean,
+): Promise<{ endpoints: Endpoints; source: EndpointSource }> {
   const fromEnvironment = endpointsFromEnvironment(process.env);
   if (fromEnvironment) return { endpoints: fromEnvironment, source: 'environment' };
-  if (await dockerAnswers()) {
+  if (docker) {
     const containers = await startContainers();
     globalThis.escrowTestContainers = containers;
     return { endpoints: containers.endpoints, source: 'testcontainers' };
@@ -48,13 +50,15 @@ function migrate(databaseUrl: string): void {
 }
 
 export default async function globalSetup(): Promise<void> {
-  const { endpoints, source } = await findServices();
+  const docker = await dockerAnswers();
+  const { endpoints, source } = await findServices(docker);
   const run = testRun(`${Date.now().toString(36)}${randomBytes(2).toString('hex')}`);
   await createDatabase(endpoints.DATABASE_URL, run.templateDatabase);
   migrate(withDatabase(endpoints.DATABASE_URL, run.templateDatabase));
   Object.assign(process.env, endpoints, {
     ESCROW_TEST_RUN_ID: run.runId,
     ESCROW_TEST_SERVICES: source,
+    ESCROW_TEST_DOCKER: docker ? '1' : '0',
   });
   process.stderr.write(`\n[test] services from ${source}; run ${run.runId}\n`);
 }
