@@ -4,6 +4,8 @@ const transform = { '^.+\\.ts$': 'ts-jest' };
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // Integration tests start real brokers and consumer groups; unit tests finish far below this.
+  testTimeout: 60_000,
   projects: [
     {
       displayName: 'unit',
@@ -18,7 +20,6 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/global-setup.ts',
       globalTeardown: '<rootDir>/test/global-teardown.ts',
-      testTimeout: 60_000,
     },
   ],
 };

@@ -23,14 +23,38 @@ import {
 
 export const KAFKA_VERSION = '3.9.1';
 export const BROKER_PORT = 9092;
-const CONTROLLER_PORT = 9093;
+
+/** Where and how the local broker runs; tests of broken environments use other values. */
+export interface LocalKafkaLayout {
+  brokerPort: number;
+  controllerPort: number;
+  /** Data, logs and configuration. */
+  dir: string;
+  /** The Kafka jars (the Maven build copies them here). */
+  libsDir: string;
+  /** Extra Maven arguments (tests point Maven at an unreachable repository). */
+  mavenArgs: string[];
+  /** Records the started broker for services:down; tests that start their own skip it. */
+  record: boolean;
+}
+
+export const defaultKafkaLayout: LocalKafkaLayout = {
+  brokerPort: BROKER_PORT,
+  controllerPort: 9093,
+  dir: path.join(servicesDir, 'kafka'),
+  libsDir: path.join(projectRoot, 'infra', 'kafka', 'target', 'libs'),
+  mavenArgs: [],
+  record: true,
+};
 
 const pomFile = path.join(projectRoot, 'infra', 'kafka', 'pom.xml');
-const libsDir = path.join(projectRoot, 'infra', 'kafka', 'target', 'libs');
-const kafkaDir = path.join(servicesDir, 'kafka');
-const dataDir = path.join(kafkaDir, 'data');
-const serverLog = path.join(kafkaDir, 'server.log');
-const stdoutLog = path.join(kafkaDir, 'stdout.log');
+const files = (layout: LocalKafkaLayout) => ({
+  dataDir: path.join(layout.dir, 'data'),
+  serverLog: path.join(layout.dir, 'server.log'),
+  stdoutLog: path.join(layout.dir, 'stdout.log'),
+  properties: path.join(layout.dir, 'server.properties'),
+  log4j: path.join(layout.dir, 'log4j.properties'),
+});
 
 /** True when a Kafka broker answers metadata requests on the port. */
 export async function kafkaAnswers(brokers: string[]): Promise<boolean> {
@@ -63,8 +87,9 @@ function checkJava(): void {
   }
 }
 
-async function fetchJars(): Promise<void> {
-  if (existsSync(path.join(libsDir, `kafka_2.13-${KAFKA_VERSION}.jar`))) return;
+async function fetchJars(layout: LocalKafkaLayout): Promise<void> {
+  const brokerJar = path.join(layout.libsDir, `kafka_2.13-${KAFKA_VERSION}.jar`);
+  if (existsSync(brokerJar)) return;
   if (!commandExists('mvn')) {
     throw new ServicesError(
       `Maven is not installed, and it fetches the Kafka ${KAFKA_VERSION} jars from Maven Central. ` +
@@ -74,35 +99,40 @@ async function fetchJars(): Promise<void> {
   log(
     `fetching Apache Kafka ${KAFKA_VERSION} from Maven Central (cached in ~/.m2 after the first run)`,
   );
-  const result = await run('mvn', ['-B', '-q', '-f', pomFile, 'package'], {
-    timeoutMs: 10 * 60_000,
-  });
-  if (result.code === 0 && existsSync(path.join(libsDir, `kafka_2.13-${KAFKA_VERSION}.jar`)))
-    return;
+  const result = await run(
+    'mvn',
+    ['-B', '-q', '-f', pomFile, `-DlibsDir=${layout.libsDir}`, ...layout.mavenArgs, 'package'],
+    { timeoutMs: 10 * 60_000 },
+  );
+  if (result.code === 0 && existsSync(brokerJar)) return;
+  throw new ServicesError(`${explainMavenFailure(result)} Could not fetch the Kafka jars.`);
+}
+
+/** Says why a Maven run failed, with its last lines, in terms a person can act on. */
+export function explainMavenFailure(result: { output: string; timedOut: boolean }): string {
   const unreachable =
-    /(Could not transfer|UnknownHost|Connection refused|Network is unreachable|timed out|Could not resolve)/i;
+    /(Could not transfer|UnknownHost|Unknown host|Connection refused|Network is unreachable|Could not resolve|connect timed out)/i;
   const cause = result.timedOut
-    ? 'Maven did not finish within 10 minutes.'
+    ? 'Maven did not finish in time.'
     : unreachable.test(result.output)
       ? 'Maven Central is unreachable from this machine (check the network, a proxy, or a mirror in ~/.m2/settings.xml).'
       : 'Maven failed.';
-  throw new ServicesError(
-    `${cause} Could not fetch the Kafka jars.\n--- mvn output (last lines) ---\n${tail(result.output, 15)}`,
-  );
+  return `${cause}\n--- mvn output (last lines) ---\n${tail(result.output, 15)}\n`;
 }
 
-function writeBrokerConfig(): string {
+function writeBrokerConfig(layout: LocalKafkaLayout): void {
+  const { dataDir, serverLog, properties, log4j } = files(layout);
+  const { brokerPort, controllerPort } = layout;
   mkdirSync(dataDir, { recursive: true });
-  const properties = path.join(kafkaDir, 'server.properties');
   writeFileSync(
     properties,
     [
       '# Written by `npm run services:up`: one local KRaft node for development and tests.',
       'process.roles=broker,controller',
       'node.id=1',
-      `controller.quorum.voters=1@127.0.0.1:${CONTROLLER_PORT}`,
-      `listeners=PLAINTEXT://127.0.0.1:${BROKER_PORT},CONTROLLER://127.0.0.1:${CONTROLLER_PORT}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${BROKER_PORT}`,
+      `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+      `listeners=PLAINTEXT://127.0.0.1:${brokerPort},CONTROLLER://127.0.0.1:${controllerPort}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${brokerPort}`,
       'controller.listener.names=CONTROLLER',
       'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
       'inter.broker.listener.name=PLAINTEXT',
@@ -118,7 +148,7 @@ function writeBrokerConfig(): string {
     ].join('\n'),
   );
   writeFileSync(
-    path.join(kafkaDir, 'log4j.properties'),
+    log4j,
     [
       'log4j.rootLogger=INFO, file',
       'log4j.logger.kafka.request.logger=WARN',
@@ -131,18 +161,27 @@ function writeBrokerConfig(): string {
       '',
     ].join('\n'),
   );
-  return properties;
 }
 
-const classpath = () => `${libsDir}/*`;
+const classpath = (layout: LocalKafkaLayout) => `${layout.libsDir}/*`;
 
-async function formatStorage(properties: string): Promise<void> {
+async function formatStorage(layout: LocalKafkaLayout): Promise<void> {
+  const { dataDir, properties } = files(layout);
   if (existsSync(path.join(dataDir, 'meta.properties'))) return;
   // A KRaft cluster id is 16 random bytes in URL-safe base64 without padding.
   const clusterId = randomBytes(16).toString('base64url');
   const result = await run(
     'java',
-    ['-cp', classpath(), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties],
+    [
+      '-cp',
+      classpath(layout),
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      clusterId,
+      '-c',
+      properties,
+    ],
     { timeoutMs: 60_000 },
   );
   if (result.code !== 0) {
@@ -153,49 +192,58 @@ async function formatStorage(properties: string): Promise<void> {
   }
 }
 
-function explainFailure(output: string): string {
-  if (
-    /InconsistentClusterId|meta\.properties|Invalid cluster\.id|CorruptRecord|corrupt/i.test(output)
-  ) {
+/** Says why the broker did not start, from its logs. */
+export function explainBrokerFailure(output: string, layout: LocalKafkaLayout): string {
+  const { dataDir, serverLog, stdoutLog } = files(layout);
+  const stale =
+    /InconsistentClusterId|meta\.properties|Invalid cluster\.id|CorruptRecord|corrupt|node ID not found|doesn't match/i;
+  // A fatal start-up error that names the data folder is a problem with that folder.
+  const aboutDataFolder = output.includes(dataDir) && /fatal exception/i.test(output);
+  if (stale.test(output) || aboutDataFolder) {
     return (
       `The Kafka data folder ${dataDir} is stale or corrupt. ` +
       'Fix: run `npm run services:down -- --wipe` (it deletes only local Kafka data), then `npm run services:up`.'
     );
   }
   if (/Address already in use|BindException/i.test(output)) {
-    return `A port Kafka needs (${BROKER_PORT} or ${CONTROLLER_PORT}) is taken. Stop what holds it and retry.`;
+    return `A port Kafka needs (${layout.brokerPort} or ${layout.controllerPort}) is taken. Stop what holds it and retry.`;
   }
   return `See ${serverLog} and ${stdoutLog}.`;
 }
 
-function readLogs(): string {
+function readLogs(layout: LocalKafkaLayout): string {
+  const { serverLog, stdoutLog } = files(layout);
   const read = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : '');
   return `${tail(read(serverLog), 20)}\n${tail(read(stdoutLog), 20)}`;
 }
 
-/** Starts the broker unless one already answers on 127.0.0.1:9092. */
-export async function startKafka(): Promise<void> {
-  const brokers = [`127.0.0.1:${BROKER_PORT}`];
-  if (await portOpen(BROKER_PORT)) {
+/** Starts the broker unless one already answers on its port. */
+export async function startKafka(
+  layout: LocalKafkaLayout = defaultKafkaLayout,
+): Promise<number | undefined> {
+  const { brokerPort, controllerPort } = layout;
+  const brokers = [`127.0.0.1:${brokerPort}`];
+  if (await portOpen(brokerPort)) {
     if (await kafkaAnswers(brokers)) {
-      log(`Kafka is already running on 127.0.0.1:${BROKER_PORT}; leaving it as it is`);
-      return;
+      log(`Kafka is already running on 127.0.0.1:${brokerPort}; leaving it as it is`);
+      return undefined;
     }
     throw new ServicesError(
-      `Port ${BROKER_PORT} is taken by ${listenerOf(BROKER_PORT)}, which is not a Kafka broker. ` +
+      `Port ${brokerPort} is taken by ${listenerOf(brokerPort)}, which is not a Kafka broker. ` +
         'Stop it, or point KAFKA_BROKERS at a broker of your own.',
     );
   }
-  if (await portOpen(CONTROLLER_PORT)) {
+  if (await portOpen(controllerPort)) {
     throw new ServicesError(
-      `Port ${CONTROLLER_PORT} (the local Kafka controller) is taken by ${listenerOf(CONTROLLER_PORT)}. Stop it and retry.`,
+      `Port ${controllerPort} (the local Kafka controller) is taken by ${listenerOf(controllerPort)}. Stop it and retry.`,
     );
   }
   checkJava();
-  await fetchJars();
-  const properties = writeBrokerConfig();
-  await formatStorage(properties);
+  await fetchJars(layout);
+  writeBrokerConfig(layout);
+  await formatStorage(layout);
 
+  const { properties, log4j, stdoutLog } = files(layout);
   const out = openSync(stdoutLog, 'a');
   const child = spawn(
     'java',
@@ -205,34 +253,38 @@ export async function startKafka(): Promise<void> {
       '-XX:+UseG1GC',
       '-XX:MaxGCPauseMillis=20',
       '-Djava.awt.headless=true',
-      `-Dlog4j.configuration=file:${path.join(kafkaDir, 'log4j.properties')}`,
-      `-Dkafka.logs.dir=${kafkaDir}`,
+      `-Dlog4j.configuration=file:${log4j}`,
+      `-Dkafka.logs.dir=${layout.dir}`,
       '-cp',
-      classpath(),
+      classpath(layout),
       'kafka.Kafka',
       properties,
     ],
-    { detached: true, stdio: ['ignore', out, out] },
+    { detached: true, env: process.env, stdio: ['ignore', out, out] },
   );
   child.unref();
   const pid = child.pid;
   if (pid === undefined) throw new ServicesError('Could not start java for the Kafka broker.');
-  recordStarted('kafka', { pid, commandMarker: properties, startedAt: new Date().toISOString() });
-  log(`starting Kafka ${KAFKA_VERSION} (pid ${pid}), logs in ${kafkaDir}`);
+  if (layout.record) {
+    recordStarted('kafka', { pid, commandMarker: properties, startedAt: new Date().toISOString() });
+  }
+  log(`starting Kafka ${KAFKA_VERSION} (pid ${pid}), logs in ${layout.dir}`);
 
+  const failure = () => {
+    const logs = readLogs(layout);
+    return `${explainBrokerFailure(logs, layout)}\n${logs}`;
+  };
   await waitFor(
     'Kafka',
     async () => {
       if (!processAlive(pid)) {
-        const logs = readLogs();
-        throw new ServicesError(
-          `The Kafka broker exited while starting. ${explainFailure(logs)}\n${logs}`,
-        );
+        throw new ServicesError(`The Kafka broker exited while starting. ${failure()}`);
       }
       return kafkaAnswers(brokers);
     },
     90_000,
-    () => `${explainFailure(readLogs())}\n${readLogs()}`,
+    failure,
   );
-  log(`Kafka is ready on 127.0.0.1:${BROKER_PORT}`);
+  log(`Kafka is ready on 127.0.0.1:${brokerPort}`);
+  return pid;
 }

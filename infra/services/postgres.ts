@@ -17,12 +17,12 @@ function postgresCluster(): string | undefined {
   return readdirSync('/etc/postgresql')[0];
 }
 
-export async function ensurePostgres(): Promise<void> {
-  if (!(await portOpen(PG_PORT))) {
+export async function ensurePostgres(port = PG_PORT): Promise<void> {
+  if (!(await portOpen(port))) {
     const version = postgresCluster();
     if (!version || !commandExists('pg_ctlcluster')) {
       throw new ServicesError(
-        `Postgres is not running on 127.0.0.1:${PG_PORT}, and this machine has no pg_ctlcluster to start it. ` +
+        `Postgres is not running on 127.0.0.1:${port}, and this machine has no pg_ctlcluster to start it. ` +
           'Start Postgres 15+ with trust or password auth, or set DATABASE_URL to a running one.',
       );
     }
@@ -38,19 +38,19 @@ export async function ensurePostgres(): Promise<void> {
     });
     await waitFor(
       'Postgres',
-      () => portOpen(PG_PORT),
+      () => portOpen(port),
       30_000,
       () => 'See /var/log/postgresql.',
     );
   }
-  await createDatabase('escrow');
-  log(`Postgres is ready on 127.0.0.1:${PG_PORT} (database escrow)`);
+  await createDatabase('escrow', port);
+  log(`Postgres is ready on 127.0.0.1:${port} (database escrow)`);
 }
 
 /** Creates a database unless it exists; CREATE DATABASE cannot run in a transaction. */
-export async function createDatabase(name: string): Promise<void> {
+export async function createDatabase(name: string, port = PG_PORT): Promise<void> {
   const client = new Client({
-    connectionString: `postgres://postgres@127.0.0.1:${PG_PORT}/postgres`,
+    connectionString: `postgres://postgres@127.0.0.1:${port}/postgres`,
     connectionTimeoutMillis: 5000,
   });
   try {
@@ -59,7 +59,7 @@ export async function createDatabase(name: string): Promise<void> {
     if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${name}"`);
   } catch (error) {
     throw new ServicesError(
-      `Postgres on 127.0.0.1:${PG_PORT} refused the user "postgres" or the creation of database ` +
+      `Postgres on 127.0.0.1:${port} refused the user "postgres" or the creation of database ` +
         `"${name}": ${(error as Error).message}. Allow trust auth for local connections, or set DATABASE_URL.`,
     );
   } finally {

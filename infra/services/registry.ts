@@ -9,6 +9,7 @@
 import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
+import { explainMavenFailure } from './kafka';
 import { projectRoot, recordStarted, servicesDir } from './state';
 import {
   ServicesError,
@@ -56,15 +57,8 @@ async function buildRegistry(): Promise<void> {
     { cwd: registryProject, timeoutMs: 15 * 60_000 },
   );
   if (result.code === 0 && existsSync(runnerJar)) return;
-  const unreachable =
-    /(Could not transfer|UnknownHost|Unknown host|Connection refused|Network is unreachable)/i;
   throw new ServicesError(
-    (unreachable.test(result.output)
-      ? 'Maven Central is unreachable, so the local schema registry cannot be built. Check the network or proxy.'
-      : result.timedOut
-        ? 'Building the local schema registry took more than 15 minutes.'
-        : 'Building the local schema registry failed.') +
-      `\n--- mvn output (last lines) ---\n${tail(result.output, 15)}`,
+    `${explainMavenFailure(result)} Could not build the local schema registry.`,
   );
 }
 
@@ -94,7 +88,7 @@ export async function startRegistry(): Promise<void> {
       '-jar',
       runnerJar,
     ],
-    { cwd: registryProject, detached: true, stdio: ['ignore', out, out] },
+    { cwd: registryProject, detached: true, env: process.env, stdio: ['ignore', out, out] },
   );
   child.unref();
   const pid = child.pid;

@@ -40,7 +40,9 @@ export function listenerOf(port: number): string {
 }
 
 export function commandExists(command: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).status === 0;
+  // env is passed explicitly so a caller's changes to process.env (a test's PATH) apply.
+  const options = { encoding: 'utf8' as const, env: process.env };
+  return spawnSync('sh', ['-c', `command -v ${command}`], options).status === 0;
 }
 
 export function processAlive(pid: number): boolean {
@@ -87,7 +89,11 @@ export function run(
   options: { cwd?: string; timeoutMs: number },
 ): Promise<{ code: number | null; output: string; timedOut: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     let timedOut = false;
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
