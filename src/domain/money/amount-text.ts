@@ -1,0 +1,109 @@
+// The wire form of an amount: a decimal string in major units ("1000.00"), as
+// CONTRACT.md fixes it. Parsing is strict on purpose. An amount that a human
+// might read two ways (exponent, thousands separator, a "+", spaces) or that
+// carries more precision than its currency has is refused with a reason, never
+// guessed at or rounded: a payment system that rounds its inputs loses cents.
+
+import { currencyDigits } from './currency';
+import { MoneyError, quoteInput } from './errors';
+import { money, type Money } from './money';
+
+export interface ParseAmountOptions {
+  /** Accept "0" / "0.00" (default: refused, a payment of nothing is a mistake). */
+  readonly allowZero?: boolean;
+  /** Accept a leading "-" (default: refused, inbound amounts are positive). */
+  readonly allowNegative?: boolean;
+}
+
+/** At most this many digits, integer and fraction together, in an amount. */
+export const MAX_AMOUNT_DIGITS = 30;
+
+// No backtracking risk: each part matches a distinct character class.
+const PLAIN_DECIMAL = /^(-?)(\d+)(?:\.(\d+))?$/;
+
+/**
+ * Reads a major-unit decimal string into exact minor units.
+ *
+ * Rules, checked in this order: known currency; the shape `-?digits[.digits]`;
+ * at most 30 digits; no more fractional digits than the currency has (trailing
+ * zeros count: "10.000" USD is refused like "10.001", because the contract judges
+ * the text, and a producer sending three digits for USD is likely confused about
+ * the currency); a "-" only with `allowNegative` (so "-0.00" is refused too when
+ * negatives are not allowed); zero only with `allowZero`. Fewer fractional digits
+ * than the currency has are fine: "5" and "0.5" are 5.00 and 0.50 USD.
+ */
+export function parseAmount(text: string, currency: string, options?: ParseAmountOptions): Money {
+  const digits = currencyDigits(currency);
+  const shown = quoteInput(String(text));
+
+  // The cheap length check comes first so the regex never runs on huge input.
+  const longestAccepted = MAX_AMOUNT_DIGITS + 2; // the digits, a "-" and a "."
+  if (typeof text === 'string' && text.length > longestAccepted) {
+    throw tooLarge(shown);
+  }
+  const parts = typeof text === 'string' ? PLAIN_DECIMAL.exec(text) : null;
+  if (parts === null) {
+    throw new MoneyError(
+      'INVALID_AMOUNT',
+      `amount ${shown} is not a plain decimal (INVALID_AMOUNT): ` +
+        'write major units with an optional "-" and "." only, such as "1000.00", ' +
+        'with no exponent, spaces, "+" or thousands separators',
+    );
+  }
+  const [, sign = '', integerPart = '', fractionPart = ''] = parts;
+
+  if (integerPart.length + fractionPart.length > MAX_AMOUNT_DIGITS) {
+    throw tooLarge(shown);
+  }
+  if (fractionPart.length > digits) {
+    const fix =
+      digits === 0
+        ? `${currency} has no minor unit: send a whole number without a decimal point`
+        : `send at most ${digits} digits after the point`;
+    throw new MoneyError(
+      'AMOUNT_PRECISION',
+      `amount ${shown} has ${fractionPart.length} fractional ` +
+        `digit${fractionPart.length === 1 ? '' : 's'} but ${currency} ` +
+        `allows ${digits} (AMOUNT_PRECISION): ${fix}`,
+    );
+  }
+  if (sign === '-' && options?.allowNegative !== true) {
+    throw new MoneyError(
+      'INVALID_AMOUNT',
+      `amount ${shown} is negative (INVALID_AMOUNT): send a positive amount; ` +
+        'the direction of a movement is given by the event type, not the sign',
+    );
+  }
+
+  const magnitude = BigInt(integerPart + fractionPart.padEnd(digits, '0'));
+  if (magnitude === 0n && options?.allowZero !== true) {
+    throw new MoneyError(
+      'INVALID_AMOUNT',
+      `amount ${shown} is zero (INVALID_AMOUNT): send a positive amount`,
+    );
+  }
+  return money(currency, sign === '-' ? -magnitude : magnitude);
+}
+
+function tooLarge(shown: string): MoneyError {
+  return new MoneyError(
+    'INVALID_AMOUNT',
+    `amount ${shown} is too large (INVALID_AMOUNT): ` +
+      `send at most ${MAX_AMOUNT_DIGITS} digits in total`,
+  );
+}
+
+/**
+ * The canonical wire form: major units with exactly the currency's digits
+ * ("1000.00" USD, "5" JPY, "1.500" KWD, "-0.05" USD). parseAmount reads it back
+ * to the same value (with allowZero/allowNegative for zero and negatives).
+ */
+export function formatAmount(amount: Money): string {
+  const digits = currencyDigits(amount.currency);
+  const sign = amount.minor < 0n ? '-' : '';
+  const magnitude = (amount.minor < 0n ? -amount.minor : amount.minor).toString();
+  if (digits === 0) return sign + magnitude;
+  // Pad so there is always a digit before the point: 5 cents is "0.05".
+  const padded = magnitude.padStart(digits + 1, '0');
+  return `${sign}${padded.slice(0, -digits)}.${padded.slice(-digits)}`;
+}
