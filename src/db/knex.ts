@@ -4,10 +4,41 @@
  * ever passes through a JS number.
  */
 import knex, { type Knex } from 'knex';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config';
 
 export const migrationsDirectory = path.resolve(__dirname, '..', '..', 'migrations');
+
+interface MigrationModule {
+  up(db: Knex): Promise<void>;
+}
+
+/**
+ * Migrations are forward-only: files export `up` alone, and this source gives
+ * Knex (which insists on a `down`) one that refuses with the way forward.
+ */
+class ForwardOnlyMigrations implements Knex.MigrationSource<string> {
+  getMigrations(): Promise<string[]> {
+    // .ts under tsx and jest, .js once compiled into dist/ (never both in one folder).
+    const files = readdirSync(migrationsDirectory).filter((file) => /^\d+_.+\.(ts|js)$/.test(file));
+    return Promise.resolve(files.filter((file) => !file.endsWith('.d.ts')).sort());
+  }
+  getMigrationName(file: string): string {
+    // Named without extension so a compiled deployment matches what tsx recorded.
+    return file.replace(/\.(ts|js)$/, '');
+  }
+  getMigration(file: string): Promise<Knex.Migration> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const migration = require(path.join(migrationsDirectory, file)) as MigrationModule;
+    return Promise.resolve({
+      up: (db: Knex) => migration.up(db),
+      down: () => {
+        throw new Error(`${file} is forward-only: correct it with a new migration.`);
+      },
+    });
+  }
+}
 
 export function createKnex(
   config: Pick<Config, 'DATABASE_URL'>,
@@ -18,11 +49,6 @@ export function createKnex(
     connection: { connectionString: config.DATABASE_URL, application_name: 'escrow-worker' },
     pool: { min: 0, max: options.poolMax ?? 10 },
     acquireConnectionTimeout: 10_000,
-    migrations: {
-      directory: migrationsDirectory,
-      // .ts under tsx and jest, .js once compiled into dist/.
-      loadExtensions: ['.ts', '.js'],
-      tableName: 'knex_migrations',
-    },
+    migrations: { migrationSource: new ForwardOnlyMigrations(), tableName: 'knex_migrations' },
   });
 }

@@ -15,8 +15,12 @@ export interface ParseAmountOptions {
   readonly allowNegative?: boolean;
 }
 
-/** At most this many digits, integer and fraction together, in an amount. */
-export const MAX_AMOUNT_DIGITS = 30;
+/**
+ * At most this many digits, integer and fraction together, in an amount: 18
+ * digits of minor units always fit the ledger's BIGINT columns
+ * (9,223,372,036,854,775,807), with room for the sums of many of them.
+ */
+export const MAX_AMOUNT_DIGITS = 18;
 
 // No backtracking risk: each part matches a distinct character class.
 const PLAIN_DECIMAL = /^(-?)(\d+)(?:\.(\d+))?$/;
