@@ -1,0 +1,172 @@
+/**
+ * Collects what one command decides: changed milestones (each counted as one
+ * new version), ledger transactions and outcomes, in the order they happen.
+ */
+import { formatAmount, type Money } from '../money';
+import { milestoneAmounts } from './milestone';
+import type {
+  Decision,
+  EventOutcomeType,
+  Milestone,
+  Order,
+  OutcomeDraft,
+  RefundReason,
+  RejectionReason,
+  TransactionDraft,
+} from './types';
+import { outcomeTopics } from './types';
+
+export class DecisionBuilder {
+  private readonly transactions: TransactionDraft[] = [];
+  private readonly outcomes: OutcomeDraft[] = [];
+  private readonly changed = new Map<string, Milestone>();
+  private order: Order | undefined;
+
+  constructor(
+    readonly eventId: string,
+    readonly now: Date,
+  ) {}
+
+  /** The milestone as this decision will write it: one version past what was read. */
+  touch(milestone: Milestone): Milestone {
+    const already = this.changed.get(milestone.milestoneId);
+    if (already) return already;
+    const next = { ...milestone, version: milestone.version + 1 };
+    this.changed.set(milestone.milestoneId, next);
+    return next;
+  }
+
+  save(milestone: Milestone): Milestone {
+    this.changed.set(milestone.milestoneId, milestone);
+    return milestone;
+  }
+
+  saveOrder(order: Order): void {
+    this.order = order;
+  }
+
+  /** Records a ledger transaction; returns its index for the outcomes that report it. */
+  post(transaction: TransactionDraft): number {
+    this.transactions.push(transaction);
+    return this.transactions.length - 1;
+  }
+
+  event(
+    type: EventOutcomeType,
+    milestone: Milestone,
+    transactionIndex: number | null,
+    extra: Record<string, unknown> = {},
+  ): void {
+    this.outcomes.push({
+      topic: outcomeTopics.events,
+      type,
+      orderId: milestone.orderId,
+      milestoneId: milestone.milestoneId,
+      milestoneVersion: milestone.version,
+      transactionIndex,
+      fields: { ...milestoneAmounts(milestone), ...extra },
+    });
+  }
+
+  orderEvent(type: EventOutcomeType, order: Order, extra: Record<string, unknown>): void {
+    this.outcomes.push({
+      topic: outcomeTopics.events,
+      type,
+      orderId: order.orderId,
+      milestoneId: null,
+      milestoneVersion: null,
+      transactionIndex: null,
+      fields: { state: order.state, currency: order.currency, ...extra },
+    });
+  }
+
+  payout(
+    order: Order,
+    milestone: Milestone,
+    transactionIndex: number,
+    split: { gross: Money; fee: Money; net: Money },
+  ): void {
+    this.outcomes.push({
+      topic: outcomeTopics.payouts,
+      type: 'PAYOUT_REQUESTED',
+      orderId: order.orderId,
+      milestoneId: milestone.milestoneId,
+      milestoneVersion: milestone.version,
+      transactionIndex,
+      fields: {
+        providerId: order.providerId,
+        currency: split.gross.currency,
+        grossAmount: formatAmount(split.gross),
+        feeAmount: formatAmount(split.fee),
+        netAmount: formatAmount(split.net),
+      },
+    });
+  }
+
+  refund(
+    target: { orderId: string; buyerId: string; milestone: Milestone | null },
+    transactionIndex: number,
+    amount: Money,
+    reason: RefundReason,
+    gatewayReferences: readonly string[],
+  ): void {
+    this.outcomes.push({
+      topic: outcomeTopics.refunds,
+      type: 'REFUND_REQUESTED',
+      orderId: target.orderId,
+      milestoneId: target.milestone?.milestoneId ?? null,
+      milestoneVersion: target.milestone?.version ?? null,
+      transactionIndex,
+      fields: {
+        buyerId: target.buyerId,
+        currency: amount.currency,
+        amount: formatAmount(amount),
+        reason,
+        gatewayReferences: [...gatewayReferences],
+      },
+    });
+  }
+
+  applied(): Decision {
+    return {
+      status:
+        this.transactions.length + this.outcomes.length + this.changed.size > 0 || this.order
+          ? 'APPLIED'
+          : 'UNCHANGED',
+      order: this.order,
+      milestones: [...this.changed.values()],
+      transactions: this.transactions,
+      outcomes: this.outcomes,
+    };
+  }
+
+  /**
+   * A business rejection: an EVENT_REJECTED outcome and no state change, except
+   * ledger movements that return money which must not stay anywhere (a payment
+   * in the wrong currency is refunded at once).
+   */
+  rejected(
+    reason: RejectionReason,
+    message: string,
+    about: { orderId: string; milestoneId: string | null; milestoneVersion: number | null },
+  ): Decision {
+    this.outcomes.push({
+      topic: outcomeTopics.events,
+      type: 'EVENT_REJECTED',
+      orderId: about.orderId,
+      milestoneId: about.milestoneId,
+      milestoneVersion: about.milestoneVersion,
+      transactionIndex: null,
+      fields: { reason, message, rejectedEventId: this.eventId },
+    });
+    return {
+      status: 'REJECTED',
+      reason,
+      message,
+      order: undefined,
+      milestones: [],
+      transactions: this.transactions,
+      outcomes: this.outcomes,
+    };
+  }
+}

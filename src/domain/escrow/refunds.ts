@@ -1,0 +1,197 @@
+/**
+ * Partial escrow reversals and cancellations: held funds go back to the buyer.
+ * A partial refund lowers what the milestone is worth (its amount) and, with
+ * it, the provider's pending earnings and the platform's pending fee in
+ * proportion; the original intent stays on the milestone and in the ledger memo.
+ */
+import { pendingAfterRefund, pendingSplit } from '../fees';
+import {
+  add,
+  compare,
+  formatAmount,
+  isPositive,
+  isZero,
+  type Money,
+  negate,
+  subtract,
+  zero,
+} from '../money';
+import { accounts } from './accounts';
+import type { CancelOrder, CancelMilestone, RequestRefund } from './commands';
+import { type DecisionContext, isRejection, parseEventAmount } from './context';
+import { DecisionBuilder } from './decision-builder';
+import { evolve, isTerminal } from './milestone';
+import { releaseIfDue } from './release';
+import type { Decision, Milestone, Order, RefundReason } from './types';
+
+const refundReasons: readonly RefundReason[] = [
+  'PARTIAL_COMPLETION',
+  'DISPUTE',
+  'CANCELLED',
+  'OVERPAYMENT',
+  'CURRENCY_MISMATCH',
+  'REQUESTED',
+];
+
+/** Posts hold → buyer refund payable and reports it; returns the transaction index. */
+function refundHeld(
+  builder: DecisionBuilder,
+  context: DecisionContext,
+  order: Order,
+  milestone: Milestone,
+  amount: Money,
+  reason: RefundReason,
+  memo: Record<string, string>,
+): number {
+  const { currency, orderId, milestoneId } = milestone;
+  const index = builder.post({
+    kind: 'REFUND',
+    orderId,
+    milestoneId,
+    postings: [
+      { account: accounts.escrowHold(currency, orderId, milestoneId), amount: negate(amount) },
+      { account: accounts.buyerRefundPayable(currency, order.buyerId), amount },
+    ],
+    memo: { reason, originalAmount: formatAmount(milestone.originalAmount), ...memo },
+  });
+  builder.refund(
+    { orderId, buyerId: order.buyerId, milestone },
+    index,
+    amount,
+    reason,
+    context.fundingReferences[milestoneId] ?? [],
+  );
+  return index;
+}
+
+export function requestRefund(
+  command: RequestRefund,
+  context: DecisionContext,
+  builder: DecisionBuilder,
+  order: Order,
+  original: Milestone,
+): Decision {
+  const about = {
+    orderId: order.orderId,
+    milestoneId: original.milestoneId,
+    milestoneVersion: original.version,
+  };
+  if (original.disputeId !== null) {
+    return builder.rejected(
+      'INVALID_STATE',
+      `milestone ${original.milestoneId} is disputed: its funds are frozen until the dispute is resolved`,
+      about,
+    );
+  }
+  const amount = parseEventAmount(command.amount, original.currency, 'amount');
+  if (isRejection(amount)) return builder.rejected(amount.reason, amount.message, about);
+  if (compare(amount, original.held) > 0) {
+    return builder.rejected(
+      'OVER_REFUND',
+      `refund of ${formatAmount(amount)} exceeds the ${formatAmount(original.held)} held for ` +
+        `milestone ${original.milestoneId}; refund at most what is held`,
+      about,
+    );
+  }
+  const before = pendingSplit(original.held, context.feePolicy, context.providerVolume);
+  const after = pendingAfterRefund(before, amount);
+  const reason = refundReasons.find((known) => known === command.reason) ?? 'REQUESTED';
+  let milestone = builder.touch(original);
+  const remainingAmount = subtract(milestone.amount, amount);
+  milestone = evolve(
+    milestone,
+    {
+      held: subtract(milestone.held, amount),
+      refunded: add(milestone.refunded, amount),
+      amount: remainingAmount,
+    },
+    // Nothing left to fund or release: the milestone is fully refunded.
+    isZero(remainingAmount) ? 'REFUNDED' : undefined,
+  );
+  const index = refundHeld(builder, context, order, milestone, amount, reason, {
+    requestedReason: command.reason,
+  });
+  builder.event('FUNDS_REFUNDED', milestone, index, {
+    refundAmount: formatAmount(amount),
+    reason,
+    requestedReason: command.reason,
+    pendingFeeBefore: formatAmount(before.pendingFee),
+    pendingEarningsBefore: formatAmount(before.pendingEarnings),
+    pendingFee: formatAmount(after.pendingFee),
+    pendingEarnings: formatAmount(after.pendingEarnings),
+  });
+  builder.save(releaseIfDue(builder, context, order, milestone));
+  return builder.applied();
+}
+
+/** Refunds everything held and closes the milestone; returns it, or a reason it cannot. */
+function cancel(
+  builder: DecisionBuilder,
+  context: DecisionContext,
+  order: Order,
+  original: Milestone,
+): Milestone | string {
+  if (isTerminal(original)) return `milestone ${original.milestoneId} is already ${original.state}`;
+  if (original.disputeId !== null) {
+    return `milestone ${original.milestoneId} is disputed; resolve or withdraw the dispute first`;
+  }
+  let milestone = builder.touch(original);
+  const held = milestone.held;
+  milestone = evolve(
+    milestone,
+    {
+      held: zero(milestone.currency),
+      refunded: add(milestone.refunded, held),
+      inspectionDeadline: null,
+    },
+    'CANCELLED',
+  );
+  const index = isPositive(held)
+    ? refundHeld(builder, context, order, milestone, held, 'CANCELLED', {})
+    : null;
+  builder.event('MILESTONE_CANCELLED', milestone, index, { refundAmount: formatAmount(held) });
+  return builder.save(milestone);
+}
+
+export function cancelMilestone(
+  _command: CancelMilestone,
+  context: DecisionContext,
+  builder: DecisionBuilder,
+  order: Order,
+  original: Milestone,
+): Decision {
+  const result = cancel(builder, context, order, original);
+  if (typeof result === 'string') {
+    return builder.rejected('INVALID_STATE', result, {
+      orderId: order.orderId,
+      milestoneId: original.milestoneId,
+      milestoneVersion: original.version,
+    });
+  }
+  return builder.applied();
+}
+
+/** Cancels every milestone not yet released; disputed ones stay with their dispute. */
+export function cancelOrder(command: CancelOrder, context: DecisionContext): Decision {
+  const builder = new DecisionBuilder(command.eventId, context.now);
+  const order = context.order;
+  if (order === null) return { status: 'KEPT', milestones: [], transactions: [], outcomes: [] };
+  if (order.state === 'CANCELLED') {
+    return builder.rejected('INVALID_STATE', `order ${order.orderId} is already cancelled`, {
+      orderId: order.orderId,
+      milestoneId: null,
+      milestoneVersion: null,
+    });
+  }
+  const cancelled = { ...order, state: 'CANCELLED' as const };
+  builder.saveOrder(cancelled);
+  const leftDisputed: string[] = [];
+  for (const milestone of context.milestones) {
+    if (isTerminal(milestone)) continue;
+    if (typeof cancel(builder, context, cancelled, milestone) === 'string') {
+      leftDisputed.push(milestone.milestoneId);
+    }
+  }
+  builder.orderEvent('MILESTONE_CANCELLED', cancelled, { orderCancelled: true, leftDisputed });
+  return builder.applied();
+}

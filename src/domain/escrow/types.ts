@@ -1,0 +1,174 @@
+/**
+ * The escrow domain's vocabulary: orders, milestones, ledger postings and the
+ * outcomes a decision publishes. Amounts are Money (bigint minor units); the
+ * domain never reads the clock or touches storage.
+ */
+import type { Money } from '../money';
+
+export type MilestoneState =
+  | 'PENDING_FUNDING'
+  | 'PARTIALLY_FUNDED'
+  | 'FUNDED'
+  | 'AWAITING_RELEASE'
+  | 'DISPUTED'
+  | 'RELEASED'
+  | 'REFUNDED'
+  | 'CANCELLED';
+
+export const terminalStates: ReadonlySet<MilestoneState> = new Set([
+  'RELEASED',
+  'REFUNDED',
+  'CANCELLED',
+]);
+
+export type ReleaseCondition = 'DELIVERY_CONFIRMED' | 'REPORT_SUBMITTED' | 'BUYER_APPROVED' | 'ANY';
+
+export interface Order {
+  readonly orderId: string;
+  readonly buyerId: string;
+  readonly providerId: string;
+  readonly currency: string;
+  readonly state: 'OPEN' | 'CANCELLED';
+}
+
+export interface Milestone {
+  readonly orderId: string;
+  readonly milestoneId: string;
+  readonly sequence: number;
+  readonly currency: string;
+  /** The buyer's original commitment, kept for the audit trail. */
+  readonly originalAmount: Money;
+  /** What must be funded now: refunds lower it, a higher finalAmount raises it. */
+  readonly amount: Money;
+  readonly releaseCondition: ReleaseCondition;
+  readonly inspectionPeriodSeconds: number;
+  readonly state: MilestoneState;
+  readonly version: number;
+  readonly funded: Money;
+  readonly held: Money;
+  readonly disputed: Money;
+  /** Gross released to the provider; `fees` is the platform's part of it. */
+  readonly released: Money;
+  readonly fees: Money;
+  readonly refunded: Money;
+  readonly reached: boolean;
+  readonly reachedCondition: string | null;
+  readonly finalAmount: Money | null;
+  /** When the inspection period ends; null before reached and while disputed. */
+  readonly inspectionDeadline: Date | null;
+  /** The inspection time left when a dispute paused the clock. */
+  readonly inspectionRemainingMs: number | null;
+  readonly disputeId: string | null;
+}
+
+export type AccountKind =
+  | 'GATEWAY_CLEARING'
+  | 'ESCROW_HOLD'
+  | 'DISPUTED_FUNDS'
+  | 'PROVIDER_PAYABLE'
+  | 'BUYER_REFUND_PAYABLE'
+  | 'PLATFORM_REVENUE';
+
+export interface AccountRef {
+  readonly kind: AccountKind;
+  readonly currency: string;
+  readonly orderId?: string;
+  readonly milestoneId?: string;
+  readonly partyId?: string;
+}
+
+/** One line of a ledger transaction: positive adds to the account, negative takes from it. */
+export interface Posting {
+  readonly account: AccountRef;
+  readonly amount: Money;
+}
+
+export type LedgerKind =
+  | 'FUNDING'
+  | 'OVERPAYMENT_REFUND'
+  | 'CURRENCY_MISMATCH_REFUND'
+  | 'SERVICE_FEE'
+  | 'RELEASE'
+  | 'REFUND'
+  | 'DISPUTE_FREEZE'
+  | 'DISPUTE_UNFREEZE'
+  | 'DISPUTE_RESOLUTION';
+
+export interface TransactionDraft {
+  readonly kind: LedgerKind;
+  readonly orderId: string;
+  readonly milestoneId: string | null;
+  readonly postings: readonly Posting[];
+  /** Facts an auditor needs beside the amounts (fee policy, original intent, reason). */
+  readonly memo: Readonly<Record<string, string | number | boolean | null>>;
+  /** Set for releases: the provider's released gross, for volume-tiered fees. */
+  readonly release?: { providerId: string; gross: Money; fee: Money };
+}
+
+export const outcomeTopics = {
+  payouts: 'escrow.payouts.v1',
+  refunds: 'escrow.refunds.v1',
+  events: 'escrow.events.v1',
+} as const;
+export type OutcomeTopic = (typeof outcomeTopics)[keyof typeof outcomeTopics];
+
+export type EventOutcomeType =
+  | 'ORDER_OPENED'
+  | 'MILESTONE_PARTIALLY_FUNDED'
+  | 'MILESTONE_FUNDED'
+  | 'MILESTONE_REACHED'
+  | 'MILESTONE_RELEASED'
+  | 'FUNDS_REFUNDED'
+  | 'DISPUTE_OPENED'
+  | 'DISPUTE_WITHDRAWN'
+  | 'DISPUTE_RESOLVED'
+  | 'MILESTONE_CANCELLED'
+  | 'EVENT_REJECTED';
+
+export type RefundReason =
+  | 'PARTIAL_COMPLETION'
+  | 'DISPUTE'
+  | 'CANCELLED'
+  | 'OVERPAYMENT'
+  | 'CURRENCY_MISMATCH'
+  | 'REQUESTED';
+
+export type RejectionReason =
+  | 'CONFLICT'
+  | 'INVALID_STATE'
+  | 'CURRENCY_MISMATCH'
+  | 'AMOUNT_PRECISION'
+  | 'INVALID_AMOUNT'
+  | 'OVER_REFUND'
+  | 'IDEMPOTENCY_CONFLICT'
+  | 'UNKNOWN_MILESTONE'
+  | 'UNKNOWN_ORDER'
+  | 'UNKNOWN_CURRENCY'
+  | 'CONDITION_NOT_MET'
+  | 'INVALID_ORDER';
+
+/**
+ * An outcome before storage gives it an outcomeId and the id of the ledger
+ * transaction it reports (`transactionIndex` points into the decision's list).
+ */
+export interface OutcomeDraft {
+  readonly topic: OutcomeTopic;
+  readonly type: EventOutcomeType | 'PAYOUT_REQUESTED' | 'REFUND_REQUESTED';
+  readonly orderId: string;
+  readonly milestoneId: string | null;
+  readonly milestoneVersion: number | null;
+  readonly transactionIndex: number | null;
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+export interface Decision {
+  readonly status: 'APPLIED' | 'REJECTED' | 'KEPT' | 'UNCHANGED';
+  readonly reason?: RejectionReason;
+  readonly message?: string;
+  /** The order when the decision created or changed it. */
+  readonly order?: Order;
+  /** Every milestone the decision changed, each with its version incremented once. */
+  readonly milestones: readonly Milestone[];
+  readonly transactions: readonly TransactionDraft[];
+  readonly outcomes: readonly OutcomeDraft[];
+}
