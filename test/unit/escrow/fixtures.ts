@@ -55,7 +55,7 @@ type WithoutEventId<T> = T extends unknown ? Omit<T, 'eventId'> : never;
 
 /** Any other command, given without an eventId. */
 export function command(fields: WithoutEventId<EscrowCommand>): EscrowCommand {
-  return { ...fields, eventId: nextId('evt') } as EscrowCommand;
+  return { ...fields, eventId: nextId('evt') };
 }
 
 export function simulator(): EscrowSimulator {
