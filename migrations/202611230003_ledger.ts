@@ -9,6 +9,10 @@
  *  - escrow hold, disputed and payable balances never go below zero (CHECK on
  *    the account's running balance, updated in the same transaction as its
  *    entries; each entry records the balance after it and the account version).
+ * Gateway clearing and platform revenue have no floor and are touched by
+ * nearly every transaction; keeping a running balance on them would serialize
+ * all writers on two rows, so their balance is the sum of their entries and
+ * their entries carry no balance_after/account_version.
  */
 import type { Knex } from 'knex';
 
@@ -24,8 +28,11 @@ export async function up(knex: Knex): Promise<void> {
       order_id      text,
       milestone_id  text,
       party_id      text,
+      -- Running balance and version: maintained only for accounts with a floor.
       balance_minor bigint NOT NULL DEFAULT 0,
       version       bigint NOT NULL DEFAULT 0,
+      maintains_balance boolean GENERATED ALWAYS AS
+        (kind NOT IN ('GATEWAY_CLEARING', 'PLATFORM_REVENUE')) STORED,
       created_at    timestamptz NOT NULL DEFAULT now(),
       UNIQUE (account_id, currency),
       -- Money received through a gateway is the one balance that mirrors the
@@ -55,13 +62,15 @@ export async function up(knex: Knex): Promise<void> {
       currency            char(3) NOT NULL,
       -- Positive adds to what the account holds, negative takes from it.
       amount_minor        bigint NOT NULL CHECK (amount_minor <> 0),
-      balance_after_minor bigint NOT NULL,
-      account_version     bigint NOT NULL,
+      -- Null for accounts without a running balance (see above).
+      balance_after_minor bigint,
+      account_version     bigint,
       FOREIGN KEY (account_id, currency) REFERENCES accounts (account_id, currency),
       -- Two writers that both read version n cannot both write version n + 1.
       UNIQUE (account_id, account_version)
     );
     CREATE INDEX ledger_entries_by_transaction ON ledger_entries (transaction_id);
+    CREATE INDEX ledger_entries_by_account ON ledger_entries (account_id);
 
     CREATE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN

@@ -1,0 +1,301 @@
+/**
+ * The ledger service and the order store on the real Postgres: decisions of
+ * the pure domain posted atomically with their cause, typed refusals that
+ * leave nothing written, running balances under concurrent writers, and the
+ * version guard that lets only one of two racing commands take effect.
+ */
+import type { Knex } from 'knex';
+import {
+  decide,
+  type DecisionContext,
+  type EscrowCommand,
+  type TransactionDraft,
+} from '../../src/domain/escrow';
+import { accounts } from '../../src/domain/escrow';
+import { defaultFeePolicy } from '../../src/domain/fees';
+import { money, zero } from '../../src/domain/money';
+import { accountBalance, movementsByAccount } from '../../src/ledger/balances';
+import { LedgerError } from '../../src/ledger/errors';
+import { postTransactions } from '../../src/ledger/post-transactions';
+import { loadOrder, saveDecision, VersionConflict } from '../../src/store/orders';
+import { useTestContext } from '../support/test-context';
+
+const ctx = useTestContext();
+const now = new Date('2026-05-01T12:00:00Z');
+
+function contextFor(stored: Awaited<ReturnType<typeof loadOrder>>): DecisionContext {
+  return {
+    now,
+    order: stored.order,
+    milestones: stored.milestones,
+    feePolicy: defaultFeePolicy('0.10'),
+    providerVolume: zero(stored.order?.currency ?? 'USD'),
+    fundingReferences: {},
+  };
+}
+
+/** load → decide → post → save in one transaction: the core of the path of one message. */
+async function apply(command: EscrowCommand, options: { lock: boolean } = { lock: true }) {
+  return ctx.db.transaction(async (trx) => {
+    const stored = await loadOrder(trx, command.orderId, options);
+    const decision = decide(command, contextFor(stored));
+    const ids = await postTransactions(trx, decision.transactions, {
+      eventId: command.eventId,
+      topic: 'test',
+    });
+    await saveDecision(trx, decision, stored, { eventId: command.eventId, occurredAt: now });
+    return { decision, ids };
+  });
+}
+
+const open = (orderId: string): EscrowCommand => ({
+  type: 'ORDER_OPENED',
+  eventId: `open-${orderId}`,
+  orderId,
+  buyerId: 'buyer-1',
+  providerId: 'provider-1',
+  currency: 'USD',
+  milestones: [
+    {
+      milestoneId: 'm-1',
+      sequence: 1,
+      amount: '1000.00',
+      releaseCondition: 'ANY',
+      inspectionPeriodSeconds: 0,
+    },
+  ],
+});
+const pay = (orderId: string, amount: string, reference: string): EscrowCommand => ({
+  type: 'PAYMENT_CONFIRMED',
+  eventId: `pay-${reference}`,
+  gateway: 'stripe',
+  gatewayReference: reference,
+  orderId,
+  milestoneId: 'm-1',
+  kind: 'DEPOSIT',
+  amount,
+  currency: 'USD',
+});
+
+test('a funding and a release are posted with their cause, balances and the release record', async () => {
+  await apply(open('o-flow'));
+  const funded = await apply(pay('o-flow', '1000.00', 'ch-flow'));
+  expect(funded.ids).toHaveLength(1);
+  const released = await apply({
+    type: 'MILESTONE_REACHED',
+    eventId: 'reached-flow',
+    orderId: 'o-flow',
+    milestoneId: 'm-1',
+    condition: 'DELIVERY_CONFIRMED',
+  });
+  expect(released.decision.transactions.map((t) => t.kind)).toEqual(['RELEASE']);
+
+  const causes = await ctx
+    .db('ledger_transactions')
+    .where({ order_id: 'o-flow' })
+    .orderBy('transaction_id')
+    .select('kind', 'cause_event_id');
+  expect(causes).toEqual([
+    { kind: 'FUNDING', cause_event_id: 'pay-ch-flow' },
+    { kind: 'RELEASE', cause_event_id: 'reached-flow' },
+  ]);
+  expect((await accountBalance(ctx.db, 'PROVIDER_PAYABLE:USD:provider-1'))?.balanceMinor).toBe(
+    90000n,
+  );
+  expect((await accountBalance(ctx.db, 'ESCROW_HOLD:USD:o-flow:m-1'))?.balanceMinor).toBe(0n);
+  const movements = await movementsByAccount(ctx.db, { orderId: 'o-flow', milestoneId: 'm-1' });
+  expect(Object.fromEntries(movements.map((m) => [m.kind, m.balanceMinor]))).toEqual({
+    GATEWAY_CLEARING: -100000n,
+    ESCROW_HOLD: 0n,
+    PROVIDER_PAYABLE: 90000n,
+    PLATFORM_REVENUE: 10000n,
+  });
+  const release: unknown = await ctx.db('releases').where({ transaction_id: released.ids[0] }).first();
+  expect(release).toMatchObject({
+    provider_id: 'provider-1',
+    gross_minor: '100000',
+    fee_minor: '10000',
+  });
+  const stored = await loadOrder(ctx.db, 'o-flow');
+  expect(stored.milestones[0]).toMatchObject({ state: 'RELEASED', version: 3 });
+});
+
+test('an unbalanced transaction is refused with LEDGER_UNBALANCED before anything is written', async () => {
+  const draft: TransactionDraft = {
+    kind: 'FUNDING',
+    orderId: 'o-x',
+    milestoneId: 'm-1',
+    postings: [
+      { account: accounts.gatewayClearing('USD'), amount: money('USD', -100n) },
+      { account: accounts.escrowHold('USD', 'o-x', 'm-1'), amount: money('USD', 99n) },
+    ],
+    memo: {},
+  };
+  const before = await ctx.db('ledger_entries').count({ n: '*' });
+  await expect(
+    ctx.db.transaction((trx) => postTransactions(trx, [draft], { eventId: 'e', topic: 't' })),
+  ).rejects.toMatchObject({
+    code: 'LEDGER_UNBALANCED',
+    message: expect.stringContaining('off by -0.01') as string,
+  });
+  expect(await ctx.db('ledger_entries').count({ n: '*' })).toEqual(before);
+});
+
+test('a transaction that would take an escrow hold below zero is refused with LEDGER_NEGATIVE_BALANCE', async () => {
+  const draft: TransactionDraft = {
+    kind: 'REFUND',
+    orderId: 'o-empty',
+    milestoneId: 'm-1',
+    postings: [
+      { account: accounts.escrowHold('USD', 'o-empty', 'm-1'), amount: money('USD', -1n) },
+      { account: accounts.buyerRefundPayable('USD', 'buyer-1'), amount: money('USD', 1n) },
+    ],
+    memo: {},
+  };
+  const refused = ctx.db.transaction((trx) =>
+    postTransactions(trx, [draft], { eventId: 'e', topic: 't' }),
+  );
+  await expect(refused).rejects.toBeInstanceOf(LedgerError);
+  await expect(refused).rejects.toMatchObject({ code: 'LEDGER_NEGATIVE_BALANCE' });
+  expect(await ctx.db('ledger_transactions').where({ order_id: 'o-empty' })).toEqual([]);
+});
+
+test('two commands racing on one milestone at the same version: one applies, the other sees the new version', async () => {
+  await apply(open('o-race'));
+  await apply(pay('o-race', '1000.00', 'ch-race'));
+  const refund = (eventId: string): EscrowCommand => ({
+    type: 'REFUND_REQUESTED',
+    eventId,
+    orderId: 'o-race',
+    milestoneId: 'm-1',
+    amount: '600.00',
+    reason: 'REQUESTED',
+    expectedVersion: 2,
+  });
+  const release: EscrowCommand = {
+    type: 'MILESTONE_REACHED',
+    eventId: 'reach-race',
+    orderId: 'o-race',
+    milestoneId: 'm-1',
+    condition: 'DELIVERY_CONFIRMED',
+    expectedVersion: 2,
+  };
+
+  // Optimistic path: both read version 2 without a row lock; the second write finds no row at version 2.
+  const first = await ctx.db.transaction();
+  const second = await ctx.db.transaction();
+  try {
+    const readByFirst = await loadOrder(first, 'o-race');
+    const readBySecond = await loadOrder(second, 'o-race');
+    const refundDecision = decide(refund('refund-race'), contextFor(readByFirst));
+    const releaseDecision = decide(release, contextFor(readBySecond));
+    await saveDecision(first, refundDecision, readByFirst, {
+      eventId: 'refund-race',
+      occurredAt: now,
+    });
+    await postTransactions(first, refundDecision.transactions, {
+      eventId: 'refund-race',
+      topic: 'test',
+    });
+    await first.commit();
+    await expect(
+      saveDecision(second, releaseDecision, readBySecond, {
+        eventId: 'reach-race',
+        occurredAt: now,
+      }),
+    ).rejects.toBeInstanceOf(VersionConflict);
+    // Had it written anyway, the ledger would have refused to take the hold below zero.
+    await expect(
+      postTransactions(second, releaseDecision.transactions, {
+        eventId: 'reach-race',
+        topic: 'test',
+      }),
+    ).rejects.toMatchObject({ code: 'LEDGER_NEGATIVE_BALANCE' });
+  } finally {
+    await second.rollback().catch(() => undefined);
+  }
+  // Decided again on what is stored now, the loser is rejected with CONFLICT.
+  const retried = await apply(release);
+  expect(retried.decision).toMatchObject({ status: 'REJECTED', reason: 'CONFLICT' });
+  const stored = await loadOrder(ctx.db, 'o-race');
+  expect(stored.milestones[0]).toMatchObject({ state: 'FUNDED', version: 3 });
+  expect((await accountBalance(ctx.db, 'ESCROW_HOLD:USD:o-race:m-1'))?.balanceMinor).toBe(40000n);
+  expect((await accountBalance(ctx.db, 'PROVIDER_PAYABLE:USD:provider-1'))?.balanceMinor).toBe(
+    90000n,
+  ); // only o-flow's
+});
+
+test('with row locks, the second of two concurrent commands waits and then sees the new version', async () => {
+  await apply(open('o-lock'));
+  await apply(pay('o-lock', '1000.00', 'ch-lock'));
+  const refund = (eventId: string): EscrowCommand => ({
+    type: 'REFUND_REQUESTED',
+    eventId,
+    orderId: 'o-lock',
+    milestoneId: 'm-1',
+    amount: '100.00',
+    reason: 'REQUESTED',
+    expectedVersion: 2,
+  });
+  const results = await Promise.all([apply(refund('r-a')), apply(refund('r-b'))]);
+  const statuses = results.map((r) => r.decision.status).sort();
+  expect(statuses).toEqual(['APPLIED', 'REJECTED']);
+  expect(results.find((r) => r.decision.status === 'REJECTED')!.decision.reason).toBe('CONFLICT');
+  expect((await accountBalance(ctx.db, 'ESCROW_HOLD:USD:o-lock:m-1'))?.balanceMinor).toBe(90000n);
+});
+
+test('many concurrent writers on the same accounts neither deadlock nor lose an update', async () => {
+  const a = accounts.escrowHold('USD', 'o-hot', 'a');
+  const b = accounts.escrowHold('USD', 'o-hot', 'b');
+  const seed: TransactionDraft = {
+    kind: 'FUNDING',
+    orderId: 'o-hot',
+    milestoneId: null,
+    memo: {},
+    postings: [
+      { account: accounts.gatewayClearing('USD'), amount: money('USD', -2000n) },
+      { account: a, amount: money('USD', 1000n) },
+      { account: b, amount: money('USD', 1000n) },
+    ],
+  };
+  await ctx.db.transaction((trx) =>
+    postTransactions(trx, [seed], { eventId: 'seed', topic: 'test' }),
+  );
+  // Half move a → b, half b → a: postings name the accounts in opposite orders.
+  const move = (index: number): TransactionDraft => ({
+    kind: 'REFUND',
+    orderId: 'o-hot',
+    milestoneId: null,
+    memo: {},
+    postings:
+      index % 2 === 0
+        ? [
+            { account: a, amount: money('USD', -7n) },
+            { account: b, amount: money('USD', 7n) },
+          ]
+        : [
+            { account: b, amount: money('USD', -5n) },
+            { account: a, amount: money('USD', 5n) },
+          ],
+  });
+  await Promise.all(
+    Array.from({ length: 40 }, (_, index) =>
+      ctx.db.transaction((trx: Knex.Transaction) =>
+        postTransactions(trx, [move(index)], { eventId: `move-${index}`, topic: 'test' }),
+      ),
+    ),
+  );
+  expect((await accountBalance(ctx.db, 'ESCROW_HOLD:USD:o-hot:a'))?.balanceMinor).toBe(
+    1000n - 20n * 7n + 20n * 5n,
+  );
+  expect((await accountBalance(ctx.db, 'ESCROW_HOLD:USD:o-hot:b'))?.balanceMinor).toBe(
+    1000n + 20n * 7n - 20n * 5n,
+  );
+  const versions = await ctx
+    .db('ledger_entries as e')
+    .join('accounts as x', 'x.account_id', 'e.account_id')
+    .where('x.code', 'ESCROW_HOLD:USD:o-hot:a')
+    .orderBy('account_version')
+    .pluck('account_version');
+  expect(versions.map(Number)).toEqual(Array.from({ length: 41 }, (_, i) => i + 1));
+});
