@@ -110,7 +110,10 @@ test('a funding and a release are posted with their cause, balances and the rele
     PROVIDER_PAYABLE: 90000n,
     PLATFORM_REVENUE: 10000n,
   });
-  const release: unknown = await ctx.db('releases').where({ transaction_id: released.ids[0] }).first();
+  const release: unknown = await ctx
+    .db('releases')
+    .where({ transaction_id: released.ids[0] })
+    .first();
   expect(release).toMatchObject({
     provider_id: 'provider-1',
     gross_minor: '100000',
