@@ -5,11 +5,32 @@
 // - `Intl.supportedValuesOf('currency')` lists the currencies in circulation; it
 //   leaves out fund and metal codes (CLF, UYW, XAU) and the test code XXX, so those
 //   count as unknown.
-// - The digits are CLDR's, which differ from ISO 4217's minor unit for some
-//   currencies (HUF, IDR, IQD, COP, PKR, ... are 0 in CLDR). USD, EUR, JPY, KWD
-//   and BHD agree. A per-currency override belongs here if one of those matters.
+// - The digits are CLDR's display digits, which differ from ISO 4217's minor unit
+//   for some currencies (HUF, IDR, COP, PKR, ... are 0 in CLDR). Gateways settle
+//   in ISO minor units, so those currencies take their ISO 4217 value from
+//   `isoMinorUnitsWhereCldrDiffers` below; a test pins every entry.
 
 import { MoneyError, quoteInput } from './errors';
+
+/** ISO 4217 minor units for the currencies whose CLDR display digits differ. */
+export const isoMinorUnitsWhereCldrDiffers: Readonly<Record<string, number>> = {
+  ALL: 2,
+  COP: 2,
+  HUF: 2,
+  IDR: 2,
+  IQD: 3,
+  IRR: 2,
+  KPW: 2,
+  LAK: 2,
+  LBP: 2,
+  MGA: 2,
+  MMK: 2,
+  PKR: 2,
+  SLL: 2,
+  SOS: 2,
+  SYP: 2,
+  YER: 2,
+};
 
 let knownCurrencies: ReadonlySet<string> | undefined;
 const digitsByCurrency = new Map<string, number>();
@@ -43,10 +64,12 @@ export function currencyDigits(code: string): number {
   const cached = digitsByCurrency.get(code);
   if (cached !== undefined) return cached;
   assertCurrency(code);
-  const digits = new Intl.NumberFormat('en', {
-    style: 'currency',
-    currency: code,
-  }).resolvedOptions().maximumFractionDigits;
+  const digits =
+    isoMinorUnitsWhereCldrDiffers[code] ??
+    new Intl.NumberFormat('en', {
+      style: 'currency',
+      currency: code,
+    }).resolvedOptions().maximumFractionDigits;
   // Intl types this as optional; for style 'currency' it is always set.
   if (digits === undefined) {
     throw new Error(`Intl gave no fraction digits for ${code}; the runtime's ICU data is broken`);

@@ -3,7 +3,12 @@
 // Pure: no I/O and no clock.
 
 export { MoneyError, type MoneyErrorCode } from './errors';
-export { assertCurrency, currencyDigits, isKnownCurrency } from './currency';
+export {
+  assertCurrency,
+  currencyDigits,
+  isKnownCurrency,
+  isoMinorUnitsWhereCldrDiffers,
+} from './currency';
 export {
   add,
   compare,

@@ -1,4 +1,10 @@
-import { assertCurrency, currencyDigits, isKnownCurrency } from '../../../src/domain/money';
+import {
+  assertCurrency,
+  currencyDigits,
+  isKnownCurrency,
+  isoMinorUnitsWhereCldrDiffers,
+  parseAmount,
+} from '../../../src/domain/money';
 import { expectMoneyError } from './expect-money-error';
 
 describe('currencyDigits', () => {
@@ -43,5 +49,32 @@ describe('assertCurrency', () => {
 
   test('refuses a value that is not a string at all', () => {
     expectMoneyError(() => assertCurrency(840 as unknown as string), 'UNKNOWN_CURRENCY', '840');
+  });
+});
+
+describe('ISO 4217 minor units where CLDR display digits differ', () => {
+  test.each([
+    ['HUF', 2],
+    ['IDR', 2],
+    ['COP', 2],
+    ['PKR', 2],
+    ['IQD', 3],
+  ])('%s has %i digits, as gateways settle it', (code, digits) => {
+    expect(currencyDigits(code)).toBe(digits);
+  });
+
+  test('every override is a currency the runtime knows and really differs from CLDR', () => {
+    for (const [code, digits] of Object.entries(isoMinorUnitsWhereCldrDiffers)) {
+      expect(isKnownCurrency(code)).toBe(true);
+      const cldr = new Intl.NumberFormat('en', {
+        style: 'currency',
+        currency: code,
+      }).resolvedOptions().maximumFractionDigits;
+      expect({ code, differs: cldr !== digits }).toEqual({ code, differs: true });
+    }
+  });
+
+  test('an amount with cents in HUF is accepted', () => {
+    expect(parseAmount('100.50', 'HUF').minor).toBe(10050n);
   });
 });
