@@ -27,8 +27,8 @@ export async function up(knex: Knex): Promise<void> {
       currency                  char(3) NOT NULL,
       -- What the buyer committed to when the order opened: kept for the audit trail.
       original_amount_minor     bigint NOT NULL CHECK (original_amount_minor > 0),
-      -- What must be funded now (a higher finalAmount raises it).
-      amount_minor              bigint NOT NULL CHECK (amount_minor > 0),
+      -- What it is worth now: refunds lower it (to zero once fully refunded), a higher finalAmount raises it.
+      amount_minor              bigint NOT NULL CHECK (amount_minor >= 0),
       release_condition         text NOT NULL
         CHECK (release_condition IN ('DELIVERY_CONFIRMED', 'REPORT_SUBMITTED', 'BUYER_APPROVED', 'ANY')),
       inspection_period_seconds integer NOT NULL CHECK (inspection_period_seconds >= 0),

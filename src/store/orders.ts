@@ -39,16 +39,20 @@ export interface StoredOrder {
 }
 
 /**
- * Loads the order and its milestones. With `lock`, the milestone rows are
- * locked in milestone-id order (the same order for every writer), so commands
- * on one order queue in the database instead of racing.
+ * Loads the order and its milestones. With `lock`, every command on one order
+ * is serialized: a transaction-scoped advisory lock on the order id covers an
+ * order not created yet (a kept payment racing its ORDER_OPENED), then the
+ * order row and its milestone rows are locked in a fixed order (order, then
+ * milestones by id), the same for every writer.
  */
 export async function loadOrder(
   db: Knex | Knex.Transaction,
   orderId: string,
   options: { lock: boolean } = { lock: false },
 ): Promise<StoredOrder> {
-  const orderRow = await db<OrderRow>('orders').where({ order_id: orderId }).first();
+  if (options.lock) await db.raw('SELECT pg_advisory_xact_lock(hashtextextended(?, 0))', [orderId]);
+  const orderQuery = db<OrderRow>('orders').where({ order_id: orderId }).first();
+  const orderRow = options.lock ? await orderQuery.forUpdate() : await orderQuery;
   if (!orderRow) return { order: null, milestones: [] };
   const query = db<MilestoneRow>('milestones').where({ order_id: orderId }).orderBy('milestone_id');
   const rows = options.lock ? await query.forUpdate() : await query;

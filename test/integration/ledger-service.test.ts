@@ -302,3 +302,24 @@ test('many concurrent writers on the same accounts neither deadlock nor lose an 
     .pluck('account_version');
   expect(versions.map(Number)).toEqual(Array.from({ length: 41 }, (_, i) => i + 1));
 });
+
+test('a full refund is stored: the milestone is REFUNDED at amount zero, its intent kept', async () => {
+  await apply(open('o-full'));
+  await apply(pay('o-full', '1000.00', 'ch-full'));
+  const { decision } = await apply({
+    type: 'REFUND_REQUESTED',
+    eventId: 'refund-full',
+    orderId: 'o-full',
+    milestoneId: 'm-1',
+    amount: '1000.00',
+    reason: 'REQUESTED',
+  });
+  expect(decision.status).toBe('APPLIED');
+  const row: unknown = await ctx.db('milestones').where({ order_id: 'o-full' }).first();
+  expect(row).toMatchObject({
+    state: 'REFUNDED',
+    amount_minor: '0',
+    original_amount_minor: '100000',
+    refunded_minor: '100000',
+  });
+});

@@ -76,6 +76,8 @@ export class EscrowSimulator {
     for (const transaction of decision.transactions) {
       const net = new Map<string, bigint>();
       for (const posting of transaction.postings) {
+        // The ledger service and the database refuse zero postings; so does the simulator.
+        if (posting.amount.minor === 0n) throw new Error(`${transaction.kind} has a zero posting`);
         const code = accountCode(posting.account);
         const currency = posting.amount.currency;
         net.set(currency, (net.get(currency) ?? 0n) + posting.amount.minor);
@@ -149,6 +151,21 @@ export class EscrowSimulator {
         );
       }
       if (m.fees.minor > m.released.minor) broken.push(`${m.milestoneId}: fees exceed released`);
+      // The database's CHECKs, and the rule that a milestone never holds more than it is worth.
+      if (m.amount.minor < 0n)
+        broken.push(`${m.milestoneId}: amount ${m.amount.minor} is negative`);
+      if (m.disputeId === null && m.held.minor > m.amount.minor) {
+        broken.push(
+          `${m.milestoneId}: holds ${m.held.minor}, more than its amount ${m.amount.minor}`,
+        );
+      }
+      const largestAmount =
+        m.finalAmount && m.finalAmount.minor > m.originalAmount.minor
+          ? m.finalAmount
+          : m.originalAmount;
+      if (m.released.minor > largestAmount.minor) {
+        broken.push(`${m.milestoneId}: released ${m.released.minor}, more than it was ever worth`);
+      }
     }
     // Invariant 3: each applied payment is in the ledger exactly once, for its full amount.
     for (const [key, payment] of this.appliedPayments) {

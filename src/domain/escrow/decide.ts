@@ -62,6 +62,14 @@ function decideForMilestone(command: MilestoneCommand, context: DecisionContext)
       about,
     );
   }
+  const afterCancellation = ['DISPUTE_WITHDRAWN', 'DISPUTE_RESOLVED'];
+  if (order.state === 'CANCELLED' && !afterCancellation.includes(command.type)) {
+    return builder.rejected(
+      'INVALID_STATE',
+      `order ${order.orderId} is cancelled; only its open disputes can still be withdrawn or resolved`,
+      about,
+    );
+  }
   if (isTerminal(milestone)) {
     return builder.rejected(
       'INVALID_STATE',

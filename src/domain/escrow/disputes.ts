@@ -13,6 +13,8 @@ import type { OpenDispute, ResolveDispute, WithdrawDispute } from './commands';
 import { type DecisionContext, isRejection, parseEventAmount } from './context';
 import type { DecisionBuilder } from './decision-builder';
 import { evolve, isTerminal } from './milestone';
+import { refundExcessHeld } from './partial-completion';
+import { closeAsCancelled } from './refunds';
 import { releaseIfDue } from './release';
 import type { Decision, Milestone, Order, Posting } from './types';
 
@@ -124,6 +126,14 @@ export function withdrawDispute(
     inspectionRemainingMs: null,
   });
   builder.event('DISPUTE_WITHDRAWN', milestone, index, { disputeId: command.disputeId });
+  builder.save(milestone);
+  if (order.state === 'CANCELLED') {
+    // The order was cancelled while this milestone was frozen: it is cancelled now.
+    closeAsCancelled(builder, context, order, milestone);
+    return builder.applied();
+  }
+  // A finalAmount lowered during the dispute takes effect now that funds are back.
+  milestone = refundExcessHeld(builder, context, order, milestone);
   builder.save(releaseIfDue(builder, context, order, milestone));
   return builder.applied();
 }

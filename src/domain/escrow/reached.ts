@@ -4,12 +4,12 @@
  * is held refunds the rest at once (PARTIAL_COMPLETION), a higher one waits
  * for a top-up. The timer's INSPECTION_ELAPSED re-checks the release.
  */
-import { compare, formatAmount, negate, subtract, add } from '../money';
-import { accounts } from './accounts';
+import { formatAmount } from '../money';
 import type { InspectionElapsed, MarkReached } from './commands';
 import { type DecisionContext, isRejection, parseEventAmount } from './context';
 import type { DecisionBuilder } from './decision-builder';
 import { evolve } from './milestone';
+import { refundExcessHeld } from './partial-completion';
 import { releaseIfDue } from './release';
 import type { Decision, Milestone, Order } from './types';
 
@@ -65,39 +65,8 @@ export function markReached(
     inspectionDeadline: milestone.inspectionDeadline?.toISOString() ?? null,
   });
 
-  if (finalAmount !== null && !frozen && compare(finalAmount, milestone.held) < 0) {
-    const rest = subtract(milestone.held, finalAmount);
-    const { currency, orderId, milestoneId } = milestone;
-    const index = builder.post({
-      kind: 'REFUND',
-      orderId,
-      milestoneId,
-      postings: [
-        { account: accounts.escrowHold(currency, orderId, milestoneId), amount: negate(rest) },
-        { account: accounts.buyerRefundPayable(currency, order.buyerId), amount: rest },
-      ],
-      memo: {
-        reason: 'PARTIAL_COMPLETION',
-        finalAmount: formatAmount(finalAmount),
-        originalAmount: formatAmount(milestone.originalAmount),
-      },
-    });
-    milestone = evolve(milestone, {
-      held: finalAmount,
-      refunded: add(milestone.refunded, rest),
-    });
-    builder.event('FUNDS_REFUNDED', milestone, index, {
-      refundAmount: formatAmount(rest),
-      reason: 'PARTIAL_COMPLETION',
-    });
-    builder.refund(
-      { orderId, buyerId: order.buyerId, milestone },
-      index,
-      rest,
-      'PARTIAL_COMPLETION',
-      context.fundingReferences[milestoneId] ?? [],
-    );
-  }
+  // Lower than held: the rest goes back now (after the dispute, when one is open).
+  milestone = refundExcessHeld(builder, context, order, milestone);
   builder.save(releaseIfDue(builder, context, order, milestone));
   return builder.applied();
 }

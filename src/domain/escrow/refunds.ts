@@ -24,15 +24,6 @@ import { evolve, isTerminal } from './milestone';
 import { releaseIfDue } from './release';
 import type { Decision, Milestone, Order, RefundReason } from './types';
 
-const refundReasons: readonly RefundReason[] = [
-  'PARTIAL_COMPLETION',
-  'DISPUTE',
-  'CANCELLED',
-  'OVERPAYMENT',
-  'CURRENCY_MISMATCH',
-  'REQUESTED',
-];
-
 /** Posts hold → buyer refund payable and reports it; returns the transaction index. */
 function refundHeld(
   builder: DecisionBuilder,
@@ -95,7 +86,10 @@ export function requestRefund(
   }
   const before = pendingSplit(original.held, context.feePolicy, context.providerVolume);
   const after = pendingAfterRefund(before, amount);
-  const reason = refundReasons.find((known) => known === command.reason) ?? 'REQUESTED';
+  // Upstream may say the work was half done; every other reason is the platform's
+  // own to give (OVERPAYMENT, DISPUTE, ...), so it is published as REQUESTED.
+  const reason: RefundReason =
+    command.reason === 'PARTIAL_COMPLETION' ? 'PARTIAL_COMPLETION' : 'REQUESTED';
   let milestone = builder.touch(original);
   const remainingAmount = subtract(milestone.amount, amount);
   milestone = evolve(
@@ -125,7 +119,7 @@ export function requestRefund(
 }
 
 /** Refunds everything held and closes the milestone; returns it, or a reason it cannot. */
-function cancel(
+export function closeAsCancelled(
   builder: DecisionBuilder,
   context: DecisionContext,
   order: Order,
@@ -160,7 +154,7 @@ export function cancelMilestone(
   order: Order,
   original: Milestone,
 ): Decision {
-  const result = cancel(builder, context, order, original);
+  const result = closeAsCancelled(builder, context, order, original);
   if (typeof result === 'string') {
     return builder.rejected('INVALID_STATE', result, {
       orderId: order.orderId,
@@ -188,7 +182,7 @@ export function cancelOrder(command: CancelOrder, context: DecisionContext): Dec
   const leftDisputed: string[] = [];
   for (const milestone of context.milestones) {
     if (isTerminal(milestone)) continue;
-    if (typeof cancel(builder, context, cancelled, milestone) === 'string') {
+    if (typeof closeAsCancelled(builder, context, cancelled, milestone) === 'string') {
       leftDisputed.push(milestone.milestoneId);
     }
   }

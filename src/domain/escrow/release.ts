@@ -10,7 +10,8 @@ import { accounts } from './accounts';
 import type { DecisionContext } from './context';
 import type { DecisionBuilder } from './decision-builder';
 import { evolve, isFullyFunded, isTerminal } from './milestone';
-import type { Milestone, Order } from './types';
+import { refundExcessHeld } from './partial-completion';
+import type { Milestone, Order, Posting } from './types';
 
 export function inspectionPassed(milestone: Milestone, now: Date): boolean {
   return (
@@ -37,12 +38,20 @@ export function releaseIfDue(
   milestone: Milestone,
 ): Milestone {
   if (!isReleasable(milestone, context.now)) return milestone;
+  // Never release more than the milestone is worth; any excess goes back first.
+  milestone = refundExcessHeld(builder, context, order, milestone);
   const { currency, orderId, milestoneId } = milestone;
   const split = computeReleaseFee(milestone.held, context.feePolicy, context.providerVolume);
-  const postings = [
+  const postings: Posting[] = [
     { account: accounts.escrowHold(currency, orderId, milestoneId), amount: negate(split.gross) },
-    { account: accounts.providerPayable(currency, order.providerId), amount: split.net },
   ];
+  // A minimum fee can take the whole gross: then the provider line is omitted, not zero.
+  if (isPositive(split.net)) {
+    postings.push({
+      account: accounts.providerPayable(currency, order.providerId),
+      amount: split.net,
+    });
+  }
   if (isPositive(split.fee)) {
     postings.push({ account: accounts.platformRevenue(currency), amount: split.fee });
   }
