@@ -11,9 +11,12 @@ import {
   type ConfirmPayment,
   type Decision,
   decide,
+  dedupeKey,
   type EscrowCommand,
+  inboxVerdict,
   type Milestone,
   type Order,
+  substanceOf,
   type TransactionDraft,
 } from '../../src/domain/escrow';
 import { add, formatAmount, parseAmount, zero } from '../../src/domain/money';
@@ -37,18 +40,12 @@ export class EscrowSimulator {
     this.now = start;
   }
 
-  private static key(command: EscrowCommand): string {
-    return command.type === 'PAYMENT_CONFIRMED'
-      ? `payment:${command.gateway}:${command.gatewayReference}`
-      : `event:${command.eventId}`;
-  }
-
   /** Delivers a command as a consumer would; returns the decision, or 'DUPLICATE'. */
   deliver(command: EscrowCommand): Decision | 'DUPLICATE' | 'IDEMPOTENCY_CONFLICT' {
-    const key = EscrowSimulator.key(command);
-    const substance = JSON.stringify({ ...command, eventId: undefined });
-    const seen = this.inbox.get(key);
-    if (seen !== undefined) return seen === substance ? 'DUPLICATE' : 'IDEMPOTENCY_CONFLICT';
+    const key = dedupeKey(command);
+    const substance = substanceOf(command);
+    const verdict = inboxVerdict(this.inbox.get(key), substance);
+    if (verdict !== 'NEW') return verdict;
     this.inbox.set(key, substance);
     return this.run(command);
   }

@@ -5,3 +5,4 @@ export type { DecisionContext, Rejection } from './context';
 export { decide } from './decide';
 export { derivedState, committed, stillNeeded } from './milestone';
 export { isReleasable } from './release';
+export { dedupeKey, inboxVerdict, substanceOf, type InboxVerdict } from './idempotency';

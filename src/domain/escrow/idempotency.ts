@@ -1,0 +1,44 @@
+/**
+ * What makes two deliveries "the same event" (CONTRACT.md, Conventions):
+ * payment confirmations are keyed on (gateway, gatewayReference), every other
+ * event on its eventId. Under one key, a redelivery with the same substance
+ * (the fields that decide the effect) is a duplicate with no second effect,
+ * even with a new eventId or timestamp; a different substance is an
+ * IDEMPOTENCY_CONFLICT. The storage side keeps a hash of `substanceOf`.
+ */
+import type { EscrowCommand } from './commands';
+
+export function dedupeKey(command: EscrowCommand): string {
+  return command.type === 'PAYMENT_CONFIRMED'
+    ? `payment:${command.gateway}:${command.gatewayReference}`
+    : `event:${command.eventId}`;
+}
+
+/** A canonical text of the fields that decide the command's effect (key order fixed). */
+export function substanceOf(command: EscrowCommand): string {
+  if (command.type === 'PAYMENT_CONFIRMED') {
+    // A retrying gateway adapter may send a new eventId: it is not substance.
+    const { orderId, milestoneId, kind, amount, currency } = command;
+    return canonical({ type: command.type, orderId, milestoneId, kind, amount, currency });
+  }
+  return canonical({ ...command, eventId: undefined });
+}
+
+export type InboxVerdict = 'NEW' | 'DUPLICATE' | 'IDEMPOTENCY_CONFLICT';
+
+export function inboxVerdict(storedSubstance: string | undefined, substance: string): InboxVerdict {
+  if (storedSubstance === undefined) return 'NEW';
+  return storedSubstance === substance ? 'DUPLICATE' : 'IDEMPOTENCY_CONFLICT';
+}
+
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner !== null && typeof inner === 'object' && !Array.isArray(inner)
+      ? Object.fromEntries(
+          Object.entries(inner as Record<string, unknown>)
+            .filter(([, field]) => field !== undefined)
+            .sort(([a], [b]) => a.localeCompare(b)),
+        )
+      : inner,
+  );
+}
