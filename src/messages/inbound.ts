@@ -1,0 +1,151 @@
+/**
+ * Validators for the four inbound topics. Their fields mirror the Avro schemas
+ * in schemas/ one for one (test/unit/messages/schema-agreement.test.ts proves
+ * it field by field); on top they hold the rules Avro cannot say: which fields
+ * each event type needs, non-empty ids that fit the database, ISO-8601 UTC
+ * timestamps, ISO 4217 codes. Amounts stay decimal strings here: whether
+ * "10.001" fits the order's currency is the domain's rule (AMOUNT_PRECISION).
+ */
+import { z } from 'zod';
+
+const id = z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+const text = z.string().max(2000, 'must be at most 2000 characters');
+const amount = z
+  .string()
+  .max(40, 'is too long for an amount')
+  .regex(/^-?\d+(\.\d+)?$/, 'must be a decimal string in major units such as "1000.00"');
+const currency = z
+  .string()
+  .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 alphabetic code such as "USD"');
+const timestamp = z
+  .string()
+  .regex(
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]00:00)$/,
+    'must be an ISO-8601 timestamp in UTC such as "2026-03-01T10:00:00Z"',
+  );
+const version = z.number().int().min(1, 'must be a version number from 1');
+const releaseCondition = z.enum([
+  'DELIVERY_CONFIRMED',
+  'REPORT_SUBMITTED',
+  'BUYER_APPROVED',
+  'ANY',
+]);
+
+/** Requires `fields` to be present (not null) for events of the given types. */
+function requireFor<T extends { type: string }>(
+  types: Record<string, readonly (keyof T & string)[]>,
+) {
+  return (event: T, context: z.RefinementCtx) => {
+    for (const field of types[event.type] ?? []) {
+      if (event[field] === null || event[field] === undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: [field],
+          message: `is required for ${event.type} events`,
+        });
+      }
+    }
+  };
+}
+
+export const milestonePlanMessage = z.object({
+  milestoneId: id,
+  sequence: z.number().int().min(0),
+  amount,
+  releaseCondition,
+  inspectionPeriodSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(366 * 24 * 3600),
+});
+
+export const orderMessage = z
+  .object({
+    eventId: id,
+    type: z.enum(['ORDER_OPENED', 'REFUND_REQUESTED', 'MILESTONE_CANCELLED', 'ORDER_CANCELLED']),
+    orderId: id,
+    occurredAt: timestamp,
+    buyerId: id.nullable(),
+    providerId: id.nullable(),
+    currency: currency.nullable(),
+    milestones: z.array(milestonePlanMessage).min(1).max(100).nullable(),
+    milestoneId: id.nullable(),
+    amount: amount.nullable(),
+    reason: text.nullable(),
+    expectedVersion: version.nullable(),
+  })
+  .superRefine(
+    requireFor({
+      ORDER_OPENED: ['buyerId', 'providerId', 'currency', 'milestones'],
+      REFUND_REQUESTED: ['milestoneId', 'amount', 'reason'],
+      MILESTONE_CANCELLED: ['milestoneId'],
+    }),
+  );
+
+export const paymentConfirmedMessage = z
+  .object({
+    eventId: id,
+    gateway: id,
+    gatewayReference: id,
+    orderId: id,
+    milestoneId: id.nullable(),
+    kind: z.enum(['DEPOSIT', 'INSTALLMENT', 'FINAL', 'SERVICE_FEE']),
+    amount,
+    currency,
+    confirmedAt: timestamp,
+  })
+  .superRefine((event, context) => {
+    if (event.kind !== 'SERVICE_FEE' && event.milestoneId === null) {
+      context.addIssue({
+        code: 'custom',
+        path: ['milestoneId'],
+        message: `is required for ${event.kind} payments (only SERVICE_FEE may omit it)`,
+      });
+    }
+  });
+
+export const milestoneReachedMessage = z.object({
+  eventId: id,
+  orderId: id,
+  milestoneId: id,
+  condition: z.enum(['DELIVERY_CONFIRMED', 'REPORT_SUBMITTED', 'BUYER_APPROVED']),
+  finalAmount: amount.nullable(),
+  expectedVersion: version.nullable(),
+  occurredAt: timestamp,
+});
+
+export const disputeMessage = z
+  .object({
+    eventId: id,
+    type: z.enum(['OPENED', 'WITHDRAWN', 'RESOLVED']),
+    orderId: id,
+    milestoneId: id,
+    disputeId: id,
+    openedBy: id.nullable(),
+    reason: text.nullable(),
+    resolution: z.object({ providerAmount: amount, buyerAmount: amount }).nullable(),
+    actor: id.nullable(),
+    expectedVersion: version.nullable(),
+    occurredAt: timestamp,
+  })
+  .superRefine(requireFor({ RESOLVED: ['resolution'] }));
+
+export type OrderMessage = z.infer<typeof orderMessage>;
+export type PaymentConfirmedMessage = z.infer<typeof paymentConfirmedMessage>;
+export type MilestoneReachedMessage = z.infer<typeof milestoneReachedMessage>;
+export type DisputeMessage = z.infer<typeof disputeMessage>;
+
+export const inboundValidators = {
+  'escrow.orders.v1': orderMessage,
+  'escrow.payment-confirmed.v1': paymentConfirmedMessage,
+  'escrow.milestone-reached.v1': milestoneReachedMessage,
+  'escrow.disputes.v1': disputeMessage,
+} as const;
+
+/** One line naming every problem: `milestones.0.amount must be a decimal string ...`. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.join('.') || '(message)'} ${issue.message}`)
+    .join('; ');
+}

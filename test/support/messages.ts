@@ -1,0 +1,97 @@
+/**
+ * Valid inbound messages, one per event type, shaped by the Avro schemas:
+ * the fixtures every codec, consumer and pipeline test starts from.
+ */
+export const validMessages = {
+  'escrow.orders.v1': [
+    {
+      eventId: 'evt-open-1',
+      type: 'ORDER_OPENED',
+      orderId: 'order-1',
+      occurredAt: '2026-03-01T10:00:00Z',
+      buyerId: 'buyer-1',
+      providerId: 'provider-1',
+      currency: 'USD',
+      milestones: [
+        {
+          milestoneId: 'm-1',
+          sequence: 1,
+          amount: '1000.00',
+          releaseCondition: 'DELIVERY_CONFIRMED',
+          inspectionPeriodSeconds: 0,
+        },
+      ],
+      milestoneId: null,
+      amount: null,
+      reason: null,
+      expectedVersion: null,
+    },
+    {
+      eventId: 'evt-refund-1',
+      type: 'REFUND_REQUESTED',
+      orderId: 'order-1',
+      occurredAt: '2026-03-02T10:00:00.123Z',
+      buyerId: null,
+      providerId: null,
+      currency: null,
+      milestones: null,
+      milestoneId: 'm-1',
+      amount: '500.00',
+      reason: 'work half done',
+      expectedVersion: 2,
+    },
+    {
+      eventId: 'evt-cancel-1',
+      type: 'ORDER_CANCELLED',
+      orderId: 'order-1',
+      occurredAt: '2026-03-03T10:00:00Z',
+      buyerId: null,
+      providerId: null,
+      currency: null,
+      milestones: null,
+      milestoneId: null,
+      amount: null,
+      reason: null,
+      expectedVersion: null,
+    },
+  ],
+  'escrow.payment-confirmed.v1': [
+    {
+      eventId: 'evt-pay-1',
+      gateway: 'stripe',
+      gatewayReference: 'ch_1',
+      orderId: 'order-1',
+      milestoneId: 'm-1',
+      kind: 'DEPOSIT',
+      amount: '1000.00',
+      currency: 'USD',
+      confirmedAt: '2026-03-01T10:05:00Z',
+    },
+  ],
+  'escrow.milestone-reached.v1': [
+    {
+      eventId: 'evt-reached-1',
+      orderId: 'order-1',
+      milestoneId: 'm-1',
+      condition: 'DELIVERY_CONFIRMED',
+      finalAmount: '500.00',
+      expectedVersion: null,
+      occurredAt: '2026-03-04T10:00:00Z',
+    },
+  ],
+  'escrow.disputes.v1': [
+    {
+      eventId: 'evt-dispute-1',
+      type: 'RESOLVED',
+      orderId: 'order-1',
+      milestoneId: 'm-1',
+      disputeId: 'd-1',
+      openedBy: null,
+      reason: null,
+      resolution: { providerAmount: '600.00', buyerAmount: '400.00' },
+      actor: 'desk-agent-7',
+      expectedVersion: 3,
+      occurredAt: '2026-03-05T10:00:00Z',
+    },
+  ],
+} as const;
