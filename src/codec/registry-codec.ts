@@ -1,0 +1,148 @@
+/**
+ * Encodes and decodes topic values in the Confluent wire format through the
+ * schema registry. Decoding reads with the topic's own schema as the reader
+ * (Avro schema resolution), so a compatible newer writer still decodes and an
+ * incompatible one is refused. Failures are told apart, because they are
+ * handled apart: a message that can never be decoded is dead-lettered with
+ * its reason; a registry that is unreachable or failing is transient, and the
+ * message is retried, never dead-lettered.
+ */
+import {
+  COMPATIBILITY,
+  type DecodeOptions,
+  SchemaRegistry,
+  SchemaType,
+} from '@kafkajs/confluent-schema-registry';
+import { type Topic, schemaText, subjectOf } from './schemas';
+
+export class RegistryUnavailable extends Error {
+  readonly code = 'REGISTRY_UNAVAILABLE';
+  readonly retryable = true;
+  constructor(message: string, options: { cause: unknown }) {
+    super(message, options);
+    this.name = 'RegistryUnavailable';
+  }
+}
+
+export type Decoded = { ok: true; value: unknown } | { ok: false; reason: string };
+
+const statusOf = (error: unknown) =>
+  typeof (error as { status?: unknown }).status === 'number'
+    ? (error as { status: number }).status
+    : undefined;
+
+export class RegistryCodec {
+  private readonly registry: SchemaRegistry;
+  private readonly ids = new Map<Topic, number>();
+
+  constructor(
+    private readonly registryUrl: string,
+    private readonly topicPrefix: string,
+  ) {
+    this.registry = new SchemaRegistry({ host: registryUrl });
+  }
+
+  /**
+   * Registers each topic's schema under `<prefix><topic>-value`, setting the
+   * subject's compatibility to BACKWARD explicitly first (registries differ in
+   * what an unset subject reports, and the client refuses a mismatch).
+   */
+  async registerSchemas(topics: readonly Topic[]): Promise<void> {
+    for (const topic of topics) {
+      const subject = subjectOf(this.topicPrefix, topic);
+      try {
+        const response = await fetch(`${this.registryUrl}/config/${encodeURIComponent(subject)}`, {
+          method: 'PUT',
+          headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
+          body: JSON.stringify({ compatibility: 'BACKWARD' }),
+          signal: AbortSignal.timeout(10_000),
+        });
+        if (!response.ok) {
+          const refusal = new Error(`PUT /config/${subject} answered ${response.status}`);
+          throw Object.assign(refusal, { status: response.status });
+        }
+        const { id } = await this.registry.register(
+          { type: SchemaType.AVRO, schema: schemaText(topic) },
+          { subject, compatibility: COMPATIBILITY.BACKWARD },
+        );
+        this.ids.set(topic, id);
+      } catch (error) {
+        const status = statusOf(error);
+        if (!isTransient(error) && status !== undefined) {
+          throw new Error(
+            `The registry refused the schema of ${topic} under ${subject} (${status}): ` +
+              `${(error as Error).message}. A registered version is not BACKWARD compatible with schemas/${topic}.avsc; ` +
+              'make the change compatible (new fields need defaults) or publish a new topic version.',
+            { cause: error },
+          );
+        }
+        throw new RegistryUnavailable(
+          `The schema registry at ${this.registryUrl} could not register ${subject}: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
+    }
+  }
+
+  async encode(topic: Topic, value: unknown): Promise<Buffer> {
+    const id = this.ids.get(topic);
+    if (id === undefined)
+      throw new Error(`the schema of ${topic} is not registered; call registerSchemas first`);
+    return this.registry.encode(id, value);
+  }
+
+  /** Decodes a value, or says why it never will be; throws RegistryUnavailable when that cannot be told yet. */
+  async decode(topic: Topic, value: Buffer | null): Promise<Decoded> {
+    if (value === null || value.length === 0) {
+      return { ok: false, reason: 'the message has no value (a tombstone); every event needs one' };
+    }
+    if (value.length < 5 || value.readUInt8(0) !== 0) {
+      return {
+        ok: false,
+        reason:
+          'the value is not in the Confluent wire format (magic byte 0, then a 4-byte schema id); ' +
+          `encode it with a schema registry client under ${subjectOf(this.topicPrefix, topic)}`,
+      };
+    }
+    const schemaId = value.readInt32BE(1);
+    try {
+      const readerSchema = JSON.parse(schemaText(topic)) as NonNullable<
+        NonNullable<DecodeOptions[SchemaType.AVRO]>['readerSchema']
+      >;
+      const decoded: unknown = await this.registry.decode(value, {
+        [SchemaType.AVRO]: { readerSchema },
+      });
+      return { ok: true, value: decoded };
+    } catch (error) {
+      if (isTransient(error)) {
+        throw new RegistryUnavailable(
+          `The schema registry at ${this.registryUrl} could not resolve schema id ${schemaId}: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
+      const why =
+        statusOf(error) === 404
+          ? `schema id ${schemaId} is not registered`
+          : (error as Error).message;
+      return {
+        ok: false,
+        reason: `the value cannot be decoded with the ${topic} schema: ${why}. Encode it with the schema registered under ${subjectOf(this.topicPrefix, topic)}`,
+      };
+    }
+  }
+}
+
+/**
+ * "Could not ask" or "the registry failed", as opposed to "asked and refused".
+ * The client reports a refused connection as a status-400 ResponseError whose
+ * message carries the socket error, so the message is checked before the status.
+ */
+function isTransient(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  const text = `${(error as Error).message} ${typeof code === 'string' ? code : ''}`;
+  const network =
+    /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|ENOTFOUND|EHOSTUNREACH|socket hang up|timed? ?out|fetch failed/i;
+  if (network.test(text)) return true;
+  const status = statusOf(error);
+  return status !== undefined && (status >= 500 || status === 429);
+}
