@@ -16,7 +16,8 @@ export async function up(knex: Knex): Promise<void> {
       kafka_partition integer,
       kafka_offset bigint,
       payload_hash text NOT NULL,
-      outcome      text NOT NULL CHECK (outcome IN ('APPLIED', 'REJECTED', 'KEPT')),
+      outcome      text NOT NULL
+        CHECK (outcome IN ('APPLIED', 'REJECTED', 'KEPT', 'UNCHANGED', 'IDEMPOTENCY_CONFLICT')),
       reason       text,
       received_at  timestamptz NOT NULL DEFAULT now()
     );

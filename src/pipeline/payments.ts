@@ -1,0 +1,61 @@
+/**
+ * One payments row per gateway transaction (ADR-0003): what arrived, and what
+ * became of it. PENDING_ORDER while kept (or unmatched); APPLIED when some of
+ * it funded a milestone or the platform; REFUNDED when all of it went back.
+ */
+import type { Knex } from 'knex';
+import type { ConfirmPayment, Decision } from '../domain/escrow';
+import { MoneyError, parseAmount } from '../domain/money';
+
+export async function recordPayment(
+  trx: Knex.Transaction,
+  command: ConfirmPayment,
+  decision: Decision,
+  transactionIds: readonly string[],
+  payloadHash: string,
+  at: { confirmedAt: Date; now: Date },
+): Promise<void> {
+  let amount: bigint;
+  try {
+    amount = parseAmount(command.amount, command.currency).minor;
+  } catch (error) {
+    // Rejected for its amount or currency: nothing arrived that the ledger could hold.
+    if (error instanceof MoneyError) return;
+    throw error;
+  }
+  const received = decision.transactions
+    .flatMap((transaction, index) => transaction.postings.map((posting) => ({ posting, index })))
+    .filter(({ posting }) => posting.account.kind === 'GATEWAY_CLEARING');
+  const refunded = decision.transactions
+    .filter((t) => t.kind === 'OVERPAYMENT_REFUND' || t.kind === 'CURRENCY_MISMATCH_REFUND')
+    .reduce(
+      (sum, t) =>
+        sum + t.postings.find((p) => p.account.kind === 'BUYER_REFUND_PAYABLE')!.amount.minor,
+      0n,
+    );
+  const status =
+    received.length === 0 ? 'PENDING_ORDER' : refunded === amount ? 'REFUNDED' : 'APPLIED';
+  const row = {
+    gateway: command.gateway,
+    gateway_reference: command.gatewayReference,
+    event_id: command.eventId,
+    order_id: command.orderId,
+    milestone_id: command.milestoneId,
+    kind: command.kind,
+    currency: command.currency,
+    amount_minor: amount.toString(),
+    confirmed_at: at.confirmedAt,
+    payload_hash: payloadHash,
+    status,
+    applied_minor: status === 'PENDING_ORDER' ? '0' : (amount - refunded).toString(),
+    refunded_minor: status === 'PENDING_ORDER' ? '0' : refunded.toString(),
+    ledger_transaction_id:
+      received.length > 0 ? (transactionIds[received[0]!.index] ?? null) : null,
+    applied_at: status === 'PENDING_ORDER' ? null : at.now,
+  };
+  // A kept payment replayed when its order opens updates the row it left.
+  await trx('payments')
+    .insert(row)
+    .onConflict(['gateway', 'gateway_reference'])
+    .merge(['status', 'applied_minor', 'refunded_minor', 'ledger_transaction_id', 'applied_at']);
+}
