@@ -221,7 +221,7 @@ async function replayKept(
     };
     const result = await decideAndApply(trx, settings, event, {
       key: row.dedupe_key,
-      hash: inbox!.payload_hash,
+      hash: inbox.payload_hash,
       now,
     });
     await trx('kept_events').where({ kept_id: row.kept_id }).update({ replayed_at: now });
