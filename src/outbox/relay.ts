@@ -1,0 +1,188 @@
+/**
+ * The outbox relay: publishes committed outbox rows to Kafka and marks them
+ * published. At-least-once: a crash after the send and before the mark sends
+ * the rows again, with the same `outcome-id` header, which consumers dedupe on.
+ *
+ * One relay publishes per database at a time: it holds a session-level
+ * advisory lock on a dedicated connection; other workers' relays stand by and
+ * take over when that connection dies. That, with rows read in outbox_id order
+ * and sent by one idempotent producer one batch at a time, keeps the order per
+ * key: every transaction of one order runs under that order's lock, so a later
+ * outcome of an order always has a higher outbox_id than an earlier one.
+ *
+ * It wakes on NOTIFY escrow_outbox (sent at commit by writeOutcomes) and polls
+ * as a backstop; it prunes published rows older than the retention period.
+ */
+import type { Knex } from 'knex';
+import type { Producer } from 'kafkajs';
+import { Client } from 'pg';
+import type { RegistryCodec } from '../codec/registry-codec';
+import type { OutboundTopic } from '../codec/schemas';
+
+const RELAY_LOCK_KEY = 0x0e5c0701; // advisory lock id: "escrow outbox relay"
+
+export interface RelayOptions {
+  databaseUrl: string;
+  topicPrefix: string;
+  batchSize?: number;
+  pollIntervalMs?: number;
+  retentionHours?: number;
+  log?: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+interface OutboxRow {
+  outbox_id: string;
+  outcome_id: string;
+  topic: string;
+  message_key: string;
+  payload: Record<string, unknown>;
+  headers: Record<string, string>;
+}
+
+export class OutboxRelay {
+  private listener: Client | undefined;
+  private running = false;
+  private active = false;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private lastPrune = 0;
+
+  constructor(
+    private readonly db: Knex,
+    private readonly producer: Producer,
+    private readonly codec: RegistryCodec,
+    private readonly options: RelayOptions,
+  ) {}
+
+  /** True while this relay holds the lock and publishes. */
+  get isActive(): boolean {
+    return this.active;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** Publishes what is unpublished now; returns how many rows it sent. Only while active. */
+  private async publishPending(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const rows = await this.db('outbox')
+        .whereNull('published_at')
+        .orderBy('outbox_id')
+        .limit(this.options.batchSize ?? 500)
+        .select<OutboxRow[]>(
+          'outbox_id',
+          'outcome_id',
+          'topic',
+          'message_key',
+          'payload',
+          'headers',
+        );
+      if (rows.length === 0) return total;
+      await this.send(rows);
+      await this.db('outbox')
+        .whereIn(
+          'outbox_id',
+          rows.map((row) => row.outbox_id),
+        )
+        .update({ published_at: this.db.fn.now() });
+      total += rows.length;
+    }
+  }
+
+  private async send(rows: OutboxRow[]): Promise<void> {
+    // Consecutive rows of one topic go in one request; topics keep their row order.
+    const batches: {
+      topic: string;
+      messages: { key: string; value: Buffer; headers: Record<string, string> }[];
+    }[] = [];
+    for (const row of rows) {
+      const baseTopic = row.topic.slice(this.options.topicPrefix.length) as OutboundTopic;
+      const value = await this.codec.encode(baseTopic, row.payload);
+      const last = batches.at(-1);
+      const message = { key: row.message_key, value, headers: row.headers };
+      if (last && last.topic === row.topic) last.messages.push(message);
+      else batches.push({ topic: row.topic, messages: [message] });
+    }
+    await this.producer.sendBatch({ acks: -1, topicMessages: batches });
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        if (!this.active) await this.tryBecomeActive();
+        if (this.active) {
+          await this.publishPending();
+          await this.pruneIfDue();
+        }
+      } catch (error) {
+        this.options.log?.('outbox relay failed; retrying', { error: (error as Error).message });
+        await this.dropListener();
+      }
+      await this.sleep(this.active ? (this.options.pollIntervalMs ?? 1000) : 2000);
+    }
+    await this.dropListener();
+  }
+
+  private async tryBecomeActive(): Promise<void> {
+    const listener = new Client({
+      connectionString: this.options.databaseUrl,
+      application_name: 'escrow-outbox-relay',
+    });
+    listener.on('error', () => {
+      // The lock dies with the connection: stand down and try again.
+      this.active = false;
+    });
+    await listener.connect();
+    const { rows } = await listener.query<{ locked: boolean }>(
+      'SELECT pg_try_advisory_lock($1) AS locked',
+      [RELAY_LOCK_KEY],
+    );
+    if (!rows[0]?.locked) {
+      await listener.end();
+      return;
+    }
+    listener.on('notification', () => this.wake?.());
+    await listener.query('LISTEN escrow_outbox');
+    this.listener = listener;
+    this.active = true;
+    this.options.log?.('outbox relay active');
+  }
+
+  private async dropListener(): Promise<void> {
+    this.active = false;
+    const listener = this.listener;
+    this.listener = undefined;
+    // Closing the session releases the advisory lock for a standby relay.
+    await listener?.end().catch(() => undefined);
+  }
+
+  private async pruneIfDue(): Promise<void> {
+    if (Date.now() - this.lastPrune < 60_000) return;
+    this.lastPrune = Date.now();
+    const hours = this.options.retentionHours ?? 24 * 7;
+    await this.db('outbox')
+      .whereNotNull('published_at')
+      .andWhere('published_at', '<', this.db.raw(`now() - make_interval(hours => ?)`, [hours]))
+      .delete();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * The outbox relay on the real Postgres, registry and Kafka: committed rows are
+ * published in order with their outcome-id header and marked published; one
+ * relay per database publishes, a standby takes over when it stops; rows
+ * written while no relay ran are published when one starts.
+ */
+import type { Producer } from 'kafkajs';
+import { RegistryCodec } from '../../src/codec/registry-codec';
+import { outboundTopics } from '../../src/codec/schemas';
+import type { EscrowCommand } from '../../src/domain/escrow';
+import { createKafka } from '../../src/kafka/client';
+import { OutboxRelay } from '../../src/outbox/relay';
+import { applyEvent } from '../../src/pipeline/apply-event';
+import { collectMessages, createTopics } from '../support/kafka';
+import { useTestContext } from '../support/test-context';
+
+const ctx = useTestContext();
+let codec: RegistryCodec;
+let producers: Producer[] = [];
+const relays: OutboxRelay[] = [];
+
+const topic = (name: string) => `${ctx.config.TOPIC_PREFIX}${name}`;
+const deliver = (command: EscrowCommand) =>
+  applyEvent(
+    ctx.db,
+    {
+      topicPrefix: ctx.config.TOPIC_PREFIX,
+      defaultFeeRate: '0.10',
+      now: () => new Date('2026-06-01T09:00:00Z'),
+    },
+    { topic: 'escrow.test', partition: 0, offset: '0', occurredAt: new Date(), command },
+  );
+const story = async (orderId: string) => {
+  await deliver({
+    type: 'ORDER_OPENED',
+    eventId: `open-${orderId}`,
+    orderId,
+    buyerId: 'b',
+    providerId: 'p',
+    currency: 'USD',
+    milestones: [
+      {
+        milestoneId: 'm-1',
+        sequence: 1,
+        amount: '10.00',
+        releaseCondition: 'ANY',
+        inspectionPeriodSeconds: 0,
+      },
+    ],
+  });
+  await deliver({
+    type: 'PAYMENT_CONFIRMED',
+    eventId: `pay-${orderId}`,
+    gateway: 'g',
+    gatewayReference: `ref-${orderId}`,
+    orderId,
+    milestoneId: 'm-1',
+    kind: 'DEPOSIT',
+    amount: '10.00',
+    currency: 'USD',
+  });
+  await deliver({
+    type: 'MILESTONE_REACHED',
+    eventId: `reached-${orderId}`,
+    orderId,
+    milestoneId: 'm-1',
+    condition: 'BUYER_APPROVED',
+  });
+};
+async function newRelay(): Promise<OutboxRelay> {
+  const producer = createKafka(ctx.config, 'relay-test').producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  await producer.connect();
+  producers.push(producer);
+  const relay = new OutboxRelay(ctx.db, producer, codec, {
+    databaseUrl: ctx.config.DATABASE_URL,
+    topicPrefix: ctx.config.TOPIC_PREFIX,
+    pollIntervalMs: 200,
+  });
+  relays.push(relay);
+  return relay;
+}
+const waitFor = async (check: () => Promise<boolean> | boolean, timeoutMs = 15_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+};
+const unpublished = async () =>
+  Number((await ctx.db('outbox').whereNull('published_at').count({ n: '*' }))[0]!.n);
+
+beforeAll(async () => {
+  codec = new RegistryCodec(ctx.config.SCHEMA_REGISTRY_URL, ctx.config.TOPIC_PREFIX);
+  await codec.registerSchemas(outboundTopics);
+  await createTopics(createKafka(ctx.config), outboundTopics.map(topic));
+});
+afterAll(async () => {
+  await Promise.all(relays.map((relay) => relay.stop()));
+  await Promise.all(producers.map((producer) => producer.disconnect()));
+  producers = [];
+});
+
+test('committed outcomes are published in order with their outcome-id, decoded as stored, and marked published', async () => {
+  await story('o-relay');
+  const stored = await ctx
+    .db('outbox')
+    .where({ message_key: 'o-relay' })
+    .orderBy('outbox_id')
+    .select<{ outcome_id: string; topic: string; payload: unknown }[]>(
+      'outcome_id',
+      'topic',
+      'payload',
+    );
+  const relay = await newRelay();
+  relay.start();
+  await waitFor(async () => (await unpublished()) === 0);
+  const received = await collectMessages(
+    createKafka(ctx.config),
+    `${ctx.config.CONSUMER_GROUP}-relay-1`,
+    [topic('escrow.events.v1'), topic('escrow.payouts.v1')],
+    (all) => all.filter((r) => r.message.key?.toString() === 'o-relay').length >= stored.length,
+  );
+  const mine = received.filter((r) => r.message.key?.toString() === 'o-relay');
+  const events = mine.filter((r) => r.topic === topic('escrow.events.v1'));
+  expect(events.map((r) => r.message.headers?.['outcome-id']?.toString())).toEqual(
+    stored.filter((row) => row.topic === topic('escrow.events.v1')).map((row) => row.outcome_id),
+  );
+  for (const r of mine) {
+    const row = stored.find((s) => s.outcome_id === r.message.headers?.['outcome-id']?.toString())!;
+    expect(
+      await codec.decode(
+        r.topic.slice(ctx.config.TOPIC_PREFIX.length) as 'escrow.events.v1',
+        r.message.value,
+      ),
+    ).toEqual({ ok: true, value: row.payload });
+  }
+  expect(mine.find((r) => r.topic === topic('escrow.payouts.v1'))).toBeDefined();
+});
+
+test('one relay per database publishes; a standby takes over when it stops, and nothing written meanwhile is lost', async () => {
+  const [first, second] = [relays[0]!, await newRelay()];
+  second.start();
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  expect([first.isActive, second.isActive]).toEqual([true, false]);
+
+  await first.stop();
+  await story('o-takeover');
+  await waitFor(() => second.isActive);
+  await waitFor(async () => (await unpublished()) === 0);
+  const received = await collectMessages(
+    createKafka(ctx.config),
+    `${ctx.config.CONSUMER_GROUP}-relay-2`,
+    [topic('escrow.payouts.v1')],
+    (all) => all.some((r) => r.message.key?.toString() === 'o-takeover'),
+  );
+  expect(received.some((r) => r.message.key?.toString() === 'o-takeover')).toBe(true);
+});
