@@ -1,13 +1,16 @@
 /**
- * `npm start`: the one place the worker is wired together. The consumers,
- * outbox relay, timers and operations API arrive with the message-pipeline
- * issue; until then the worker validates its configuration and says so.
+ * `npm start`: the worker, configured from the environment. SIGTERM or SIGINT
+ * stops fetching, finishes the message in hand, commits, releases locks and
+ * closes pools; a second signal exits at once.
  */
 import { ConfigError, loadConfig } from './config';
+import { createLogger } from './logging/logger';
+import { startWorker } from './worker';
 
-function main(): void {
+async function main(): Promise<void> {
+  let config;
   try {
-    loadConfig();
+    config = loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -15,10 +18,31 @@ function main(): void {
     }
     throw error;
   }
-  process.stderr.write(
-    'escrow-worker: the configuration is valid, but the consumers, outbox relay and timers are not built yet.\n',
-  );
-  process.exit(1);
+  const log = createLogger(config);
+  const worker = await startWorker(config, log);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    worker.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
-main();
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `escrow-worker failed to start: ${(error as Error).stack ?? String(error)}\n`,
+  );
+  process.exit(1);
+});

@@ -16,6 +16,8 @@ export interface TestContext {
   readonly config: Config;
   readonly db: Knex;
   readonly databaseName: string;
+  /** Runs before the database is dropped (jest runs afterAll hooks in the order they were declared). */
+  beforeTeardown(work: () => Promise<void>): void;
 }
 
 async function deleteTopicsWithPrefix(brokers: string[], prefix: string): Promise<void> {
@@ -35,6 +37,7 @@ export function useTestContext(overrides: Partial<Record<string, string>> = {}):
   const databaseName = `${run.databasePrefix}${fileId}`;
   const serverUrl = process.env.DATABASE_URL!;
   let state: { config: Config; db: Knex } | undefined;
+  const teardowns: (() => Promise<void>)[] = [];
 
   beforeAll(async () => {
     await createDatabase(serverUrl, databaseName, run.templateDatabase);
@@ -51,6 +54,7 @@ export function useTestContext(overrides: Partial<Record<string, string>> = {}):
   });
 
   afterAll(async () => {
+    for (const work of teardowns.reverse()) await work();
     if (!state) return;
     await state.db.destroy();
     await dropDatabases(serverUrl, databaseName);
@@ -69,5 +73,8 @@ export function useTestContext(overrides: Partial<Record<string, string>> = {}):
       return current().db;
     },
     databaseName,
+    beforeTeardown(work) {
+      teardowns.push(work);
+    },
   };
 }

@@ -1,0 +1,194 @@
+/**
+ * Runs the consumers: one consumer group over the four inbound topics. For each
+ * message: decode → validate (undecodable or invalid → escrow.dlq.v1 with the
+ * reason, then committed) → Redlock on the order (an efficiency guard only) →
+ * applyEvent in one database transaction (transient failures retried with
+ * backoff) → offset committed only after the database commit.
+ *
+ * Offsets: eachMessage with autoCommitThreshold 1, so KafkaJS commits a
+ * message's offset right after this handler returns, and never when it
+ * throws. A crash between the database commit and the offset commit
+ * redelivers the message; the inbox makes that a no-op.
+ *
+ * Redis down: the lock is skipped (logged), and processing goes on serialized
+ * by the database (the order's advisory lock and row locks, and the version
+ * guard). Correctness never depended on the lock; only contention grows.
+ */
+import type { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Knex } from 'knex';
+import type { Lock } from 'redlock';
+import type { RegistryCodec } from '../codec/registry-codec';
+import type { LockService } from '../locks/redlock';
+import type { Logger } from '../logging/logger';
+import { applyEvent, type PipelineSettings } from './apply-event';
+import { isTransient, withRetry } from './retry';
+import type { InboundHandler } from './topic-handler';
+
+export interface RunnerDependencies {
+  kafka: Kafka;
+  db: Knex;
+  codec: RegistryCodec;
+  locks: LockService;
+  log: Logger;
+  settings: PipelineSettings;
+  consumerGroup: string;
+  handlers: readonly InboundHandler[];
+}
+
+const retryOptions = { attempts: 8, baseDelayMs: 50, maxDelayMs: 5000 };
+
+export class ConsumerRunner {
+  private readonly consumer: Consumer;
+  private readonly dlqProducer: Producer;
+  private readonly byTopic: Map<string, InboundHandler>;
+
+  constructor(private readonly deps: RunnerDependencies) {
+    this.consumer = deps.kafka.consumer({
+      groupId: deps.consumerGroup,
+      allowAutoTopicCreation: false,
+    });
+    this.dlqProducer = deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.byTopic = new Map(deps.handlers.map((handler) => [this.prefixed(handler.topic), handler]));
+  }
+
+  private prefixed(topic: string): string {
+    return `${this.deps.settings.topicPrefix}${topic}`;
+  }
+
+  async start(): Promise<void> {
+    await this.dlqProducer.connect();
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [...this.byTopic.keys()], fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: true,
+      autoCommitThreshold: 1,
+      eachMessage: ({ topic, partition, message }) => this.handle(topic, partition, message),
+    });
+  }
+
+  /** Stops fetching, lets the message in hand finish and commit, then leaves the group. */
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+    await this.dlqProducer.disconnect();
+  }
+
+  async handle(topic: string, partition: number, message: KafkaMessage): Promise<void> {
+    const handler = this.byTopic.get(topic)!;
+    const log = this.deps.log.child({ topic, partition, offset: message.offset });
+    const decoded = await withRetry(() => this.deps.codec.decode(handler.topic, message.value), {
+      ...retryOptions,
+      onRetry: (error) => log.warn({ err: error }, 'schema registry unavailable; retrying'),
+    });
+    if (!decoded.ok) return this.deadLetter(topic, partition, message, decoded.reason, log);
+    const parsed = handler.parse(decoded.value);
+    if (!parsed.ok) return this.deadLetter(topic, partition, message, parsed.reason, log);
+
+    const { command } = parsed;
+    const eventLog = log.child({
+      eventId: command.eventId,
+      orderId: command.orderId,
+      milestoneId: 'milestoneId' in command ? command.milestoneId : null,
+    });
+    const lock = await this.lockOrder(command.orderId, eventLog);
+    try {
+      const result = await withRetry(
+        () =>
+          applyEvent(this.deps.db, this.deps.settings, {
+            topic: handler.topic,
+            partition,
+            offset: message.offset,
+            occurredAt: parsed.occurredAt,
+            command,
+          }),
+        {
+          ...retryOptions,
+          onRetry: (error, attempt) =>
+            eventLog.warn({ err: error, attempt }, 'transient failure; retrying'),
+        },
+      );
+      eventLog.info(
+        { verdict: result.verdict, reason: result.reason, outcomes: result.outcomeIds.length },
+        'event processed',
+      );
+    } catch (error) {
+      // Transient and still failing: not committed; KafkaJS restarts and redelivers.
+      if (isTransient(error)) throw error;
+      // A defect, not the message's fault or the network's: keep the message, say why, go on.
+      eventLog.error({ err: error }, 'event could not be processed; dead-lettered');
+      await this.deadLetter(
+        topic,
+        partition,
+        message,
+        `processing failed: ${(error as Error).message}`,
+        eventLog,
+      );
+    } finally {
+      await lock?.release().catch(() => undefined);
+    }
+  }
+
+  private async lockOrder(orderId: string, log: Logger): Promise<Lock | undefined> {
+    const resource = `escrow:${this.deps.settings.topicPrefix}lock:order:${orderId}`;
+    try {
+      return await Promise.race([
+        this.deps.locks.redlock.acquire([resource], 10_000),
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('Redis did not answer in 1s')), 1000),
+        ),
+      ]);
+    } catch (error) {
+      log.warn({ err: error }, 'no Redis lock; continuing under the database locks alone');
+      return undefined;
+    }
+  }
+
+  private async deadLetter(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    reason: string,
+    log: Logger,
+  ): Promise<void> {
+    const originalHeaders = headersAsText(message.headers);
+    const record = {
+      sourceTopic: topic,
+      sourcePartition: partition,
+      sourceOffset: message.offset,
+      reason,
+      originalKey: message.key,
+      originalValue: message.value,
+      originalHeaders,
+      deadLetteredAt: new Date().toISOString(),
+    };
+    const value = await withRetry(
+      () => this.deps.codec.encode('escrow.dlq.v1', record),
+      retryOptions,
+    );
+    await this.dlqProducer.send({
+      topic: this.prefixed('escrow.dlq.v1'),
+      acks: -1,
+      messages: [
+        {
+          key: message.key,
+          value,
+          headers: {
+            'dlq-source-topic': topic,
+            'dlq-source-partition': String(partition),
+            'dlq-source-offset': message.offset,
+            'dlq-reason': reason.slice(0, 1000),
+          },
+        },
+      ],
+    });
+    log.warn({ reason }, 'message dead-lettered');
+  }
+}
+
+function headersAsText(headers: IHeaders | undefined): Record<string, string> {
+  const text: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    text[name] = Array.isArray(value) ? value.map(String).join(',') : value.toString();
+  }
+  return text;
+}

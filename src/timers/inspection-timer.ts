@@ -1,0 +1,82 @@
+/**
+ * Fires inspection-period releases on time and across restarts: deadlines live
+ * in the database (milestones.inspection_deadline), and every tick sends
+ * INSPECTION_ELAPSED for each milestone whose deadline has passed through the
+ * same path as a message. Its eventId names the milestone and the deadline, so
+ * the inbox lets each deadline fire once, even when two workers or a restarted
+ * one tick at the same time; the release rule itself decides whether anything
+ * is due.
+ */
+import type { Knex } from 'knex';
+import type { Logger } from '../logging/logger';
+import { applyEvent, type PipelineSettings } from '../pipeline/apply-event';
+import { isTransient } from '../pipeline/retry';
+
+export class InspectionTimer {
+  private timer: NodeJS.Timeout | undefined;
+  private tick: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly db: Knex,
+    private readonly settings: PipelineSettings,
+    private readonly log: Logger,
+    private readonly intervalMs = 1000,
+  ) {}
+
+  start(): void {
+    const schedule = () => {
+      this.timer = setTimeout(() => {
+        this.tick = this.fireDue()
+          .then(() => undefined)
+          .catch((error: unknown) => {
+            const level = isTransient(error) ? 'warn' : 'error';
+            this.log[level]({ err: error }, 'inspection timer tick failed; next tick retries');
+          })
+          .finally(schedule);
+      }, this.intervalMs);
+    };
+    schedule();
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.tick;
+  }
+
+  /** Sends INSPECTION_ELAPSED for every milestone due now; returns how many. */
+  async fireDue(limit = 200): Promise<number> {
+    const due = await this.db('milestones')
+      .where('state', 'AWAITING_RELEASE')
+      .andWhere('inspection_deadline', '<=', this.settings.now())
+      // Still waiting for a top-up: the payment that completes it releases it, not the timer.
+      .andWhereRaw('held_minor >= amount_minor')
+      .orderBy('inspection_deadline')
+      .limit(limit)
+      .select<{ order_id: string; milestone_id: string; inspection_deadline: Date }[]>(
+        'order_id',
+        'milestone_id',
+        'inspection_deadline',
+      );
+    for (const row of due) {
+      const eventId = `inspection:${row.order_id}:${row.milestone_id}:${row.inspection_deadline.toISOString()}`;
+      const result = await applyEvent(this.db, this.settings, {
+        topic: 'timer.inspection',
+        partition: null,
+        offset: null,
+        occurredAt: row.inspection_deadline,
+        command: {
+          type: 'INSPECTION_ELAPSED',
+          eventId,
+          orderId: row.order_id,
+          milestoneId: row.milestone_id,
+        },
+      });
+      this.log.info(
+        { orderId: row.order_id, milestoneId: row.milestone_id, verdict: result.verdict },
+        'inspection period elapsed',
+      );
+    }
+    return due.length;
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The worker assembled: consumers, outbox relay, inspection timer and the
+ * health endpoints, started in dependency order and stopped in reverse. Used
+ * by main.ts and by tests that run a whole worker in-process.
+ */
+import type http from 'node:http';
+import { consumers } from '../consumers';
+import { RegistryCodec } from './codec/registry-codec';
+import { inboundTopics, outboundTopics } from './codec/schemas';
+import type { Config } from './config';
+import { createKnex } from './db/knex';
+import { createKafka } from './kafka/client';
+import { createLockService } from './locks/redlock';
+import type { Logger } from './logging/logger';
+import { startHealthServer } from './ops/health-server';
+import { OutboxRelay } from './outbox/relay';
+import { ConsumerRunner } from './pipeline/consumer-runner';
+import { InspectionTimer } from './timers/inspection-timer';
+
+export interface RunningWorker {
+  stop(): Promise<void>;
+}
+
+export async function startWorker(config: Config, log: Logger): Promise<RunningWorker> {
+  const db = createKnex(config);
+  const kafka = createKafka(config);
+  const locks = createLockService(config);
+  const codec = new RegistryCodec(config.SCHEMA_REGISTRY_URL, config.TOPIC_PREFIX);
+  const settings = {
+    topicPrefix: config.TOPIC_PREFIX,
+    defaultFeeRate: config.PLATFORM_FEE_RATE,
+    now: () => new Date(),
+  };
+
+  await codec.registerSchemas([...inboundTopics, ...outboundTopics]);
+  const admin = kafka.admin();
+  await admin.connect();
+  // Existing topics are left as they are; missing ones get 3 partitions.
+  await admin.createTopics({
+    topics: [...inboundTopics, ...outboundTopics].map((topic) => ({
+      topic: `${config.TOPIC_PREFIX}${topic}`,
+      numPartitions: 3,
+    })),
+    waitForLeaders: true,
+  });
+  await admin.disconnect();
+
+  const relayProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await relayProducer.connect();
+  const relay = new OutboxRelay(db, relayProducer, codec, {
+    databaseUrl: config.DATABASE_URL,
+    topicPrefix: config.TOPIC_PREFIX,
+    log: (message, fields) => log.info(fields ?? {}, message),
+  });
+  relay.start();
+  const timer = new InspectionTimer(db, settings, log.child({ component: 'inspection-timer' }));
+  timer.start();
+  const runner = new ConsumerRunner({
+    kafka,
+    db,
+    codec,
+    locks,
+    log,
+    settings,
+    consumerGroup: config.CONSUMER_GROUP,
+    handlers: consumers,
+  });
+  await runner.start();
+
+  const readinessAdmin = kafka.admin();
+  await readinessAdmin.connect();
+  const server: http.Server = await startHealthServer(config.OPS_PORT, {
+    kafka: async () => void (await readinessAdmin.describeCluster()),
+    registry: async () => {
+      const response = await fetch(`${config.SCHEMA_REGISTRY_URL}/subjects`);
+      if (!response.ok) throw new Error(`registry answered ${response.status}`);
+    },
+    postgres: async () => void (await db.raw('SELECT 1')),
+    redis: async () => void (await locks.clients[0]!.ping()),
+  });
+  log.info({ port: config.OPS_PORT, topicPrefix: config.TOPIC_PREFIX }, 'escrow-worker started');
+
+  return {
+    async stop() {
+      log.info('stopping: no new fetches, finishing the message in hand');
+      await runner.stop();
+      await timer.stop();
+      await relay.stop();
+      await relayProducer.disconnect();
+      await readinessAdmin.disconnect();
+      await new Promise((resolve) => server.close(resolve));
+      await locks.close();
+      await db.destroy();
+      log.info('stopped');
+    },
+  };
+}
