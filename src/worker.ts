@@ -9,7 +9,7 @@ import { RegistryCodec } from './codec/registry-codec';
 import { inboundTopics, outboundTopics } from './codec/schemas';
 import type { Config } from './config';
 import { createKnex } from './db/knex';
-import { createKafka } from './kafka/client';
+import { createKafka, createProducer } from './kafka/client';
 import { createLockService } from './locks/redlock';
 import type { Logger } from './logging/logger';
 import { startHealthServer } from './ops/health-server';
@@ -32,6 +32,21 @@ export async function startWorker(config: Config, log: Logger): Promise<RunningW
     now: () => new Date(),
   };
 
+  // Bind the operations port first: a taken port stops the start before anything joins the group.
+  const readinessAdmin = kafka.admin();
+  const server: http.Server = await startHealthServer(config.OPS_PORT, {
+    kafka: async () => {
+      await readinessAdmin.connect();
+      await readinessAdmin.describeCluster();
+    },
+    registry: async () => {
+      const response = await fetch(`${config.SCHEMA_REGISTRY_URL}/subjects`);
+      if (!response.ok) throw new Error(`registry answered ${response.status}`);
+    },
+    postgres: async () => void (await db.raw('SELECT 1')),
+    redis: async () => void (await locks.clients[0]!.ping()),
+  });
+
   await codec.registerSchemas([...inboundTopics, ...outboundTopics]);
   const admin = kafka.admin();
   await admin.connect();
@@ -45,7 +60,7 @@ export async function startWorker(config: Config, log: Logger): Promise<RunningW
   });
   await admin.disconnect();
 
-  const relayProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const relayProducer = createProducer(kafka);
   await relayProducer.connect();
   const relay = new OutboxRelay(db, relayProducer, codec, {
     databaseUrl: config.DATABASE_URL,
@@ -67,17 +82,6 @@ export async function startWorker(config: Config, log: Logger): Promise<RunningW
   });
   await runner.start();
 
-  const readinessAdmin = kafka.admin();
-  await readinessAdmin.connect();
-  const server: http.Server = await startHealthServer(config.OPS_PORT, {
-    kafka: async () => void (await readinessAdmin.describeCluster()),
-    registry: async () => {
-      const response = await fetch(`${config.SCHEMA_REGISTRY_URL}/subjects`);
-      if (!response.ok) throw new Error(`registry answered ${response.status}`);
-    },
-    postgres: async () => void (await db.raw('SELECT 1')),
-    redis: async () => void (await locks.clients[0]!.ping()),
-  });
   log.info({ port: config.OPS_PORT, topicPrefix: config.TOPIC_PREFIX }, 'escrow-worker started');
 
   return {

@@ -3,7 +3,7 @@
  * since 2023, so the rest of the worker reaches Kafka only through the small
  * port in this folder; a KafkaJS-compatible client can replace it here.
  */
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import type { Config } from '../config';
 
 const kafkaLogLevels: Record<Config['LOG_LEVEL'], logLevel> = {
@@ -27,5 +27,18 @@ export function createKafka(
     connectionTimeout: 3000,
     requestTimeout: 30_000,
     retry: { initialRetryTime: 300, retries: 8 },
+  });
+}
+
+/**
+ * The producer every outcome and dead letter goes through: idempotent, one
+ * request in flight (so retries cannot reorder), and murmur2 partitioning as
+ * Java clients use, so one orderId lands on one partition whoever produced it.
+ */
+export function createProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
   });
 }

@@ -23,6 +23,7 @@ import type { Logger } from '../logging/logger';
 import { applyEvent, type PipelineSettings } from './apply-event';
 import { isTransient, withRetry } from './retry';
 import type { InboundHandler } from './topic-handler';
+import { createProducer } from '../kafka/client';
 
 export interface RunnerDependencies {
   kafka: Kafka;
@@ -47,7 +48,7 @@ export class ConsumerRunner {
       groupId: deps.consumerGroup,
       allowAutoTopicCreation: false,
     });
-    this.dlqProducer = deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.dlqProducer = createProducer(deps.kafka);
     this.byTopic = new Map(deps.handlers.map((handler) => [this.prefixed(handler.topic), handler]));
   }
 
