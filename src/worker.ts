@@ -79,6 +79,7 @@ export async function startWorker(config: Config, log: Logger): Promise<RunningW
     settings,
     consumerGroup: config.CONSUMER_GROUP,
     handlers: consumers,
+    crashAfterCommitOf: config.FAULT_CRASH_AFTER_COMMIT,
   });
   await runner.start();
 

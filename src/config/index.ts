@@ -83,6 +83,10 @@ export const variables = {
     'a decimal fraction from 0 to 1 written as a string, e.g. 0.10 for 10%',
     z.string().regex(decimalFraction),
   ),
+  FAULT_CRASH_AFTER_COMMIT: variable(
+    'unset; for fault-injection tests only: an eventId after whose database commit the worker kills itself (SIGKILL) before committing the offset',
+    z.string().min(1).optional(),
+  ),
   LOG_LEVEL: variable(
     'one of fatal, error, warn, info, debug, trace, silent',
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -96,7 +100,9 @@ export type Config = Readonly<{
 }>;
 
 /** The defaults point at the local services started by `npm run services:up`. */
-export const defaults: Readonly<Record<Exclude<VariableName, 'OPS_TOKEN'>, string>> = {
+export const defaults: Readonly<
+  Record<Exclude<VariableName, 'OPS_TOKEN' | 'FAULT_CRASH_AFTER_COMMIT'>, string>
+> = {
   KAFKA_BROKERS: '127.0.0.1:9092',
   SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081',
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/escrow',

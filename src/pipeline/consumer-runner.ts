@@ -34,6 +34,8 @@ export interface RunnerDependencies {
   settings: PipelineSettings;
   consumerGroup: string;
   handlers: readonly InboundHandler[];
+  /** Fault injection (tests only): die right after this event's database commit. */
+  crashAfterCommitOf?: string;
 }
 
 const retryOptions = { attempts: 8, baseDelayMs: 50, maxDelayMs: 5000 };
@@ -44,9 +46,13 @@ export class ConsumerRunner {
   private readonly byTopic: Map<string, InboundHandler>;
 
   constructor(private readonly deps: RunnerDependencies) {
+    // A member that died (SIGKILL, lost host) holds its partitions until its session
+    // times out: 10 s instead of KafkaJS's 30 s shortens that pause for the survivors.
     this.consumer = deps.kafka.consumer({
       groupId: deps.consumerGroup,
       allowAutoTopicCreation: false,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 3000,
     });
     this.dlqProducer = createProducer(deps.kafka);
     this.byTopic = new Map(deps.handlers.map((handler) => [this.prefixed(handler.topic), handler]));
@@ -107,6 +113,7 @@ export class ConsumerRunner {
             eventLog.warn({ err: error, attempt }, 'transient failure; retrying'),
         },
       );
+      if (command.eventId === this.deps.crashAfterCommitOf) process.kill(process.pid, 'SIGKILL');
       eventLog.info(
         { verdict: result.verdict, reason: result.reason, outcomes: result.outcomeIds.length },
         'event processed',

@@ -1,0 +1,47 @@
+/** Runs `npm start`'s worker as a child process, as production runs it, for crash tests. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import type { Config } from '../../src/config';
+
+const root = path.resolve(__dirname, '..', '..');
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  output: () => string;
+}
+
+export function spawnWorker(config: Config, extraEnv: Record<string, string> = {}): WorkerProcess {
+  const env = {
+    ...process.env,
+    KAFKA_BROKERS: config.KAFKA_BROKERS.join(','),
+    SCHEMA_REGISTRY_URL: config.SCHEMA_REGISTRY_URL,
+    DATABASE_URL: config.DATABASE_URL,
+    REDIS_URL: config.REDIS_URL.join(','),
+    TOPIC_PREFIX: config.TOPIC_PREFIX,
+    CONSUMER_GROUP: config.CONSUMER_GROUP,
+    OPS_PORT: String(config.OPS_PORT),
+    LOG_LEVEL: 'info',
+    ...extraEnv,
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, exited, output: () => output };
+}
+
+export async function waitUntil(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
