@@ -136,3 +136,92 @@ test('the health endpoints answer; readiness names each dependency', async () =>
     checks: { kafka: 'ok', registry: 'ok', postgres: 'ok', redis: 'ok' },
   });
 });
+
+async function waitForMilestone(
+  orderId: string,
+  check: (row: Record<string, unknown>) => boolean,
+): Promise<Record<string, unknown>> {
+  for (let i = 0; i < 150; i++) {
+    const row = await ctx
+      .db('milestones')
+      .where({ order_id: orderId })
+      .first<Record<string, unknown> | undefined>();
+    if (row && check(row)) return row;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`milestone of ${orderId} did not reach the expected state`);
+}
+
+test('a release racing a refund with the same expectedVersion: exactly one applies, the other is CONFLICT', async () => {
+  const [opened] = validMessages['escrow.orders.v1'];
+  await encodeAndProduce('escrow.orders.v1', {
+    ...opened,
+    orderId: 'o-race',
+    eventId: 'open-race',
+  });
+  await encodeAndProduce('escrow.payment-confirmed.v1', {
+    ...validMessages['escrow.payment-confirmed.v1'][0],
+    orderId: 'o-race',
+    gatewayReference: 'ch-race',
+    eventId: 'pay-race',
+  });
+  await waitForMilestone('o-race', (row) => row.version === 2);
+  await Promise.all([
+    encodeAndProduce('escrow.milestone-reached.v1', {
+      ...validMessages['escrow.milestone-reached.v1'][0],
+      orderId: 'o-race',
+      eventId: 'reach-race',
+      finalAmount: null,
+      expectedVersion: 2,
+    }),
+    encodeAndProduce('escrow.orders.v1', {
+      ...validMessages['escrow.orders.v1'][1],
+      orderId: 'o-race',
+      eventId: 'refund-race',
+      expectedVersion: 2,
+    }),
+  ]);
+  for (let i = 0; i < 150; i++) {
+    const seen = await ctx
+      .db('inbox')
+      .whereIn('event_id', ['reach-race', 'refund-race'])
+      .count({ n: '*' });
+    if (seen[0]!.n === '2') break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const verdicts = await ctx
+    .db('inbox')
+    .whereIn('event_id', ['reach-race', 'refund-race'])
+    .orderBy('outcome')
+    .select('outcome', 'reason');
+  expect(verdicts).toEqual([
+    { outcome: 'APPLIED', reason: null },
+    { outcome: 'REJECTED', reason: 'CONFLICT' },
+  ]);
+  const row = await waitForMilestone('o-race', () => true);
+  expect(row.version).toBe(3);
+  expect(['RELEASED', 'FUNDED']).toContain(row.state);
+}, 60_000);
+
+test('events of one order arriving on different topics in reverse order end in the same release', async () => {
+  await encodeAndProduce('escrow.milestone-reached.v1', {
+    ...validMessages['escrow.milestone-reached.v1'][0],
+    orderId: 'o-reverse',
+    eventId: 'reach-reverse',
+    finalAmount: null,
+  });
+  await encodeAndProduce('escrow.payment-confirmed.v1', {
+    ...validMessages['escrow.payment-confirmed.v1'][0],
+    orderId: 'o-reverse',
+    gatewayReference: 'ch-reverse',
+    eventId: 'pay-reverse',
+  });
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  await encodeAndProduce('escrow.orders.v1', {
+    ...validMessages['escrow.orders.v1'][0],
+    orderId: 'o-reverse',
+    eventId: 'open-reverse',
+  });
+  const row = await waitForMilestone('o-reverse', (r) => r.state === 'RELEASED');
+  expect(row).toMatchObject({ released_minor: '100000', fees_minor: '10000', held_minor: '0' });
+}, 60_000);
