@@ -23,7 +23,7 @@ export interface RunningWorker {
 
 export async function startWorker(config: Config, log: Logger): Promise<RunningWorker> {
   const db = createKnex(config);
-  const kafka = createKafka(config);
+  const kafka = createKafka(config, 'escrow-worker', log);
   const locks = createLockService(config);
   const codec = new RegistryCodec(config.SCHEMA_REGISTRY_URL, config.TOPIC_PREFIX);
   const settings = {

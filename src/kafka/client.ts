@@ -3,7 +3,8 @@
  * since 2023, so the rest of the worker reaches Kafka only through the small
  * port in this folder; a KafkaJS-compatible client can replace it here.
  */
-import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { Kafka, type logCreator, logLevel, Partitioners, type Producer } from 'kafkajs';
+import type { Logger } from '../logging/logger';
 import type { Config } from '../config';
 
 const kafkaLogLevels: Record<Config['LOG_LEVEL'], logLevel> = {
@@ -16,14 +17,41 @@ const kafkaLogLevels: Record<Config['LOG_LEVEL'], logLevel> = {
   trace: logLevel.DEBUG,
 };
 
+/**
+ * KafkaJS's own log lines go through the worker's logger, as structured
+ * fields. The broker's answer to creating topics that exist is logged by
+ * KafkaJS as an error on every start; it is expected (createTopics itself
+ * throws on a real failure), so it is kept at debug.
+ */
+function logCreatorFor(log: Logger): logCreator {
+  const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+    [logLevel.ERROR]: 'error',
+    [logLevel.WARN]: 'warn',
+    [logLevel.INFO]: 'info',
+    [logLevel.DEBUG]: 'debug',
+  };
+  return () =>
+    ({ level, log: { message, ...fields } }) => {
+      const expected =
+        message.startsWith('[Connection] Response CreateTopics') &&
+        fields.error === 'Topic creation errors';
+      log[expected ? 'debug' : (levels[level] ?? 'info')](
+        { component: 'kafkajs', ...fields },
+        message,
+      );
+    };
+}
+
 export function createKafka(
   config: Pick<Config, 'KAFKA_BROKERS' | 'LOG_LEVEL'>,
   clientId = 'escrow-worker',
+  log?: Logger,
 ): Kafka {
   return new Kafka({
     clientId,
     brokers: [...config.KAFKA_BROKERS],
     logLevel: kafkaLogLevels[config.LOG_LEVEL],
+    ...(log ? { logCreator: logCreatorFor(log) } : {}),
     connectionTimeout: 3000,
     requestTimeout: 30_000,
     retry: { initialRetryTime: 300, retries: 8 },
