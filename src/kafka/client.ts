@@ -33,8 +33,7 @@ function logCreatorFor(log: Logger): logCreator {
   return () =>
     ({ level, log: { message, ...fields } }) => {
       const expected =
-        message.startsWith('[Connection] Response CreateTopics') &&
-        fields.error === 'Topic creation errors';
+        message.startsWith('Response CreateTopics') && fields.error === 'Topic creation errors';
       log[expected ? 'debug' : (levels[level] ?? 'info')](
         { component: 'kafkajs', ...fields },
         message,
@@ -60,7 +59,8 @@ export function createKafka(
 
 /**
  * The producer every outcome and dead letter goes through: idempotent, one
- * request in flight (so retries cannot reorder), and murmur2 partitioning as
+ * request in flight (so retries cannot reorder), retrying until the broker
+ * answers, and murmur2 partitioning as
  * Java clients use, so one orderId lands on one partition whoever produced it.
  */
 export function createProducer(kafka: Kafka): Producer {
@@ -68,5 +68,8 @@ export function createProducer(kafka: Kafka): Producer {
     idempotent: true,
     maxInFlightRequests: 1,
     createPartitioner: Partitioners.DefaultPartitioner,
+    // An idempotent producer keeps its guarantees only if it retries until the
+    // broker answers; callers stop it by disconnecting.
+    retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 30_000 },
   });
 }
