@@ -16,7 +16,9 @@ export async function up(knex: Knex): Promise<void> {
       topic        text NOT NULL,
       command      jsonb NOT NULL,
       received_at  timestamptz NOT NULL DEFAULT now(),
-      replayed_at  timestamptz
+      replayed_at  timestamptz,
+      -- Set when replaying it failed for good; it stays kept for reconciliation.
+      failed_reason text
     );
     CREATE INDEX kept_events_waiting ON kept_events (order_id, kept_id) WHERE replayed_at IS NULL;
   `);

@@ -68,7 +68,7 @@ export class RegistryCodec {
         this.ids.set(topic, id);
       } catch (error) {
         const status = statusOf(error);
-        if (!isTransient(error) && status !== undefined) {
+        if (!registryFailureIsTransient(error) && status !== undefined) {
           throw new Error(
             `The registry refused the schema of ${topic} under ${subject} (${status}): ` +
               `${(error as Error).message}. A registered version is not BACKWARD compatible with schemas/${topic}.avsc; ` +
@@ -114,7 +114,7 @@ export class RegistryCodec {
       });
       return { ok: true, value: decoded };
     } catch (error) {
-      if (isTransient(error)) {
+      if (registryFailureIsTransient(error)) {
         throw new RegistryUnavailable(
           `The schema registry at ${this.registryUrl} could not resolve schema id ${schemaId}: ${(error as Error).message}`,
           { cause: error },
@@ -137,7 +137,7 @@ export class RegistryCodec {
  * The client reports a refused connection as a status-400 ResponseError whose
  * message carries the socket error, so the message is checked before the status.
  */
-function isTransient(error: unknown): boolean {
+function registryFailureIsTransient(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   const text = `${(error as Error).message} ${typeof code === 'string' ? code : ''}`;
   const network =

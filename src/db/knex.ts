@@ -48,7 +48,7 @@ export function createKnex(
     client: 'pg',
     connection: { connectionString: config.DATABASE_URL, application_name: 'escrow-worker' },
     pool: { min: 0, max: options.poolMax ?? 10 },
-    acquireConnectionTimeout: 10_000,
+    acquireConnectionTimeout: 5000,
     migrations: { migrationSource: new ForwardOnlyMigrations(), tableName: 'knex_migrations' },
   });
 }

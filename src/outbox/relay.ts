@@ -75,6 +75,12 @@ export class OutboxRelay {
   private async publishPending(): Promise<number> {
     let total = 0;
     for (;;) {
+      // Before every batch: is the lock still ours? A connection dropped by the
+      // network frees it on the server, and a standby may already publish.
+      if (!(await this.stillHoldsLock())) {
+        await this.dropListener();
+        return total;
+      }
       const rows = await this.db('outbox')
         .whereNull('published_at')
         .orderBy('outbox_id')
@@ -156,6 +162,20 @@ export class OutboxRelay {
     this.listener = listener;
     this.active = true;
     this.options.log?.('outbox relay active');
+  }
+
+  private async stillHoldsLock(): Promise<boolean> {
+    if (!this.active || !this.listener) return false;
+    try {
+      const { rows } = await this.listener.query<{ held: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+           AND pid = pg_backend_pid() AND objid = $1) AS held`,
+        [RELAY_LOCK_KEY],
+      );
+      return rows[0]?.held === true;
+    } catch {
+      return false;
+    }
   }
 
   private async dropListener(): Promise<void> {

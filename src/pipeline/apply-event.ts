@@ -20,7 +20,8 @@ import {
 } from '../domain/escrow';
 import { zero } from '../domain/money';
 import { postTransactions } from '../ledger/post-transactions';
-import { loadOrder, saveDecision } from '../store/orders';
+import { loadOrder, lockOrderKey, saveDecision } from '../store/orders';
+import { isPermanent } from './retry';
 import { policyInForceAt, providerVolume } from './fee-context';
 import { writeOutcomes } from './outbox';
 import { recordPayment } from './payments';
@@ -112,6 +113,7 @@ async function answerRepeat(
     `${event.command.type} ${event.command.eventId} reuses ${key.replace(/^event:/, 'eventId ')} ` +
     'with a different substance than the event first seen under it; nothing was changed. ' +
     'Send a new key for a new event, or the same substance for a retry.';
+  await lockOrderKey(trx, event.command.orderId);
   const outcomeIds = await writeOutcomes(
     trx,
     [
@@ -219,11 +221,26 @@ async function replayKept(
       occurredAt: new Date(row.command.occurredAt),
       command: row.command.command,
     };
-    const result = await decideAndApply(trx, settings, event, {
-      key: row.dedupe_key,
-      hash: inbox.payload_hash,
-      now,
-    });
+    // Each kept event in a savepoint: one that cannot be applied must not stop
+    // its order from opening. It stays kept, with the reason, for reconciliation.
+    let result: EventResult;
+    try {
+      result = await trx.transaction((savepoint) =>
+        decideAndApply(savepoint, settings, event, {
+          key: row.dedupe_key,
+          hash: inbox.payload_hash,
+          now,
+        }),
+      );
+    } catch (error) {
+      if (!isPermanent(error)) throw error;
+      const reason = `replay failed: ${(error as Error).message}`;
+      await trx('kept_events').where({ kept_id: row.kept_id }).update({ failed_reason: reason });
+      await trx('inbox')
+        .where({ dedupe_key: row.dedupe_key })
+        .update({ outcome: 'REJECTED', reason });
+      continue;
+    }
     await trx('kept_events').where({ kept_id: row.kept_id }).update({ replayed_at: now });
     await trx('inbox')
       .where({ dedupe_key: row.dedupe_key })

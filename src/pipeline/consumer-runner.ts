@@ -21,7 +21,7 @@ import type { RegistryCodec } from '../codec/registry-codec';
 import type { LockService } from '../locks/redlock';
 import type { Logger } from '../logging/logger';
 import { applyEvent, type PipelineSettings } from './apply-event';
-import { isTransient, withRetry } from './retry';
+import { isPermanent, withRetry } from './retry';
 import type { InboundHandler } from './topic-handler';
 import { createProducer } from '../kafka/client';
 
@@ -38,7 +38,10 @@ export interface RunnerDependencies {
   crashAfterCommitOf?: string;
 }
 
-const retryOptions = { attempts: 8, baseDelayMs: 50, maxDelayMs: 5000 };
+// Bounded so that one message never holds its partition long: after the budget
+// the handler throws, nothing is committed, and KafkaJS redelivers after its
+// own backoff. Heartbeats between attempts keep the member in the group.
+const retryOptions = { attempts: 8, baseDelayMs: 50, maxDelayMs: 2000, budgetMs: 8000 };
 
 export class ConsumerRunner {
   private readonly consumer: Consumer;
@@ -69,7 +72,8 @@ export class ConsumerRunner {
     await this.consumer.run({
       autoCommit: true,
       autoCommitThreshold: 1,
-      eachMessage: ({ topic, partition, message }) => this.handle(topic, partition, message),
+      eachMessage: (payload) =>
+        this.handle(payload.topic, payload.partition, payload.message, () => payload.heartbeat()),
     });
   }
 
@@ -79,12 +83,21 @@ export class ConsumerRunner {
     await this.dlqProducer.disconnect();
   }
 
-  async handle(topic: string, partition: number, message: KafkaMessage): Promise<void> {
+  async handle(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    heartbeat: () => Promise<void> = () => Promise.resolve(),
+  ): Promise<void> {
+    const keepAlive = () => void heartbeat().catch(() => undefined);
     const handler = this.byTopic.get(topic)!;
     const log = this.deps.log.child({ topic, partition, offset: message.offset });
     const decoded = await withRetry(() => this.deps.codec.decode(handler.topic, message.value), {
       ...retryOptions,
-      onRetry: (error) => log.warn({ err: error }, 'schema registry unavailable; retrying'),
+      onRetry: (error) => {
+        keepAlive();
+        log.warn({ err: error }, 'schema registry unavailable; retrying');
+      },
     });
     if (!decoded.ok) return this.deadLetter(topic, partition, message, decoded.reason, log);
     const parsed = handler.parse(decoded.value);
@@ -109,8 +122,10 @@ export class ConsumerRunner {
           }),
         {
           ...retryOptions,
-          onRetry: (error, attempt) =>
-            eventLog.warn({ err: error, attempt }, 'transient failure; retrying'),
+          onRetry: (error, attempt) => {
+            keepAlive();
+            eventLog.warn({ err: error, attempt }, 'transient failure; retrying');
+          },
         },
       );
       if (command.eventId === this.deps.crashAfterCommitOf) process.kill(process.pid, 'SIGKILL');
@@ -120,7 +135,7 @@ export class ConsumerRunner {
       );
     } catch (error) {
       // Transient and still failing: not committed; KafkaJS restarts and redelivers.
-      if (isTransient(error)) throw error;
+      if (!isPermanent(error)) throw error;
       // A defect, not the message's fault or the network's: keep the message, say why, go on.
       eventLog.error({ err: error }, 'event could not be processed; dead-lettered');
       await this.deadLetter(
@@ -137,14 +152,17 @@ export class ConsumerRunner {
 
   private async lockOrder(orderId: string, log: Logger): Promise<Lock | undefined> {
     const resource = `escrow:${this.deps.settings.topicPrefix}lock:order:${orderId}`;
+    const acquiring = this.deps.locks.redlock.acquire([resource], 10_000);
     try {
       return await Promise.race([
-        this.deps.locks.redlock.acquire([resource], 10_000),
+        acquiring,
         new Promise<never>((_, reject) =>
           setTimeout(() => reject(new Error('Redis did not answer in 1s')), 1000),
         ),
       ]);
     } catch (error) {
+      // Given up on: if the lock is granted later after all, hand it straight back.
+      void acquiring.then((late) => late.release()).catch(() => undefined);
       log.warn({ err: error }, 'no Redis lock; continuing under the database locks alone');
       return undefined;
     }

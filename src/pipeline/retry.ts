@@ -1,56 +1,68 @@
 /**
- * Transient failures are retried with bounded, jittered exponential backoff;
- * they are never committed as processed nor dead-lettered. What counts as
- * transient: a lost version race, a serialization failure or deadlock, a
- * database, registry or broker that cannot be reached.
+ * Which failures are retried and how. Only failures known to be permanent —
+ * the same input would fail the same way (a ledger refusal, a data or
+ * integrity error, a programming error in SQL) — are treated as such; every
+ * other failure (a lost version race, a serialization failure or deadlock, a
+ * database, registry, broker or DNS that cannot be reached, a timeout, a
+ * failover) is transient: retried with bounded, jittered backoff, never
+ * committed as processed and never dead-lettered.
  */
-const transientPgCodes = new Set([
-  '40001', // serialization_failure
-  '40P01', // deadlock_detected
-  '55P03', // lock_not_available
-  '57P01', // admin_shutdown
-  '57P03', // cannot_connect_now
-  '08000',
-  '08003',
-  '08006',
-  '08001',
-  '08004', // connection exceptions
+
+/** SQLSTATE classes that mean "this statement is wrong for this data", not "try later". */
+const permanentPgClasses = new Set([
+  '22', // data exception
+  '23', // integrity constraint violation
+  '42', // syntax error or access rule violation
+  '2B', // dependent privilege descriptors still exist
+  '44', // with check option violation
 ]);
 
-export function isTransient(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const { retryable, code, message } = error as {
-    retryable?: unknown;
-    code?: unknown;
-    message?: unknown;
-  };
-  if (retryable === true) return true;
-  if (
-    typeof code === 'string' &&
-    (transientPgCodes.has(code) ||
-      /^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH)$/.test(code))
-  ) {
-    return true;
-  }
+/** A programming error of this worker: retrying the same code on the same input cannot help. */
+function isProgrammingError(error: object): boolean {
+  const builtIn =
+    error instanceof TypeError ||
+    error instanceof RangeError ||
+    error instanceof ReferenceError ||
+    error instanceof SyntaxError;
+  // fetch reports an unreachable host as TypeError("fetch failed", { cause }).
+  const network =
+    /fetch failed|network/i.test((error as Error).message) || (error as Error).cause !== undefined;
+  return builtIn && !network;
+}
+
+export function isPermanent(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return true;
+  if (isProgrammingError(error)) return true;
+  const { retryable, code } = error as { retryable?: unknown; code?: unknown };
+  if (retryable === true) return false;
+  // Typed errors of this worker say so themselves (LedgerError, MoneyError, FeePolicyError, ...).
+  if (retryable === false) return true;
   return (
-    typeof message === 'string' &&
-    /Connection terminated|timeout acquiring a connection|Knex: Timeout/i.test(message)
+    typeof code === 'string' &&
+    /^[0-9A-Z]{5}$/.test(code) &&
+    permanentPgClasses.has(code.slice(0, 2))
   );
 }
+
+export const isTransient = (error: unknown): boolean => !isPermanent(error);
 
 export interface RetryOptions {
   attempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
+  /** Stop retrying once this much time has passed since the first attempt. */
+  budgetMs?: number;
   onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
 }
 
 export async function withRetry<T>(work: () => Promise<T>, options: RetryOptions): Promise<T> {
+  const started = Date.now();
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
     } catch (error) {
-      if (!isTransient(error) || attempt >= options.attempts) throw error;
+      const outOfTime = options.budgetMs !== undefined && Date.now() - started >= options.budgetMs;
+      if (isPermanent(error) || attempt >= options.attempts || outOfTime) throw error;
       // Full jitter: a random delay up to the exponential bound, so retries of
       // racing workers spread out instead of colliding again.
       const bound = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));

@@ -50,13 +50,22 @@ export async function loadOrder(
   orderId: string,
   options: { lock: boolean } = { lock: false },
 ): Promise<StoredOrder> {
-  if (options.lock) await db.raw('SELECT pg_advisory_xact_lock(hashtextextended(?, 0))', [orderId]);
+  if (options.lock) await lockOrderKey(db, orderId);
   const orderQuery = db<OrderRow>('orders').where({ order_id: orderId }).first();
   const orderRow = options.lock ? await orderQuery.forUpdate() : await orderQuery;
   if (!orderRow) return { order: null, milestones: [] };
   const query = db<MilestoneRow>('milestones').where({ order_id: orderId }).orderBy('milestone_id');
   const rows = options.lock ? await query.forUpdate() : await query;
   return { order: toOrder(orderRow), milestones: rows.map(toMilestone) };
+}
+
+/**
+ * Serializes, until the transaction ends, every writer of one order: decisions
+ * and anything else that writes the order's outcomes (their outbox ids must
+ * rise in commit order, which the relay's per-key order relies on).
+ */
+export async function lockOrderKey(db: Knex | Knex.Transaction, orderId: string): Promise<void> {
+  await db.raw('SELECT pg_advisory_xact_lock(hashtextextended(?, 0))', [orderId]);
 }
 
 /** Writes the order and milestones a decision changed; `read` is what the decision saw. */

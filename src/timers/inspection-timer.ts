@@ -15,6 +15,7 @@ import { isTransient } from '../pipeline/retry';
 export class InspectionTimer {
   private timer: NodeJS.Timeout | undefined;
   private tick: Promise<void> = Promise.resolve();
+  private stopped = false;
 
   constructor(
     private readonly db: Knex,
@@ -24,7 +25,9 @@ export class InspectionTimer {
   ) {}
 
   start(): void {
+    this.stopped = false;
     const schedule = () => {
+      if (this.stopped) return;
       this.timer = setTimeout(() => {
         this.tick = this.fireDue()
           .then(() => undefined)
@@ -39,6 +42,7 @@ export class InspectionTimer {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.tick;
@@ -59,24 +63,37 @@ export class InspectionTimer {
         'inspection_deadline',
       );
     for (const row of due) {
-      const eventId = `inspection:${row.order_id}:${row.milestone_id}:${row.inspection_deadline.toISOString()}`;
-      const result = await applyEvent(this.db, this.settings, {
-        topic: 'timer.inspection',
-        partition: null,
-        offset: null,
-        occurredAt: row.inspection_deadline,
-        command: {
-          type: 'INSPECTION_ELAPSED',
-          eventId,
-          orderId: row.order_id,
-          milestoneId: row.milestone_id,
-        },
-      });
-      this.log.info(
-        { orderId: row.order_id, milestoneId: row.milestone_id, verdict: result.verdict },
-        'inspection period elapsed',
-      );
+      // One milestone that cannot be released must not hold back the others.
+      try {
+        await this.fire(row);
+      } catch (error) {
+        const level = isTransient(error) ? 'warn' : 'error';
+        this.log[level](
+          { err: error, orderId: row.order_id, milestoneId: row.milestone_id },
+          'inspection release failed; the next tick tries again',
+        );
+      }
     }
     return due.length;
+  }
+
+  private async fire(row: { order_id: string; milestone_id: string; inspection_deadline: Date }) {
+    const eventId = `inspection:${row.order_id}:${row.milestone_id}:${row.inspection_deadline.toISOString()}`;
+    const result = await applyEvent(this.db, this.settings, {
+      topic: 'timer.inspection',
+      partition: null,
+      offset: null,
+      occurredAt: row.inspection_deadline,
+      command: {
+        type: 'INSPECTION_ELAPSED',
+        eventId,
+        orderId: row.order_id,
+        milestoneId: row.milestone_id,
+      },
+    });
+    this.log.info(
+      { orderId: row.order_id, milestoneId: row.milestone_id, verdict: result.verdict },
+      'inspection period elapsed',
+    );
   }
 }

@@ -218,3 +218,46 @@ test('events of one milestone arriving in every order end in the same balances',
   }
   expect([...finals]).toEqual([JSON.stringify(['RELEASED', '100000', '100000', '10000', '0'])]);
 });
+
+test('a kept event that cannot be replayed stays kept with its reason, and its order still opens', async () => {
+  // Stored by another build, with a command type this one does not know: replaying it fails for good.
+  await ctx.db('inbox').insert({
+    dedupe_key: 'event:broken-kept',
+    event_id: 'broken-kept',
+    topic: 'escrow.disputes.v1',
+    payload_hash: 'h',
+    outcome: 'KEPT',
+  });
+  await ctx.db('kept_events').insert({
+    order_id: 'o-kept-broken',
+    dedupe_key: 'event:broken-kept',
+    topic: 'escrow.disputes.v1',
+    command: {
+      command: {
+        type: 'MILESTONE_TELEPORTED',
+        eventId: 'broken-kept',
+        orderId: 'o-kept-broken',
+        milestoneId: 'm-1',
+      },
+      occurredAt: '2026-06-01T08:00:00Z',
+      partition: 0,
+      offset: '1',
+    },
+  });
+  await deliver(pay('o-kept-broken', '1000.00', 'ch-kept-broken'));
+  expect((await deliver(open('o-kept-broken'))).verdict).toBe('APPLIED');
+  expect((await loadOrder(ctx.db, 'o-kept-broken')).milestones[0]).toMatchObject({
+    state: 'FUNDED',
+  });
+  const broken: unknown = await ctx
+    .db('kept_events')
+    .where({ dedupe_key: 'event:broken-kept' })
+    .first();
+  expect(broken).toMatchObject({
+    replayed_at: null,
+    failed_reason: expect.stringContaining('replay failed') as string,
+  });
+  expect(await ctx.db('inbox').where({ dedupe_key: 'event:broken-kept' }).first()).toMatchObject({
+    outcome: 'REJECTED',
+  });
+});
