@@ -6,7 +6,7 @@
  */
 import type { EscrowCommand, MilestoneCommand } from './commands';
 import { type DecisionContext, findMilestone } from './context';
-import { DecisionBuilder } from './decision-builder';
+import { aboutMilestone, DecisionBuilder } from './decision-builder';
 import { openDispute, resolveDispute, withdrawDispute } from './disputes';
 import { confirmPayment } from './funding';
 import { isTerminal } from './milestone';
@@ -48,11 +48,7 @@ function decideForMilestone(command: MilestoneCommand, context: DecisionContext)
       ? unchanged
       : inspectionElapsed(command, context, builder, order, milestone);
   }
-  const about = {
-    orderId: order.orderId,
-    milestoneId: milestone.milestoneId,
-    milestoneVersion: milestone.version,
-  };
+  const about = aboutMilestone(order, milestone);
   const expected = command.expectedVersion;
   if (expected !== undefined && expected !== null && expected !== milestone.version) {
     return builder.rejected(

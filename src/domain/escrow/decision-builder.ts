@@ -2,12 +2,14 @@
  * Collects what one command decides: changed milestones (each counted as one
  * new version), ledger transactions and outcomes, in the order they happen.
  */
-import { formatAmount, type Money } from '../money';
+import { formatAmount, type Money, negate } from '../money';
 import { milestoneAmounts } from './milestone';
 import type {
+  AccountRef,
   Decision,
   EventOutcomeType,
   Milestone,
+  LedgerKind,
   Order,
   OutcomeDraft,
   RefundReason,
@@ -15,6 +17,13 @@ import type {
   TransactionDraft,
 } from './types';
 import { outcomeTopics } from './types';
+
+/** Which milestone, at which version, a rejection is about. */
+export const aboutMilestone = (order: Order, milestone: Milestone) => ({
+  orderId: order.orderId,
+  milestoneId: milestone.milestoneId,
+  milestoneVersion: milestone.version,
+});
 
 export class DecisionBuilder {
   private readonly transactions: TransactionDraft[] = [];
@@ -49,6 +58,26 @@ export class DecisionBuilder {
   post(transaction: TransactionDraft): number {
     this.transactions.push(transaction);
     return this.transactions.length - 1;
+  }
+
+  /** Posts a two-line transaction moving `amount` from one account to another. */
+  transfer(movement: {
+    kind: LedgerKind;
+    orderId: string;
+    milestoneId: string | null;
+    from: AccountRef;
+    to: AccountRef;
+    amount: Money;
+    memo: TransactionDraft['memo'];
+  }): number {
+    const { from, to, amount, ...transaction } = movement;
+    return this.post({
+      ...transaction,
+      postings: [
+        { account: from, amount: negate(amount) },
+        { account: to, amount },
+      ],
+    });
   }
 
   event(

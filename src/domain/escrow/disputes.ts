@@ -11,18 +11,12 @@ import { add, compare, formatAmount, isPositive, type Money, negate, zero } from
 import { accounts } from './accounts';
 import type { OpenDispute, ResolveDispute, WithdrawDispute } from './commands';
 import { type DecisionContext, isRejection, parseEventAmount } from './context';
-import type { DecisionBuilder } from './decision-builder';
+import { aboutMilestone, type DecisionBuilder } from './decision-builder';
 import { evolve, isTerminal } from './milestone';
 import { refundExcessHeld } from './partial-completion';
 import { closeAsCancelled } from './refunds';
 import { releaseIfDue } from './release';
 import type { Decision, Milestone, Order, Posting } from './types';
-
-const aboutMilestone = (order: Order, m: Milestone) => ({
-  orderId: order.orderId,
-  milestoneId: m.milestoneId,
-  milestoneVersion: m.version,
-});
 
 export function openDispute(
   command: OpenDispute,
@@ -46,14 +40,13 @@ export function openDispute(
   // An unfunded milestone can be disputed too: later payments are frozen on arrival,
   // so the result does not depend on whether the dispute or the payment came first.
   const index = isPositive(frozen)
-    ? builder.post({
+    ? builder.transfer({
         kind: 'DISPUTE_FREEZE',
         orderId,
         milestoneId,
-        postings: [
-          { account: accounts.escrowHold(currency, orderId, milestoneId), amount: negate(frozen) },
-          { account: accounts.disputedFunds(currency, orderId, milestoneId), amount: frozen },
-        ],
+        from: accounts.escrowHold(currency, orderId, milestoneId),
+        to: accounts.disputedFunds(currency, orderId, milestoneId),
+        amount: frozen,
         memo: { disputeId: command.disputeId },
       })
     : null;
@@ -102,17 +95,13 @@ export function withdrawDispute(
   const { currency, orderId, milestoneId } = milestone;
   const returned = milestone.disputed;
   const index = isPositive(returned)
-    ? builder.post({
+    ? builder.transfer({
         kind: 'DISPUTE_UNFREEZE',
         orderId,
         milestoneId,
-        postings: [
-          {
-            account: accounts.disputedFunds(currency, orderId, milestoneId),
-            amount: negate(returned),
-          },
-          { account: accounts.escrowHold(currency, orderId, milestoneId), amount: returned },
-        ],
+        from: accounts.disputedFunds(currency, orderId, milestoneId),
+        to: accounts.escrowHold(currency, orderId, milestoneId),
+        amount: returned,
         memo: { disputeId: command.disputeId },
       })
     : null;

@@ -4,14 +4,14 @@
  * payment for later, a wrong currency or funds beyond what the milestone still
  * needs are refunded at once (CONTRACT.md, payment-confirmed).
  */
-import { add, formatAmount, isPositive, type Money, min, negate, subtract } from '../money';
+import { add, formatAmount, isPositive, type Money, min, subtract } from '../money';
 import { accounts } from './accounts';
 import type { ConfirmPayment } from './commands';
 import { type DecisionContext, findMilestone, isRejection, parseEventAmount } from './context';
 import { DecisionBuilder } from './decision-builder';
 import { evolve, isFullyFunded, isTerminal, stillNeeded } from './milestone';
 import { releaseIfDue } from './release';
-import type { Decision, Order, TransactionDraft } from './types';
+import type { Decision, Order } from './types';
 
 const kept: Decision = { status: 'KEPT', milestones: [], transactions: [], outcomes: [] };
 
@@ -40,14 +40,13 @@ export function confirmPayment(command: ConfirmPayment, context: DecisionContext
   }
 
   if (command.kind === 'SERVICE_FEE') {
-    builder.post({
+    builder.transfer({
       kind: 'SERVICE_FEE',
       orderId: order.orderId,
       milestoneId: command.milestoneId,
-      postings: [
-        { account: accounts.gatewayClearing(amount.currency), amount: negate(amount) },
-        { account: accounts.platformRevenue(amount.currency), amount },
-      ],
+      from: accounts.gatewayClearing(amount.currency),
+      to: accounts.platformRevenue(amount.currency),
+      amount,
       memo: { gateway: command.gateway, gatewayReference: command.gatewayReference },
     });
     return builder.applied();
@@ -80,20 +79,16 @@ export function confirmPayment(command: ConfirmPayment, context: DecisionContext
     milestone = builder.touch(original);
     const frozen = milestone.disputeId !== null;
     const { currency, orderId, milestoneId } = milestone;
-    const index = builder.post({
+    const index = builder.transfer({
       kind: 'FUNDING',
       orderId,
       milestoneId,
-      postings: [
-        { account: accounts.gatewayClearing(currency), amount: negate(used) },
-        {
-          // During a dispute new funds are frozen with the rest.
-          account: frozen
-            ? accounts.disputedFunds(currency, orderId, milestoneId)
-            : accounts.escrowHold(currency, orderId, milestoneId),
-          amount: used,
-        },
-      ],
+      from: accounts.gatewayClearing(currency),
+      // During a dispute new funds are frozen with the rest.
+      to: frozen
+        ? accounts.disputedFunds(currency, orderId, milestoneId)
+        : accounts.escrowHold(currency, orderId, milestoneId),
+      amount: used,
       memo: {
         paymentKind: command.kind,
         gateway: command.gateway,
@@ -140,17 +135,15 @@ function refundUnusable(
   reason: 'OVERPAYMENT' | 'CURRENCY_MISMATCH',
   milestone: Parameters<DecisionBuilder['refund']>[0]['milestone'] = null,
 ): void {
-  const transaction: TransactionDraft = {
+  const index = builder.transfer({
     kind: reason === 'OVERPAYMENT' ? 'OVERPAYMENT_REFUND' : 'CURRENCY_MISMATCH_REFUND',
     orderId: order.orderId,
     milestoneId: command.milestoneId,
-    postings: [
-      { account: accounts.gatewayClearing(amount.currency), amount: negate(amount) },
-      { account: accounts.buyerRefundPayable(amount.currency, order.buyerId), amount },
-    ],
+    from: accounts.gatewayClearing(amount.currency),
+    to: accounts.buyerRefundPayable(amount.currency, order.buyerId),
+    amount,
     memo: { reason, gateway: command.gateway, gatewayReference: command.gatewayReference },
-  };
-  const index = builder.post(transaction);
+  });
   builder.refund(
     { orderId: order.orderId, buyerId: order.buyerId, milestone },
     index,

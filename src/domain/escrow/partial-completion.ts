@@ -5,7 +5,7 @@
  * dispute defers it until withdrawn; the release checks it again, so no path
  * can release more than the milestone's amount.
  */
-import { add, compare, formatAmount, negate, subtract } from '../money';
+import { add, compare, formatAmount, subtract } from '../money';
 import { accounts } from './accounts';
 import type { DecisionContext } from './context';
 import type { DecisionBuilder } from './decision-builder';
@@ -23,14 +23,13 @@ export function refundExcessHeld(
   }
   const excess = subtract(milestone.held, milestone.amount);
   const { currency, orderId, milestoneId } = milestone;
-  const index = builder.post({
+  const index = builder.transfer({
     kind: 'REFUND',
     orderId,
     milestoneId,
-    postings: [
-      { account: accounts.escrowHold(currency, orderId, milestoneId), amount: negate(excess) },
-      { account: accounts.buyerRefundPayable(currency, order.buyerId), amount: excess },
-    ],
+    from: accounts.escrowHold(currency, orderId, milestoneId),
+    to: accounts.buyerRefundPayable(currency, order.buyerId),
+    amount: excess,
     memo: {
       reason: 'PARTIAL_COMPLETION',
       finalAmount: formatAmount(milestone.amount),

@@ -7,7 +7,7 @@
 import { formatAmount } from '../money';
 import type { InspectionElapsed, MarkReached } from './commands';
 import { type DecisionContext, isRejection, parseEventAmount } from './context';
-import type { DecisionBuilder } from './decision-builder';
+import { aboutMilestone, type DecisionBuilder } from './decision-builder';
 import { evolve } from './milestone';
 import { refundExcessHeld } from './partial-completion';
 import { releaseIfDue } from './release';
@@ -20,11 +20,7 @@ export function markReached(
   order: Order,
   original: Milestone,
 ): Decision {
-  const about = {
-    orderId: order.orderId,
-    milestoneId: original.milestoneId,
-    milestoneVersion: original.version,
-  };
+  const about = aboutMilestone(order, original);
   if (original.reached) {
     return builder.rejected(
       'INVALID_STATE',

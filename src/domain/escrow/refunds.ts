@@ -12,14 +12,13 @@ import {
   isPositive,
   isZero,
   type Money,
-  negate,
   subtract,
   zero,
 } from '../money';
 import { accounts } from './accounts';
 import type { CancelOrder, CancelMilestone, RequestRefund } from './commands';
 import { type DecisionContext, isRejection, parseEventAmount } from './context';
-import { DecisionBuilder } from './decision-builder';
+import { aboutMilestone, DecisionBuilder } from './decision-builder';
 import { evolve, isTerminal } from './milestone';
 import { releaseIfDue } from './release';
 import type { Decision, Milestone, Order, RefundReason } from './types';
@@ -35,14 +34,13 @@ function refundHeld(
   memo: Record<string, string>,
 ): number {
   const { currency, orderId, milestoneId } = milestone;
-  const index = builder.post({
+  const index = builder.transfer({
     kind: 'REFUND',
     orderId,
     milestoneId,
-    postings: [
-      { account: accounts.escrowHold(currency, orderId, milestoneId), amount: negate(amount) },
-      { account: accounts.buyerRefundPayable(currency, order.buyerId), amount },
-    ],
+    from: accounts.escrowHold(currency, orderId, milestoneId),
+    to: accounts.buyerRefundPayable(currency, order.buyerId),
+    amount,
     memo: { reason, originalAmount: formatAmount(milestone.originalAmount), ...memo },
   });
   builder.refund(
@@ -62,11 +60,7 @@ export function requestRefund(
   order: Order,
   original: Milestone,
 ): Decision {
-  const about = {
-    orderId: order.orderId,
-    milestoneId: original.milestoneId,
-    milestoneVersion: original.version,
-  };
+  const about = aboutMilestone(order, original);
   if (original.disputeId !== null) {
     return builder.rejected(
       'INVALID_STATE',
@@ -156,11 +150,7 @@ export function cancelMilestone(
 ): Decision {
   const result = closeAsCancelled(builder, context, order, original);
   if (typeof result === 'string') {
-    return builder.rejected('INVALID_STATE', result, {
-      orderId: order.orderId,
-      milestoneId: original.milestoneId,
-      milestoneVersion: original.version,
-    });
+    return builder.rejected('INVALID_STATE', result, aboutMilestone(order, original));
   }
   return builder.applied();
 }
