@@ -10,7 +10,8 @@ import { createKafka } from '../../src/kafka/client';
 import { collectMessages } from '../support/kafka';
 import { validMessages } from '../support/messages';
 import { useTestContext } from '../support/test-context';
-import { spawnWorker, waitUntil, type WorkerProcess } from '../support/worker-process';
+import { waitUntil } from '../support/wait';
+import { spawnWorker, type WorkerProcess } from '../support/worker-process';
 
 const ctx = useTestContext({ OPS_PORT: String(20_000 + Math.floor(Math.random() * 20_000)) });
 const running: WorkerProcess[] = [];

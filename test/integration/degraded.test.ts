@@ -8,7 +8,8 @@ import { inboundTopics, outboundTopics } from '../../src/codec/schemas';
 import { createKafka } from '../../src/kafka/client';
 import { validMessages } from '../support/messages';
 import { useTestContext } from '../support/test-context';
-import { spawnWorker, waitUntil, type WorkerProcess } from '../support/worker-process';
+import { waitUntil } from '../support/wait';
+import { spawnWorker, type WorkerProcess } from '../support/worker-process';
 
 const ctx = useTestContext({ OPS_PORT: String(20_000 + Math.floor(Math.random() * 20_000)) });
 let worker: WorkerProcess | undefined;

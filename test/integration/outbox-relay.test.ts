@@ -12,6 +12,7 @@ import { createKafka } from '../../src/kafka/client';
 import { OutboxRelay } from '../../src/outbox/relay';
 import { applyEvent } from '../../src/pipeline/apply-event';
 import { collectMessages, createTopics } from '../support/kafka';
+import { waitUntil } from '../support/wait';
 import { useTestContext } from '../support/test-context';
 
 const ctx = useTestContext();
@@ -82,13 +83,6 @@ async function newRelay(): Promise<OutboxRelay> {
   relays.push(relay);
   return relay;
 }
-const waitFor = async (check: () => Promise<boolean> | boolean, timeoutMs = 15_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-};
 const unpublished = async () =>
   Number((await ctx.db('outbox').whereNull('published_at').count({ n: '*' }))[0]!.n);
 
@@ -116,7 +110,7 @@ test('committed outcomes are published in order with their outcome-id, decoded a
     );
   const relay = await newRelay();
   relay.start();
-  await waitFor(async () => (await unpublished()) === 0);
+  await waitUntil(async () => (await unpublished()) === 0, 15_000, 'every outbox row published');
   const received = await collectMessages(
     createKafka(ctx.config),
     `${ctx.config.CONSUMER_GROUP}-relay-1`,
@@ -148,8 +142,8 @@ test('one relay per database publishes; a standby takes over when it stops, and 
 
   await first.stop();
   await story('o-takeover');
-  await waitFor(() => second.isActive);
-  await waitFor(async () => (await unpublished()) === 0);
+  await waitUntil(() => second.isActive, 15_000, 'the standby relay taking over');
+  await waitUntil(async () => (await unpublished()) === 0, 15_000, 'every outbox row published');
   const received = await collectMessages(
     createKafka(ctx.config),
     `${ctx.config.CONSUMER_GROUP}-relay-2`,

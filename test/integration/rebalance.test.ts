@@ -11,7 +11,7 @@ import { createLogger } from '../../src/logging/logger';
 import { type RunningWorker, startWorker } from '../../src/worker';
 import { validMessages } from '../support/messages';
 import { useTestContext } from '../support/test-context';
-import { waitUntil } from '../support/worker-process';
+import { waitUntil } from '../support/wait';
 
 const basePort = 20_000 + Math.floor(Math.random() * 20_000);
 const ctx = useTestContext({ OPS_PORT: String(basePort) });

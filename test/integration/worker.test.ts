@@ -11,6 +11,7 @@ import { createKafka } from '../../src/kafka/client';
 import { createLogger } from '../../src/logging/logger';
 import { type RunningWorker, startWorker } from '../../src/worker';
 import { collectMessages } from '../support/kafka';
+import { waitUntil } from '../support/wait';
 import { validMessages } from '../support/messages';
 import { useTestContext } from '../support/test-context';
 
@@ -118,14 +119,11 @@ test('garbage bytes and a schema-invalid message are dead-lettered with their re
       sourceTopic: topic('escrow.orders.v1'),
     },
   });
-  const waitForOrder = async () => {
-    for (let i = 0; i < 100; i++) {
-      if (await ctx.db('orders').where({ order_id: 'o-after-bad' }).first()) return true;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    return false;
-  };
-  expect(await waitForOrder()).toBe(true);
+  await waitUntil(
+    async () => (await ctx.db('orders').where({ order_id: 'o-after-bad' }).first()) !== undefined,
+    20_000,
+    'the valid order after the bad messages being processed',
+  );
 }, 60_000);
 
 test('the health endpoints answer; readiness names each dependency', async () => {
@@ -141,15 +139,19 @@ async function waitForMilestone(
   orderId: string,
   check: (row: Record<string, unknown>) => boolean,
 ): Promise<Record<string, unknown>> {
-  for (let i = 0; i < 150; i++) {
-    const row = await ctx
-      .db('milestones')
-      .where({ order_id: orderId })
-      .first<Record<string, unknown> | undefined>();
-    if (row && check(row)) return row;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`milestone of ${orderId} did not reach the expected state`);
+  let row: Record<string, unknown> | undefined;
+  await waitUntil(
+    async () => {
+      row = await ctx
+        .db('milestones')
+        .where({ order_id: orderId })
+        .first<Record<string, unknown> | undefined>();
+      return row !== undefined && check(row);
+    },
+    30_000,
+    `the milestone of ${orderId} reaching the expected state`,
+  );
+  return row!;
 }
 
 test('a release racing a refund with the same expectedVersion: exactly one applies, the other is CONFLICT', async () => {
@@ -181,14 +183,14 @@ test('a release racing a refund with the same expectedVersion: exactly one appli
       expectedVersion: 2,
     }),
   ]);
-  for (let i = 0; i < 150; i++) {
-    const seen = await ctx
-      .db('inbox')
-      .whereIn('event_id', ['reach-race', 'refund-race'])
-      .count({ n: '*' });
-    if (seen[0]!.n === '2') break;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await waitUntil(
+    async () =>
+      (
+        await ctx.db('inbox').whereIn('event_id', ['reach-race', 'refund-race']).count({ n: '*' })
+      )[0]!.n === '2',
+    30_000,
+    'both racing commands being processed',
+  );
   const verdicts = await ctx
     .db('inbox')
     .whereIn('event_id', ['reach-race', 'refund-race'])
