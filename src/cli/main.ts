@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+/**
+ * The `escrow-worker` command line: operator tools beside the worker.
+ *
+ *   escrow-worker reconcile [--json]          the reconciliation report (exit 1 on a discrepancy)
+ *   escrow-worker dlq list | dlq replay ...   dead-lettered messages, and re-publishing them
+ *   escrow-worker fees list | fees add ...    fee policy versions
+ *
+ * Without a build: `npm run escrow-worker -- <command>`. Every command reads the
+ * worker's configuration (DATABASE_URL, KAFKA_BROKERS, ...) from the environment.
+ */
+import type { CommandModule } from './command';
+
+const commands: Record<string, () => Promise<CommandModule>> = {
+  reconcile: () => import('./reconcile-command'),
+  dlq: () => import('./dlq-command'),
+  fees: () => import('./fees-command'),
+};
+
+const usage = `usage: escrow-worker <command> [options]
+
+commands:
+  reconcile [--json]                 check every ledger invariant; exit 0 when clean, 1 otherwise
+  dlq list [--limit N] [--json]      list dead-lettered messages with their reasons
+  dlq replay --offset P:O[,P:O] | --all [--reason TEXT] [--dry-run]
+                                     re-publish dead-lettered messages to their source topic
+  fees list [--json]                 show the fee policy versions
+  fees add --effective-from ISO --rate R [...]
+                                     add an effective-dated fee policy version
+
+'escrow-worker <command> --help' describes a command's options.`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const load = commands[name];
+  if (!load) {
+    process.stderr.write(`escrow-worker: unknown command "${name}"\n\n${usage}\n`);
+    return 2;
+  }
+  const command = await load();
+  return command.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(
+      `escrow-worker: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    process.exitCode = 1;
+  },
+);

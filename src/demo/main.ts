@@ -1,0 +1,3 @@
+/** Placeholder until the marketplace demo is built. */
+process.stderr.write('demo: not built yet\n');
+process.exitCode = 1;
