@@ -117,7 +117,7 @@ export async function orderLedger(
 ): Promise<{ orderId: string; transactions: LedgerTransactionView[] } | undefined> {
   const order = await db<OrderRow>('orders').where('order_id', orderId).first('order_id');
   if (!order) return undefined;
-  const rows = (await db('ledger_transactions as t')
+  const rows: LedgerRow[] = await db('ledger_transactions as t')
     .join('ledger_entries as e', 'e.transaction_id', 't.transaction_id')
     .join('accounts as a', 'a.account_id', 'e.account_id')
     .where('t.order_id', orderId)
@@ -137,7 +137,7 @@ export async function orderLedger(
       'e.currency',
       'e.amount_minor',
       'e.balance_after_minor',
-    )) as LedgerRow[];
+    );
 
   const transactions: LedgerTransactionView[] = [];
   for (const row of rows) {
