@@ -1,6 +1,6 @@
 /**
  * The worker assembled: consumers, outbox relay, inspection timer and the
- * health endpoints, started in dependency order and stopped in reverse. Used
+ * operations API, started in dependency order and stopped in reverse. Used
  * by main.ts and by tests that run a whole worker in-process.
  */
 import type http from 'node:http';
@@ -12,7 +12,10 @@ import { createKnex } from './db/knex';
 import { createKafka, createProducer } from './kafka/client';
 import { createLockService } from './locks/redlock';
 import type { Logger } from './logging/logger';
-import { startHealthServer } from './ops/health-server';
+import { createMetrics } from './ops/metrics';
+import { startOpsServer } from './ops/ops-server';
+import { scrapeSources } from './ops/scrape-sources';
+import { orderLedger, orderView } from './views/order-view';
 import { OutboxRelay } from './outbox/relay';
 import { ConsumerRunner } from './pipeline/consumer-runner';
 import { InspectionTimer } from './timers/inspection-timer';
@@ -33,18 +36,42 @@ export async function startWorker(config: Config, log: Logger): Promise<RunningW
   };
 
   // Bind the operations port first: a taken port stops the start before anything joins the group.
-  const readinessAdmin = kafka.admin();
-  const server: http.Server = await startHealthServer(config.OPS_PORT, {
-    kafka: async () => {
-      await readinessAdmin.connect();
-      await readinessAdmin.describeCluster();
+  const opsAdmin = kafka.admin();
+  // The relay starts after the API; the gauge asks whichever relay exists by then.
+  const started: { relay?: OutboxRelay } = {};
+  const metrics = createMetrics(
+    scrapeSources({
+      admin: opsAdmin,
+      db,
+      consumerGroup: config.CONSUMER_GROUP,
+      topicPrefix: config.TOPIC_PREFIX,
+      inboundTopics,
+      relayActive: () => started.relay?.isActive ?? false,
+    }),
+  );
+  const server: http.Server = await startOpsServer(config.OPS_PORT, {
+    token: config.OPS_TOKEN,
+    log: log.child({ component: 'ops-api' }),
+    checks: {
+      kafka: async () => {
+        await opsAdmin.connect();
+        await opsAdmin.describeCluster();
+      },
+      registry: async () => {
+        const response = await fetch(`${config.SCHEMA_REGISTRY_URL}/subjects`);
+        if (!response.ok) throw new Error(`registry answered ${response.status}`);
+      },
+      postgres: async () => void (await db.raw('SELECT 1')),
+      redis: async () => void (await locks.clients[0]!.ping()),
     },
-    registry: async () => {
-      const response = await fetch(`${config.SCHEMA_REGISTRY_URL}/subjects`);
-      if (!response.ok) throw new Error(`registry answered ${response.status}`);
-    },
-    postgres: async () => void (await db.raw('SELECT 1')),
-    redis: async () => void (await locks.clients[0]!.ping()),
+    metrics: async () => ({
+      contentType: metrics.registry.contentType,
+      body: await metrics.registry.metrics(),
+    }),
+    order: (orderId) => orderView(db, orderId),
+    ledger: (orderId) => orderLedger(db, orderId),
+    reconciliation: () =>
+      Promise.reject(new Error('the reconciliation report is not wired in yet')),
   });
 
   await codec.registerSchemas([...inboundTopics, ...outboundTopics]);
@@ -66,7 +93,11 @@ export async function startWorker(config: Config, log: Logger): Promise<RunningW
     databaseUrl: config.DATABASE_URL,
     topicPrefix: config.TOPIC_PREFIX,
     log: (message, fields) => log.info(fields ?? {}, message),
+    onPublished: (topics) => {
+      for (const topic of topics) metrics.outcomesPublished.inc({ topic });
+    },
   });
+  started.relay = relay;
   relay.start();
   const timer = new InspectionTimer(db, settings, log.child({ component: 'inspection-timer' }));
   timer.start();
@@ -79,6 +110,7 @@ export async function startWorker(config: Config, log: Logger): Promise<RunningW
     settings,
     consumerGroup: config.CONSUMER_GROUP,
     handlers: consumers,
+    metrics,
     crashAfterCommitOf: config.FAULT_CRASH_AFTER_COMMIT,
   });
   await runner.start();
@@ -92,7 +124,7 @@ export async function startWorker(config: Config, log: Logger): Promise<RunningW
       await timer.stop();
       await relay.stop();
       await relayProducer.disconnect();
-      await readinessAdmin.disconnect();
+      await opsAdmin.disconnect();
       await new Promise((resolve) => server.close(resolve));
       await locks.close();
       await db.destroy();

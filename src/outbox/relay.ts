@@ -28,6 +28,8 @@ export interface RelayOptions {
   pollIntervalMs?: number;
   retentionHours?: number;
   log?: (message: string, fields?: Record<string, unknown>) => void;
+  /** Called after a batch is marked published, with its topic (unprefixed) per row. */
+  onPublished?: (topics: readonly string[]) => void;
 }
 
 interface OutboxRow {
@@ -102,6 +104,9 @@ export class OutboxRelay {
         )
         .update({ published_at: this.db.fn.now() });
       total += rows.length;
+      this.options.onPublished?.(
+        rows.map((row) => row.topic.slice(this.options.topicPrefix.length)),
+      );
     }
   }
 

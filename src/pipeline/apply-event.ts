@@ -47,6 +47,8 @@ export interface EventResult {
   readonly verdict: Verdict;
   readonly reason?: string;
   readonly outcomeIds: readonly string[];
+  /** Ledger transactions this event posted (kept events replayed with it included). */
+  readonly ledgerTransactions: number;
 }
 
 const hashOf = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -92,7 +94,8 @@ async function answerRepeat(
   now: Date,
 ): Promise<EventResult> {
   const stored = await trx('inbox').where({ dedupe_key: key }).first<{ payload_hash: string }>();
-  if (stored?.payload_hash === hash) return { verdict: 'DUPLICATE', outcomeIds: [] };
+  if (stored?.payload_hash === hash)
+    return { verdict: 'DUPLICATE', outcomeIds: [], ledgerTransactions: 0 };
   // Each distinct conflicting substance is answered once, even when redelivered.
   const recorded = await trx('inbox')
     .insert({
@@ -108,7 +111,7 @@ async function answerRepeat(
     .onConflict('dedupe_key')
     .ignore()
     .returning('dedupe_key');
-  if (recorded.length === 0) return { verdict: 'DUPLICATE', outcomeIds: [] };
+  if (recorded.length === 0) return { verdict: 'DUPLICATE', outcomeIds: [], ledgerTransactions: 0 };
   const message =
     `${event.command.type} ${event.command.eventId} reuses ${key.replace(/^event:/, 'eventId ')} ` +
     'with a different substance than the event first seen under it; nothing was changed. ' +
@@ -129,7 +132,12 @@ async function answerRepeat(
     ],
     { eventId: event.command.eventId, transactionIds: [], now, topicPrefix: settings.topicPrefix },
   );
-  return { verdict: 'IDEMPOTENCY_CONFLICT', reason: 'IDEMPOTENCY_CONFLICT', outcomeIds };
+  return {
+    verdict: 'IDEMPOTENCY_CONFLICT',
+    reason: 'IDEMPOTENCY_CONFLICT',
+    outcomeIds,
+    ledgerTransactions: 0,
+  };
 }
 
 async function decideAndApply(
@@ -191,10 +199,13 @@ async function decideAndApply(
       topicPrefix: settings.topicPrefix,
     })),
   ];
+  let ledgerTransactions = transactionIds.length;
   if (command.type === 'ORDER_OPENED' && decision.status === 'APPLIED') {
-    outcomeIds.push(...(await replayKept(trx, settings, command.orderId, now)));
+    const replayed = await replayKept(trx, settings, command.orderId, now);
+    outcomeIds.push(...replayed.outcomeIds);
+    ledgerTransactions += replayed.ledgerTransactions;
   }
-  return { verdict: decision.status, reason: decision.reason, outcomeIds };
+  return { verdict: decision.status, reason: decision.reason, outcomeIds, ledgerTransactions };
 }
 
 /** Applies, in arrival order, every event kept while its order was unknown. */
@@ -203,13 +214,14 @@ async function replayKept(
   settings: PipelineSettings,
   orderId: string,
   now: Date,
-): Promise<string[]> {
+): Promise<{ outcomeIds: string[]; ledgerTransactions: number }> {
   const kept = await trx('kept_events')
     .where({ order_id: orderId })
     .whereNull('replayed_at')
     .orderBy('kept_id')
     .select<{ kept_id: string; dedupe_key: string; topic: string; command: StoredKept }[]>();
   const outcomeIds: string[] = [];
+  let ledgerTransactions = 0;
   for (const row of kept) {
     const inbox = await trx('inbox')
       .where({ dedupe_key: row.dedupe_key })
@@ -246,8 +258,9 @@ async function replayKept(
       .where({ dedupe_key: row.dedupe_key })
       .update({ outcome: result.verdict, reason: result.reason ?? null });
     outcomeIds.push(...result.outcomeIds);
+    ledgerTransactions += result.ledgerTransactions;
   }
-  return outcomeIds;
+  return { outcomeIds, ledgerTransactions };
 }
 
 interface StoredKept {

@@ -20,7 +20,8 @@ import type { Lock } from 'redlock';
 import type { RegistryCodec } from '../codec/registry-codec';
 import type { LockService } from '../locks/redlock';
 import type { Logger } from '../logging/logger';
-import { applyEvent, type PipelineSettings } from './apply-event';
+import type { DeadLetterCategory, WorkerMetrics } from '../ops/metrics';
+import { applyEvent, type EventResult, type PipelineSettings } from './apply-event';
 import { isPermanent, withRetry } from './retry';
 import type { InboundHandler } from './topic-handler';
 import { createProducer } from '../kafka/client';
@@ -34,6 +35,7 @@ export interface RunnerDependencies {
   settings: PipelineSettings;
   consumerGroup: string;
   handlers: readonly InboundHandler[];
+  metrics: WorkerMetrics;
   /** Fault injection (tests only): die right after this event's database commit. */
   crashAfterCommitOf?: string;
 }
@@ -91,17 +93,28 @@ export class ConsumerRunner {
   ): Promise<void> {
     const keepAlive = () => void heartbeat().catch(() => undefined);
     const handler = this.byTopic.get(topic)!;
+    const { metrics } = this.deps;
+    const labels = { topic: handler.topic };
+    const finished = metrics.processingSeconds.startTimer(labels);
+    metrics.eventsConsumed.inc(labels);
     const log = this.deps.log.child({ topic, partition, offset: message.offset });
     const decoded = await withRetry(() => this.deps.codec.decode(handler.topic, message.value), {
       ...retryOptions,
       onRetry: (error) => {
         keepAlive();
+        metrics.transientRetries.inc({ stage: 'decode' });
         log.warn({ err: error }, 'schema registry unavailable; retrying');
       },
     });
-    if (!decoded.ok) return this.deadLetter(topic, partition, message, decoded.reason, log);
+    if (!decoded.ok) {
+      await this.deadLetter(topic, partition, message, decoded.reason, 'UNDECODABLE', log);
+      return void finished();
+    }
     const parsed = handler.parse(decoded.value);
-    if (!parsed.ok) return this.deadLetter(topic, partition, message, parsed.reason, log);
+    if (!parsed.ok) {
+      await this.deadLetter(topic, partition, message, parsed.reason, 'INVALID', log);
+      return void finished();
+    }
 
     const { command } = parsed;
     const eventLog = log.child({
@@ -124,11 +137,14 @@ export class ConsumerRunner {
           ...retryOptions,
           onRetry: (error, attempt) => {
             keepAlive();
+            metrics.transientRetries.inc({ stage: 'apply' });
             eventLog.warn({ err: error, attempt }, 'transient failure; retrying');
           },
         },
       );
       if (command.eventId === this.deps.crashAfterCommitOf) process.kill(process.pid, 'SIGKILL');
+      this.count(handler.topic, result);
+      finished();
       eventLog.info(
         { verdict: result.verdict, reason: result.reason, outcomes: result.outcomeIds.length },
         'event processed',
@@ -143,15 +159,42 @@ export class ConsumerRunner {
         partition,
         message,
         `processing failed: ${(error as Error).message}`,
+        'PROCESSING_FAILED',
         eventLog,
       );
+      finished();
     } finally {
       await lock?.release().catch(() => undefined);
     }
   }
 
+  private count(topic: string, result: EventResult): void {
+    const { metrics } = this.deps;
+    const labels = { topic };
+    switch (result.verdict) {
+      case 'APPLIED':
+        metrics.eventsApplied.inc(labels);
+        break;
+      case 'KEPT':
+        metrics.eventsKept.inc(labels);
+        break;
+      case 'UNCHANGED':
+        metrics.eventsUnchanged.inc(labels);
+        break;
+      case 'DUPLICATE':
+        metrics.duplicatesAbsorbed.inc(labels);
+        break;
+      case 'REJECTED':
+      case 'IDEMPOTENCY_CONFLICT':
+        metrics.eventsRejected.inc({ topic, reason: result.reason ?? result.verdict });
+        break;
+    }
+    metrics.ledgerTransactionsPosted.inc(result.ledgerTransactions);
+  }
+
   private async lockOrder(orderId: string, log: Logger): Promise<Lock | undefined> {
     const resource = `escrow:${this.deps.settings.topicPrefix}lock:order:${orderId}`;
+    const waited = this.deps.metrics.lockWaitSeconds.startTimer();
     const acquiring = this.deps.locks.redlock.acquire([resource], 10_000);
     try {
       return await Promise.race([
@@ -161,10 +204,14 @@ export class ConsumerRunner {
         ),
       ]);
     } catch (error) {
+      const timedOut = /did not answer/.test((error as Error).message);
+      this.deps.metrics.lockFailures.inc({ reason: timedOut ? 'TIMEOUT' : 'NOT_GRANTED' });
       // Given up on: if the lock is granted later after all, hand it straight back.
       void acquiring.then((late) => late.release()).catch(() => undefined);
       log.warn({ err: error }, 'no Redis lock; continuing under the database locks alone');
       return undefined;
+    } finally {
+      waited();
     }
   }
 
@@ -173,6 +220,7 @@ export class ConsumerRunner {
     partition: number,
     message: KafkaMessage,
     reason: string,
+    category: DeadLetterCategory,
     log: Logger,
   ): Promise<void> {
     const originalHeaders = headersAsText(message.headers);
@@ -206,7 +254,11 @@ export class ConsumerRunner {
         },
       ],
     });
-    log.warn({ reason }, 'message dead-lettered');
+    this.deps.metrics.eventsDeadLettered.inc({
+      topic: topic.slice(this.deps.settings.topicPrefix.length),
+      reason: category,
+    });
+    log.warn({ reason, category }, 'message dead-lettered');
   }
 }
 

@@ -1,0 +1,112 @@
+/**
+ * The operations HTTP API (CONTRACT.md, "Operations HTTP API"):
+ *   open:    GET /healthz, GET /readyz, GET /metrics
+ *   guarded: GET /orders/{orderId}, GET /orders/{orderId}/ledger, GET /reconciliation
+ * The guarded routes need `Authorization: Bearer $OPS_TOKEN` when OPS_TOKEN is
+ * set. Plain node:http: six read-only routes do not need a framework.
+ */
+import http from 'node:http';
+import type { Logger } from '../logging/logger';
+import { isAuthorized } from './bearer-token';
+import { type ReadinessCheck, readiness } from './readiness';
+
+export type { ReadinessCheck };
+
+export interface OpsDependencies {
+  /** OPS_TOKEN; undefined leaves the guarded routes open. */
+  token: string | undefined;
+  checks: Record<string, ReadinessCheck>;
+  metrics(): Promise<{ contentType: string; body: string }>;
+  order(orderId: string): Promise<unknown>;
+  ledger(orderId: string): Promise<unknown>;
+  /** The report as JSON and as the table `npm run reconcile` prints. */
+  reconciliation(): Promise<{ json: unknown; text: string }>;
+  log: Logger;
+}
+
+type Reply = (status: number, body: unknown, headers?: Record<string, string>) => void;
+
+const orderRoute = /^\/orders\/([^/]+)(\/ledger)?$/;
+
+export function startOpsServer(port: number, deps: OpsDependencies): Promise<http.Server> {
+  // One report at a time: concurrent requests share the run in progress.
+  let reconciling: Promise<{ json: unknown; text: string }> | undefined;
+  const reconcileOnce = () => {
+    reconciling ??= deps.reconciliation().finally(() => {
+      reconciling = undefined;
+    });
+    return reconciling;
+  };
+
+  async function route(request: http.IncomingMessage, reply: Reply): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://ops.invalid');
+    const path = url.pathname;
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      return reply(
+        405,
+        { error: `${request.method} is not allowed; the API is read-only (GET)` },
+        {
+          Allow: 'GET, HEAD',
+        },
+      );
+    }
+    if (path === '/healthz') return reply(200, { status: 'ok' });
+    if (path === '/readyz') {
+      const result = await readiness(deps.checks);
+      return reply(result.ready ? 200 : 503, {
+        status: result.ready ? 'ready' : 'not ready',
+        checks: result.checks,
+      });
+    }
+    if (path === '/metrics') {
+      const { contentType, body } = await deps.metrics();
+      return reply(200, body, { 'Content-Type': contentType });
+    }
+
+    const guarded = path === '/reconciliation' || orderRoute.test(path);
+    if (!guarded) return reply(404, { error: `no route GET ${path}` });
+    if (!isAuthorized(request.headers.authorization, deps.token)) {
+      return reply(
+        401,
+        { error: 'this route needs the header "Authorization: Bearer <OPS_TOKEN>"' },
+        { 'WWW-Authenticate': 'Bearer realm="escrow-worker"' },
+      );
+    }
+    if (path === '/reconciliation') {
+      const report = await reconcileOnce();
+      const wantsText =
+        url.searchParams.get('format') === 'text' ||
+        (request.headers.accept ?? '').startsWith('text/plain');
+      return wantsText
+        ? reply(200, report.text, { 'Content-Type': 'text/plain; charset=utf-8' })
+        : reply(200, report.json);
+    }
+    const [, encodedId = '', ledger] = orderRoute.exec(path) ?? [];
+    let orderId: string;
+    try {
+      orderId = decodeURIComponent(encodedId);
+    } catch {
+      return reply(400, { error: `the order id in ${path} is not valid percent-encoding` });
+    }
+    const found = ledger ? await deps.ledger(orderId) : await deps.order(orderId);
+    if (found === undefined) return reply(404, { error: `no order ${JSON.stringify(orderId)}` });
+    return reply(200, found);
+  }
+
+  const server = http.createServer((request, response) => {
+    const reply: Reply = (status, body, headers = {}) => {
+      const text = typeof body === 'string' ? body : JSON.stringify(body);
+      response.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+      response.end(request.method === 'HEAD' ? undefined : text);
+    };
+    route(request, reply).catch((error: unknown) => {
+      deps.log.error({ err: error, path: request.url }, 'operations API request failed');
+      if (!response.headersSent) reply(500, { error: (error as Error).message });
+      else response.destroy();
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => resolve(server));
+  });
+}
