@@ -1,0 +1,148 @@
+/**
+ * Reads the whole DLQ topic, from the beginning up to the high watermarks
+ * current when the read starts, without touching any consumer group that the
+ * worker or anyone else uses.
+ *
+ * KafkaJS cannot assign partitions without a group, so the read joins a
+ * throwaway group of its own (named after CONSUMER_GROUP, so ACLs granted on
+ * that prefix cover it, plus a random suffix), never commits an offset in it,
+ * and deletes it afterwards. Partitions that are empty are not waited for;
+ * the read ends as soon as every other partition reached its watermark.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { RegistryCodec } from '../codec/registry-codec';
+import { DLQ_TOPIC, type DeadLetterEntry, toDeadLetterEntry } from './dead-letter';
+import { DlqError } from './errors';
+
+export interface DeadLetterSource {
+  readonly kafka: Kafka;
+  readonly codec: RegistryCodec;
+  readonly topicPrefix: string;
+  /** The deployment's CONSUMER_GROUP: the throwaway group is named after it. */
+  readonly consumerGroup: string;
+  /** How long the read may take before it gives up naming the partitions it did not finish. */
+  readonly timeoutMs?: number;
+  readonly onWarning?: (message: string) => void;
+}
+
+interface Raw {
+  partition: number;
+  message: KafkaMessage;
+}
+
+/** Every entry of the DLQ, oldest first (by deadLetteredAt, then partition and offset). */
+export async function readDeadLetters(source: DeadLetterSource): Promise<DeadLetterEntry[]> {
+  const dlqTopic = `${source.topicPrefix}${DLQ_TOPIC}`;
+  const highs = await highWatermarks(source.kafka, dlqTopic);
+  if (highs.size === 0) return [];
+
+  const raw = await consumeUpTo(source, dlqTopic, highs);
+  const entries: DeadLetterEntry[] = [];
+  for (const { partition, message } of raw) {
+    entries.push(await toDeadLetterEntry(source.codec, dlqTopic, partition, message));
+  }
+  return entries.sort(
+    (a, b) =>
+      a.deadLetteredAt.localeCompare(b.deadLetteredAt) ||
+      a.partition - b.partition ||
+      Number(BigInt(a.offset) - BigInt(b.offset)),
+  );
+}
+
+/** Partition → high watermark, for the partitions that hold at least one message. */
+async function highWatermarks(kafka: Kafka, topic: string): Promise<Map<number, bigint>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    // No worker has run with this prefix yet: nothing was ever dead-lettered.
+    if (!(await admin.listTopics()).includes(topic)) return new Map();
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return new Map(
+      offsets
+        .filter(({ high, low }) => BigInt(high) > BigInt(low))
+        .map(({ partition, high }) => [partition, BigInt(high)]),
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function consumeUpTo(
+  source: DeadLetterSource,
+  topic: string,
+  highs: ReadonlyMap<number, bigint>,
+): Promise<Raw[]> {
+  const groupId = `${source.consumerGroup}-dlq-tool-${randomBytes(6).toString('hex')}`;
+  const consumer = source.kafka.consumer({ groupId, allowAutoTopicCreation: false });
+  const unfinished = new Map(highs);
+  const raw: Raw[] = [];
+  const timeoutMs = source.timeoutMs ?? 60_000;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(() => reject(incomplete(topic, unfinished, raw, timeoutMs)), timeoutMs);
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        if (!payload.restart) reject(payload.error);
+      });
+      consumer
+        .run({
+          autoCommit: false,
+          eachMessage: ({ partition, message }) => {
+            const high = unfinished.get(partition);
+            // Messages that arrived after the read started are left for the next read.
+            if (high === undefined || BigInt(message.offset) >= high) return Promise.resolve();
+            raw.push({ partition, message });
+            if (BigInt(message.offset) + 1n >= high) unfinished.delete(partition);
+            if (unfinished.size === 0) resolve();
+            return Promise.resolve();
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect();
+    await deleteGroup(source, groupId);
+  }
+  return raw;
+}
+
+async function deleteGroup(source: DeadLetterSource, groupId: string): Promise<void> {
+  const admin = source.kafka.admin();
+  try {
+    await admin.connect();
+    await admin.deleteGroups([groupId]);
+  } catch (error) {
+    // It never committed an offset, so a leftover group holds nothing; say so and go on.
+    source.onWarning?.(
+      `the throwaway consumer group ${groupId} could not be deleted (${(error as Error).message}); ` +
+        'it holds no offsets and the broker expires it; delete it with kafka-consumer-groups --delete if you prefer',
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+function incomplete(
+  topic: string,
+  unfinished: ReadonlyMap<number, bigint>,
+  raw: readonly Raw[],
+  timeoutMs: number,
+): DlqError {
+  const reached = (partition: number) =>
+    raw.filter((entry) => entry.partition === partition).at(-1)?.message.offset ?? 'nothing';
+  const missing = [...unfinished]
+    .map(
+      ([partition, high]) =>
+        `partition ${partition} (read to ${reached(partition)}, high watermark ${high})`,
+    )
+    .join(', ');
+  return new DlqError(
+    'DLQ_READ_INCOMPLETE',
+    `Reading ${topic} did not reach the end of ${missing} within ${timeoutMs / 1000} s: ` +
+      'the broker may be slow or a partition has no leader; check the broker and run the command again',
+  );
+}
