@@ -1,3 +1,170 @@
-/** Placeholder until the marketplace demo is built. */
-process.stderr.write('demo: not built yet\n');
-process.exitCode = 1;
+/**
+ * `npm run demo`: a marketplace order told end to end against the local
+ * services. A real worker runs in-process; the demo plays the upstream
+ * services with registry-encoded Kafka messages and prints, after each step,
+ * the worker's verdicts, every milestone's balances, the ledger transactions
+ * and the outcomes published. It uses DATABASE_URL and TOPIC_PREFIX when
+ * they are set, else a database and prefix of its own that it removes at the
+ * end (--keep keeps them). Exit 0 when the story completed.
+ */
+import pino from 'pino';
+import { orderView } from '../views/order-view';
+import { DemoRun } from './demo-run';
+import {
+  createEnvironment,
+  type DemoEnvironment,
+  deleteOwnKafkaResources,
+  deleteOwnSubjects,
+  dropOwnDatabase,
+  planEnvironment,
+  redacted,
+} from './environment';
+import { storyCast, storySteps } from './story';
+import { fullLedger, playStory, type Print } from './story-runner';
+import { orderTotals, summaryLines } from './summary';
+import { createKafka } from '../kafka/client';
+import { indentLines, wrap } from './text-table';
+
+const usage = `Usage: npm run demo [-- --keep] [-- --verbose]
+
+A scripted marketplace order, end to end through Kafka, the worker and the ledger.
+  --keep     keep the database and topics the demo created, to inspect them afterwards
+  --verbose  show the worker's log (on stderr; LOG_LEVEL, default info)
+DATABASE_URL and TOPIC_PREFIX, when set, are used (and never dropped); otherwise
+the demo creates a database and topic prefix of its own on the local services.`;
+
+interface Options {
+  keep: boolean;
+  verbose: boolean;
+}
+
+const print: Print = (lines) => void process.stdout.write(`${lines.join('\n')}\n`);
+const fail = (text: string) => void process.stderr.write(`${text}\n`);
+
+function header(environment: DemoEnvironment, migrations: number): string[] {
+  const { config } = environment;
+  const removed = (what: string) => `created for this run; ${what} at the end unless --keep`;
+  return [
+    'escrow-worker demo: one marketplace order, end to end',
+    '',
+    `  database  ${redacted(config.DATABASE_URL)}`,
+    `            (${environment.ownDatabase ? removed('dropped') : 'given by DATABASE_URL; never dropped'}; ${migrations} migrations applied now)`,
+    `  topics    prefix "${config.TOPIC_PREFIX}" on ${config.KAFKA_BROKERS.join(',')}`,
+    `            (${environment.ownPrefix ? removed('deleted') : 'given by TOPIC_PREFIX; never deleted'})`,
+    `  worker    in-process: consumer group ${config.CONSUMER_GROUP}, operations API on port ${config.OPS_PORT}`,
+    `  fees      PLATFORM_FEE_RATE ${config.PLATFORM_FEE_RATE}, unless a fee policy in the database says otherwise`,
+    '',
+    ...wrap(
+      'Each step says what the upstream services send (real messages, encoded through the schema ' +
+        "registry), the worker's verdict from its inbox and why, every milestone's state and " +
+        'balances (released is gross; fees is the platform part of it), the double-entry ledger ' +
+        'transactions posted, and the outcomes the outbox relay published, read back from Kafka.',
+      100,
+    ),
+  ];
+}
+
+async function cleanUp(environment: DemoEnvironment, keep: boolean): Promise<string[]> {
+  const { config } = environment;
+  const lines: string[] = [];
+  const kafka = createKafka({ ...config, LOG_LEVEL: 'silent' }, 'escrow-demo-cleanup');
+  const { topics, groups } = await deleteOwnKafkaResources(environment, kafka, { topics: !keep });
+  lines.push(`deleted the demo's ${groups} consumer groups`);
+  if (keep) {
+    if (environment.ownDatabase !== null) {
+      lines.push(
+        `kept database ${environment.ownDatabase}; inspect it with`,
+        `  DATABASE_URL=${config.DATABASE_URL} npm run reconcile`,
+        `  psql ${config.DATABASE_URL} -c 'SELECT * FROM milestones'`,
+        `  and drop it with: psql ${config.DATABASE_URL.replace(/\/[^/]*$/, '/postgres')} -c 'DROP DATABASE ${environment.ownDatabase}'`,
+      );
+    }
+    if (environment.ownPrefix) lines.push(`kept the topics under prefix "${config.TOPIC_PREFIX}"`);
+    return lines;
+  }
+  if (environment.ownPrefix) {
+    const subjects = await deleteOwnSubjects(environment);
+    lines.push(
+      `deleted ${topics} topics and ${subjects} schema subjects under "${config.TOPIC_PREFIX}"`,
+    );
+  }
+  if (await dropOwnDatabase(environment)) lines.push(`dropped database ${environment.ownDatabase}`);
+  return lines;
+}
+
+async function main(options: Options): Promise<number> {
+  // The one place the demo reads process.env: a copy, on top of which planEnvironment
+  // sets the demo's own database, topic prefix, consumer group and port for loadConfig.
+  const env = { ...process.env };
+  const startedAt = Date.now();
+  const interrupt = new AbortController();
+  const onSignal = (signal: string) => {
+    if (interrupt.signal.aborted) process.exit(130);
+    interrupt.abort();
+    fail(`\n${signal}: stopping the demo and cleaning up (again to exit at once)`);
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+
+  let environment: DemoEnvironment | undefined;
+  let run: DemoRun | undefined;
+  let exitCode = 0;
+  try {
+    environment = await planEnvironment(env, options);
+    const applied = await createEnvironment(environment);
+    print(header(environment, applied.length));
+    const log = pino(
+      { level: environment.config.LOG_LEVEL, base: { service: 'escrow-worker' } },
+      // stderr: the story on stdout stays readable, and the log can be kept apart.
+      pino.destination(2),
+    );
+    const cast = storyCast(environment.runId, environment.config.PLATFORM_FEE_RATE);
+    run = new DemoRun(environment, log, interrupt.signal, new Set([cast.orderId]));
+    await run.start();
+    await playStory(run, cast, storySteps(cast, environment.runId), print);
+
+    const view = await orderView(run.db, cast.orderId);
+    if (!view) throw new Error(`order ${cast.orderId} is missing at the end of the story`);
+    const ledger = await fullLedger(run, cast.orderId);
+    const totals = orderTotals(view, ledger);
+    print(['', 'Summary', '=======', ...indentLines(summaryLines(view, ledger, totals))]);
+    if (!totals.balanced || !totals.ledgerNetsToZero) {
+      throw new Error('the escrow identity or the ledger balance does not hold (see the summary)');
+    }
+  } catch (error) {
+    exitCode = 1;
+    fail(`\ndemo failed: ${(error as Error).message}`);
+  } finally {
+    try {
+      await run?.stop();
+      if (environment)
+        print([
+          '',
+          'Clean-up',
+          '========',
+          ...indentLines(await cleanUp(environment, options.keep)),
+        ]);
+    } catch (error) {
+      exitCode = 1;
+      fail(`cleaning up failed: ${(error as Error).message}`);
+    }
+  }
+  const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+  print(['', exitCode === 0 ? `Done in ${seconds} s.` : `Stopped after ${seconds} s.`]);
+  return interrupt.signal.aborted ? 130 : exitCode;
+}
+
+const args = process.argv.slice(2);
+const unknown = args.filter((arg) => !['--keep', '--verbose', '--help', '-h'].includes(arg));
+if (args.includes('--help') || args.includes('-h') || unknown.length > 0) {
+  if (unknown.length > 0) fail(`unknown option ${unknown.join(' ')}\n`);
+  fail(usage);
+  process.exit(unknown.length > 0 ? 2 : 0);
+}
+main({ keep: args.includes('--keep'), verbose: args.includes('--verbose') }).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    fail(`demo failed: ${(error as Error).stack ?? String(error)}`);
+    process.exit(1);
+  },
+);

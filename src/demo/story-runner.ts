@@ -1,0 +1,109 @@
+/**
+ * Plays the story step by step: says what happens, sends the step's messages
+ * to Kafka, waits until the worker has finished them (and, for the timer's
+ * step, until the database shows it), then prints the worker's verdicts, why
+ * it decided so, every milestone's balances, the ledger transactions posted
+ * and the outcomes published. A step that does not complete stops the story
+ * with its number and title.
+ */
+import { formatAmount, money } from '../domain/money';
+import { type LedgerTransactionView, orderLedger, orderView } from '../views/order-view';
+import type { DemoRun, SentMessage } from './demo-run';
+import { ledgerTable, milestoneTable, outcomeTable } from './report';
+import type { StoryCast, StoryStep } from './story';
+import { indentLines, renderTable, wrap } from './text-table';
+
+export type Print = (lines: readonly string[]) => void;
+
+const width = 100;
+
+export async function playStory(
+  run: DemoRun,
+  cast: StoryCast,
+  steps: readonly StoryStep[],
+  print: Print,
+): Promise<void> {
+  let lastTransaction = 0n;
+  for (const [index, step] of steps.entries()) {
+    const heading = `Step ${index + 1} of ${steps.length}: ${step.title}`;
+    print(['', heading, '='.repeat(heading.length), ...wrap(step.happens, width, '  '), '']);
+    try {
+      const messages = step.messages(await orderView(run.db, cast.orderId));
+      const sent: SentMessage[] = [];
+      for (const message of messages) sent.push(await run.send(message));
+      await run.waitProcessed(sent);
+      const { done } = step;
+      if (done) {
+        await run.waitFor(async () => done.check(await orderView(run.db, cast.orderId)), done.what);
+      }
+      const view = await orderView(run.db, cast.orderId);
+      const ledger = (await orderLedger(run.db, cast.orderId))?.transactions ?? [];
+      const posted = ledger.filter((t) => BigInt(t.transactionId) > lastTransaction);
+      lastTransaction = posted.reduce((last, t) => {
+        const id = BigInt(t.transactionId);
+        return id > last ? id : last;
+      }, lastTransaction);
+      const outcomes = await run.newOutcomes(messages.length === 0);
+
+      if (sent.length === 0) print(['  nothing sent: the worker acts on its own']);
+      for (const item of sent) {
+        print([
+          `  sent to ${item.message.topic}: ${item.message.label}`,
+          `    worker verdict: ${await run.verdict(item)}`,
+        ]);
+      }
+      print([...wrap(`why: ${step.because}`, width, '  '), '', '  milestones']);
+      print(indentLines(view ? milestoneTable(view) : await keptPayments(run, cast), '    '));
+      print(['', '  ledger transactions posted']);
+      print(indentLines(ledgerTable(posted), '    '));
+      print(['', '  outcomes published (read back from Kafka)']);
+      print(indentLines(outcomeTable(outcomes), '    '));
+    } catch (error) {
+      throw new Error(`${heading} did not complete: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+}
+
+/** Before the order exists there is no milestone to show, only what was kept for it. */
+async function keptPayments(run: DemoRun, cast: StoryCast): Promise<string[]> {
+  const rows = await run
+    .db('payments')
+    .where({ order_id: cast.orderId })
+    .orderBy('payment_id')
+    .select<
+      {
+        gateway: string;
+        gateway_reference: string;
+        milestone_id: string | null;
+        kind: string;
+        currency: string;
+        amount_minor: string;
+        status: string;
+      }[]
+    >('gateway', 'gateway_reference', 'milestone_id', 'kind', 'currency', 'amount_minor', 'status');
+  return [
+    `order ${cast.orderId} is not known to the worker yet (no ORDER_OPENED); kept for it:`,
+    ...renderTable(
+      [
+        { title: 'payment' },
+        { title: 'for' },
+        { title: 'kind' },
+        { title: 'amount', align: 'right' },
+        { title: 'status' },
+      ],
+      rows.map((row) => [
+        `${row.gateway}/${row.gateway_reference}`,
+        row.milestone_id ?? '-',
+        row.kind,
+        formatAmount(money(row.currency, BigInt(row.amount_minor))),
+        `${row.status} (kept, waiting for its order; 0 funded)`,
+      ]),
+    ),
+  ];
+}
+
+export async function fullLedger(run: DemoRun, orderId: string): Promise<LedgerTransactionView[]> {
+  return (await orderLedger(run.db, orderId))?.transactions ?? [];
+}
