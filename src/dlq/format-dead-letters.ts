@@ -37,7 +37,8 @@ export function renderTable(
       .map((cell, column) =>
         column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0),
       )
-      .join('  ');
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }
 
