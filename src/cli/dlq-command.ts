@@ -4,6 +4,7 @@
  * clients from configuration and prints.
  */
 import { parseArgs } from 'node:util';
+import pino from 'pino';
 import { RegistryCodec } from '../codec/registry-codec';
 import { loadConfig, type Config } from '../config';
 import { createKnex } from '../db/knex';
@@ -151,7 +152,13 @@ export async function run(args: readonly string[]): Promise<number> {
 }
 
 function clients(config: Config) {
-  const kafka = createKafka(config, 'escrow-worker-dlq-tool');
+  // stdout carries the list (JSON lines with --json); KafkaJS's own logger would print
+  // its info lines there, so its lines go to stderr through a pino logger of their own.
+  const log = pino(
+    { level: config.LOG_LEVEL, base: { service: 'escrow-worker-dlq' } },
+    pino.destination(2),
+  );
+  const kafka = createKafka(config, 'escrow-worker-dlq-tool', log);
   const codec = new RegistryCodec(config.SCHEMA_REGISTRY_URL, config.TOPIC_PREFIX);
   const source = {
     kafka,
