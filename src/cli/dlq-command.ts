@@ -3,8 +3,8 @@
  * a fix. The work is in src/dlq/; this file parses arguments, wires the
  * clients from configuration and prints.
  */
+import { createLogger } from '../logging/logger';
 import { parseArgs } from 'node:util';
-import pino from 'pino';
 import { RegistryCodec } from '../codec/registry-codec';
 import { loadConfig, type Config } from '../config';
 import { createKnex } from '../db/knex';
@@ -154,10 +154,7 @@ export async function run(args: readonly string[]): Promise<number> {
 function clients(config: Config) {
   // stdout carries the list (JSON lines with --json); KafkaJS's own logger would print
   // its info lines there, so its lines go to stderr through a pino logger of their own.
-  const log = pino(
-    { level: config.LOG_LEVEL, base: { service: 'escrow-worker-dlq' } },
-    pino.destination(2),
-  );
+  const log = createLogger(config, { service: 'escrow-worker-dlq', toStderr: true });
   const kafka = createKafka(config, 'escrow-worker-dlq-tool', log);
   const codec = new RegistryCodec(config.SCHEMA_REGISTRY_URL, config.TOPIC_PREFIX);
   const source = {

@@ -21,8 +21,9 @@ const usage = `usage: escrow-worker <command> [options]
 
 commands:
   reconcile [--json]                 check every ledger invariant; exit 0 when clean, 1 otherwise
-  dlq list [--limit N] [--json]      list dead-lettered messages with their reasons
-  dlq replay --offset P:O[,P:O] | --all [--reason TEXT] [--dry-run]
+  dlq list [--limit N] [--reason TEXT] [--json]
+                                     list dead-lettered messages with their reasons and state
+  dlq replay --id P:O[,P:O] | --all [--reason TEXT] [--dry-run] [--force]
                                      re-publish dead-lettered messages to their source topic
   fees list [--json]                 show the fee policy versions
   fees add --effective-from ISO --rate R [...]
