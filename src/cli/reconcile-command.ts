@@ -1,5 +1,179 @@
-/** Placeholder until the reconcile command is built. */
-export function run(): Promise<number> {
-  process.stderr.write('escrow-worker reconcile: not built yet\n');
-  return Promise.resolve(1);
+/**
+ * `escrow-worker reconcile`: runs the reconciliation (src/reconcile) against
+ * DATABASE_URL and prints the table, or JSON with --json, on stdout. Progress
+ * goes to stderr, only on a terminal or with --progress, so stdout stays
+ * machine-readable. Exit 0 clean, 1 any discrepancy (or no database), 2 usage.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config';
+import { createKnex } from '../db/knex';
+import {
+  DurationError,
+  defaultReconcileOptions,
+  durationText,
+  formatReport,
+  parseDuration,
+  ReconcileError,
+  type ReconcileOptions,
+  type ReconcileProgress,
+  runReconciliation,
+} from '../reconcile';
+import { UsageError } from './command';
+
+const d = defaultReconcileOptions;
+export const help = `usage: escrow-worker reconcile [--json] [--progress] [--unmatched-after ${durationText(d.unmatchedPaymentAfterMs)}]
+                              [--outbox-after ${durationText(d.outboxUnpublishedAfterMs)}] [--stuck-after ${durationText(d.stuckFundsAfterMs)}] [--max-examples ${d.maxExamplesPerCheck}]
+
+Checks every invariant of DESIGN.md against the database (DATABASE_URL), read-only,
+in one consistent snapshot: ledger transactions and the whole ledger net to zero;
+milestone totals conserve funds, agree with the ledger and explain the state; each
+confirmed payment is in the ledger exactly once; no escrow, disputed or payable
+balance is negative; no escrow money without its milestone; every ledger change
+has its outcome in the outbox.
+
+Findings past a threshold are discrepancies too (exit 1): payments and kept events
+still unmatched after --unmatched-after, outbox rows unpublished after
+--outbox-after, funds held in escrow or dispute longer than --stuck-after (the
+report also shows all funds in escrow by age).
+
+options:
+  --json                 the report as JSON on stdout (amounts as "1000.00 USD")
+  --progress             progress on stderr even when it is not a terminal
+  --unmatched-after DUR  default ${durationText(d.unmatchedPaymentAfterMs)}
+  --outbox-after DUR     default ${durationText(d.outboxUnpublishedAfterMs)}
+  --stuck-after DUR      default ${durationText(d.stuckFundsAfterMs)}
+  --max-examples N       discrepancies listed per check (all are counted), default ${d.maxExamplesPerCheck}
+  -h, --help             this text
+DUR is a number and a unit (ms, s, m, h, d, w), or several: 90s, 5m, 1h30m, 30d.
+
+exit: 0 clean; 1 a discrepancy, or the database unreachable or not migrated; 2 usage.
+`;
+
+export interface ReconcileArguments {
+  help: boolean;
+  json: boolean;
+  progress: boolean;
+  options: Partial<ReconcileOptions>;
+}
+
+/** Pure: the arguments after `reconcile` → what to do; throws UsageError or DurationError. */
+export function parseReconcileArgs(args: readonly string[]): ReconcileArguments {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        json: { type: 'boolean', default: false },
+        progress: { type: 'boolean', default: false },
+        'unmatched-after': { type: 'string' },
+        'outbox-after': { type: 'string' },
+        'stuck-after': { type: 'string' },
+        'max-examples': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const options: Partial<ReconcileOptions> = {};
+  const duration = (value: string | undefined) =>
+    value === undefined ? undefined : parseDuration(value);
+  const unmatched = duration(values['unmatched-after']);
+  const outbox = duration(values['outbox-after']);
+  const stuck = duration(values['stuck-after']);
+  if (unmatched !== undefined) options.unmatchedPaymentAfterMs = unmatched;
+  if (outbox !== undefined) options.outboxUnpublishedAfterMs = outbox;
+  if (stuck !== undefined) options.stuckFundsAfterMs = stuck;
+  const examples = values['max-examples'];
+  if (examples !== undefined) {
+    if (!/^\d{1,6}$/.test(examples)) {
+      throw new UsageError(
+        `--max-examples ${JSON.stringify(examples)} is not a whole number; use e.g. 20`,
+      );
+    }
+    options.maxExamplesPerCheck = Number(examples);
+  }
+  return { help: values.help, json: values.json, progress: values.progress, options };
+}
+
+/** Progress on stderr: one rewritten line on a terminal, a line every few seconds otherwise. */
+function progressPrinter(stream: NodeJS.WriteStream): {
+  onProgress: (progress: ReconcileProgress) => void;
+  finish: () => void;
+} {
+  const terminal = stream.isTTY === true;
+  let lastCheck = '';
+  let lastAt = 0;
+  return {
+    onProgress(progress) {
+      const finished = progress.total !== undefined && progress.done >= progress.total;
+      const now = Date.now();
+      if (progress.check === lastCheck && !finished && now - lastAt < (terminal ? 200 : 5000))
+        return;
+      lastCheck = progress.check;
+      lastAt = now;
+      const of = progress.total === undefined ? '' : ` of ${progress.total}`;
+      const share = progress.total
+        ? ` (${Math.floor((progress.done * 100) / progress.total)}%)`
+        : '';
+      const line = `reconcile: ${progress.check}: ${progress.done}${of} rows${share}`;
+      stream.write(terminal ? `\r\x1b[K${line}` : `${line}\n`);
+    },
+    finish() {
+      if (terminal) stream.write('\r\x1b[K');
+    },
+  };
+}
+
+/** The database URL without its password, to say which database could not be used. */
+function shownUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable DATABASE_URL)';
+  }
+}
+
+export async function run(args: readonly string[]): Promise<number> {
+  let parsed: ReconcileArguments;
+  try {
+    parsed = parseReconcileArgs(args);
+  } catch (error) {
+    if (!(error instanceof UsageError || error instanceof DurationError)) throw error;
+    process.stderr.write(`escrow-worker reconcile: ${error.message}\n\n${help}`);
+    return 2;
+  }
+  if (parsed.help) {
+    process.stdout.write(help);
+    return 0;
+  }
+  const config = loadConfig();
+  // One connection: the whole report reads one snapshot in one transaction.
+  const db = createKnex(config, { poolMax: 1 });
+  const progress =
+    parsed.progress || process.stderr.isTTY ? progressPrinter(process.stderr) : undefined;
+  try {
+    const report = await runReconciliation(db, {
+      ...parsed.options,
+      ...(progress ? { onProgress: progress.onProgress } : {}),
+    });
+    progress?.finish();
+    process.stdout.write(
+      parsed.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report),
+    );
+    return report.clean ? 0 : 1;
+  } catch (error) {
+    progress?.finish();
+    if (!(error instanceof ReconcileError)) throw error;
+    process.stderr.write(
+      `escrow-worker reconcile: ${error.message} (DATABASE_URL ${shownUrl(config.DATABASE_URL)})\n`,
+    );
+    return 1;
+  } finally {
+    await db.destroy();
+  }
 }

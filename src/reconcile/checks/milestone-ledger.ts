@@ -1,0 +1,120 @@
+/**
+ * Invariant 2 against the ledger: a milestone row's totals are a projection of
+ * the ledger, so each must equal what the ledger says.
+ *
+ * How each total shows in the ledger (src/domain/escrow):
+ *   held      = balance of its ESCROW_HOLD account       (sum of the account's entries)
+ *   disputed  = balance of its DISPUTED_FUNDS account
+ *   funded    = what FUNDING transactions put into those two accounts
+ *   released  = gross credited by RELEASE and DISPUTE_RESOLUTION transactions:
+ *               PROVIDER_PAYABLE (net) + PLATFORM_REVENUE (fee)
+ *   fees      = the PLATFORM_REVENUE part of those
+ *   refunded  = BUYER_REFUND_PAYABLE credited by REFUND and DISPUTE_RESOLUTION
+ * Overpayment and currency-mismatch refunds never entered the milestone, so
+ * they are not part of its totals. Balances are read by account (code), flows
+ * by the transaction's milestone, so money posted to the wrong milestone's
+ * account shows on both milestones.
+ */
+import { accountCode, accounts } from '../../domain/escrow';
+import { forEachChunk, inRange } from '../scan';
+import { amountText } from '../text';
+import type { Check } from '../types';
+
+const fields = ['funded', 'held', 'disputed', 'released', 'fees', 'refunded'] as const;
+type Field = (typeof fields)[number];
+
+type ComparedRow = { order_id: string; milestone_id: string; currency: string } & Record<
+  Field | `ledger_${Field}`,
+  string
+>;
+
+export const milestoneMatchesLedger: Check = {
+  name: 'milestone_matches_ledger',
+  invariant: 'DESIGN.md invariant 2: milestone totals are a projection of the ledger',
+  description:
+    "each milestone's funded, held, disputed, released, fees and refunded equal what its ledger accounts " +
+    'and transactions say (released = fees + net paid to the provider)',
+  action:
+    'the ledger is the source of truth: find the event that changed the row without its ledger movement ' +
+    '(or the reverse) and correct the row, or post the missing correcting transaction',
+  async run(run) {
+    const scan = {
+      table: 'milestones',
+      columns: ['order_id', 'milestone_id'],
+      total: run.totals.milestones,
+    };
+    await forEachChunk(run, scan, async (range) => {
+      const chunk = inRange(['order_id', 'milestone_id'], range);
+      const keys = await run.db.raw<{
+        rows: { order_id: string; milestone_id: string; currency: string }[];
+      }>(
+        `SELECT order_id, milestone_id, currency FROM milestones WHERE ${chunk.sql}`,
+        chunk.bindings,
+      );
+      if (keys.rows.length === 0) return;
+      // Account codes are built by the domain's own accountCode (percent-encoded ids).
+      const code = (kind: 'escrowHold' | 'disputedFunds') =>
+        keys.rows.map((m) => accountCode(accounts[kind](m.currency, m.order_id, m.milestone_id)));
+      const { rows } = await run.db.raw<{ rows: ComparedRow[] }>(
+        `WITH ms AS (
+           SELECT m.*, k.hold_code, k.disputed_code
+           FROM unnest(?::text[], ?::text[], ?::text[], ?::text[])
+             AS k(order_id, milestone_id, hold_code, disputed_code)
+           JOIN milestones m ON m.order_id = k.order_id AND m.milestone_id = k.milestone_id
+         ), flows AS (
+           SELECT t.order_id, t.milestone_id,
+             sum(e.amount_minor) FILTER (WHERE t.kind = 'FUNDING'
+               AND a.kind IN ('ESCROW_HOLD', 'DISPUTED_FUNDS')) AS funded,
+             sum(e.amount_minor) FILTER (WHERE t.kind IN ('RELEASE', 'DISPUTE_RESOLUTION')
+               AND a.kind IN ('PROVIDER_PAYABLE', 'PLATFORM_REVENUE')) AS released,
+             sum(e.amount_minor) FILTER (WHERE t.kind IN ('RELEASE', 'DISPUTE_RESOLUTION')
+               AND a.kind = 'PLATFORM_REVENUE') AS fees,
+             sum(e.amount_minor) FILTER (WHERE t.kind IN ('REFUND', 'DISPUTE_RESOLUTION')
+               AND a.kind = 'BUYER_REFUND_PAYABLE') AS refunded
+           FROM ms
+           JOIN ledger_transactions t ON t.order_id = ms.order_id AND t.milestone_id = ms.milestone_id
+           JOIN ledger_entries e ON e.transaction_id = t.transaction_id
+           JOIN accounts a ON a.account_id = e.account_id
+           GROUP BY t.order_id, t.milestone_id
+         ), compared AS (
+           SELECT ms.order_id, ms.milestone_id, ms.currency,
+             ms.funded_minor AS funded, ms.held_minor AS held, ms.disputed_minor AS disputed,
+             ms.released_minor AS released, ms.fees_minor AS fees, ms.refunded_minor AS refunded,
+             coalesce(f.funded, 0) AS ledger_funded,
+             (SELECT coalesce(sum(e.amount_minor), 0) FROM accounts a
+               JOIN ledger_entries e ON e.account_id = a.account_id WHERE a.code = ms.hold_code) AS ledger_held,
+             (SELECT coalesce(sum(e.amount_minor), 0) FROM accounts a
+               JOIN ledger_entries e ON e.account_id = a.account_id WHERE a.code = ms.disputed_code) AS ledger_disputed,
+             coalesce(f.released, 0) AS ledger_released, coalesce(f.fees, 0) AS ledger_fees,
+             coalesce(f.refunded, 0) AS ledger_refunded
+           FROM ms LEFT JOIN flows f ON f.order_id = ms.order_id AND f.milestone_id = ms.milestone_id
+         )
+         SELECT order_id, milestone_id, currency,
+           ${fields.map((f) => `${f}::text, ledger_${f}::text`).join(', ')}
+         FROM compared
+         WHERE (${fields.join(', ')}) IS DISTINCT FROM (${fields.map((f) => `ledger_${f}`).join(', ')})
+         ORDER BY order_id, milestone_id`,
+        [
+          keys.rows.map((m) => m.order_id),
+          keys.rows.map((m) => m.milestone_id),
+          code('escrowHold'),
+          code('disputedFunds'),
+        ],
+      );
+      for (const row of rows) {
+        const text = (minor: string) => amountText(minor, row.currency);
+        const differences = fields
+          .filter((field) => BigInt(row[field]) !== BigInt(row[`ledger_${field}`]))
+          .map(
+            (field) =>
+              `${field} ${text(row[field])} but the ledger says ${text(row[`ledger_${field}`])}`,
+          );
+        run.found({
+          subject: `milestone ${row.order_id}/${row.milestone_id}`,
+          problem: differences.join('; '),
+          refs: { orderId: row.order_id, milestoneId: row.milestone_id },
+        });
+      }
+    });
+  },
+};

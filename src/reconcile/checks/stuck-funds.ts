@@ -1,0 +1,148 @@
+/**
+ * Stuck funds: a milestone holding money (escrow hold or disputed funds) for
+ * longer than the threshold, counted from its first FUNDING transaction (when
+ * its escrow first received money). Every milestone holding funds is also
+ * reported by age bucket, with what it holds per currency, so the report shows
+ * how old the money in escrow is, not only what is past the threshold.
+ */
+import { forEachChunk, inRange, type KeyRange } from '../scan';
+import { amountText, amountsText, durationText } from '../text';
+import type { AgeBucket, Check, CheckRun } from '../types';
+
+const day = 24 * 3_600_000;
+const standardBoundaries = [day, 7 * day, 30 * day, 90 * day, 180 * day];
+
+/** Ages a milestone's funds from its first funding (updated_at if the ledger has none). */
+function holdingSql(run: CheckRun, range: KeyRange) {
+  const chunk = inRange(['m.order_id', 'm.milestone_id'], range);
+  return {
+    sql: `WITH holding AS (
+        SELECT m.order_id, m.milestone_id, m.currency, m.state, m.held_minor, m.disputed_minor,
+          m.dispute_id, m.updated_at,
+          coalesce((SELECT min(t.created_at) FROM ledger_transactions t
+            WHERE t.order_id = m.order_id AND t.milestone_id = m.milestone_id AND t.kind = 'FUNDING'),
+            m.updated_at) AS since
+        FROM milestones m
+        WHERE ${chunk.sql} AND (m.held_minor > 0 OR m.disputed_minor > 0)
+      ), aged AS (
+        SELECT *, floor(extract(epoch FROM (?::timestamptz - since)) * 1000)::bigint AS age_ms FROM holding
+      )`,
+    bindings: [...chunk.bindings, run.options.now.toISOString()],
+  };
+}
+
+interface StuckRow {
+  order_id: string;
+  milestone_id: string;
+  currency: string;
+  state: string;
+  held: string;
+  disputed: string;
+  dispute_id: string | null;
+  since: Date;
+  updated_at: Date;
+  age_ms: string;
+}
+
+const nextStep: Record<string, string> = {
+  DISPUTED: 'chase the dispute desk for a resolution or withdrawal',
+  AWAITING_RELEASE:
+    'reached and waiting: check the inspection timer is running and whether a FINAL top-up is awaited',
+  FUNDED:
+    'funded but never reached: ask the marketplace whether the work was delivered or should be cancelled',
+  PARTIALLY_FUNDED: 'waiting for the rest of its funding: ask the buyer, or cancel and refund',
+};
+
+export const stuckFunds: Check = {
+  name: 'stuck_funds',
+  invariant: 'DESIGN.md: escrow is temporary; funds held longer than the threshold need a decision',
+  description:
+    'milestones holding funds (escrow hold or disputed) since their first funding longer than the ' +
+    'stuck-funds threshold; every milestone holding funds is also counted by age bucket',
+  action:
+    'decide each: release, refund or cancel through the usual events; see the step for its state',
+  async run(run) {
+    const boundaries = [...new Set([...standardBoundaries, run.options.stuckFundsAfterMs])]
+      .filter((ms) => ms > 0)
+      .sort((a, b) => a - b);
+    const buckets = new Map<number, { milestones: number; amounts: Map<string, bigint> }>();
+    const scan = {
+      table: 'milestones',
+      columns: ['order_id', 'milestone_id'],
+      total: run.totals.milestones,
+    };
+    await forEachChunk(run, scan, async (range) => {
+      const holding = holdingSql(run, range);
+      // The bucket is the number of boundaries the age has passed.
+      const byBucket = await run.db.raw<{
+        rows: { bucket: number; currency: string; milestones: string; amount: string }[];
+      }>(
+        `${holding.sql}
+         SELECT (SELECT count(*) FROM unnest(?::bigint[]) AS b(ms) WHERE b.ms <= aged.age_ms)::int AS bucket,
+           currency, count(*)::text AS milestones, sum(held_minor + disputed_minor)::text AS amount
+         FROM aged GROUP BY 1, 2`,
+        [...holding.bindings, boundaries.map(String)],
+      );
+      for (const row of byBucket.rows) {
+        const bucket = buckets.get(row.bucket) ?? {
+          milestones: 0,
+          amounts: new Map<string, bigint>(),
+        };
+        bucket.milestones += Number(row.milestones);
+        bucket.amounts.set(
+          row.currency,
+          (bucket.amounts.get(row.currency) ?? 0n) + BigInt(row.amount),
+        );
+        buckets.set(row.bucket, bucket);
+      }
+      const stuck = await run.db.raw<{ rows: StuckRow[] }>(
+        `${holding.sql}
+         SELECT order_id, milestone_id, currency, state, held_minor::text AS held,
+           disputed_minor::text AS disputed, dispute_id, since, updated_at, age_ms::text
+         FROM aged WHERE age_ms >= ? ORDER BY order_id, milestone_id`,
+        [...holding.bindings, String(run.options.stuckFundsAfterMs)],
+      );
+      for (const row of stuck.rows) {
+        const text = (minor: string) => amountText(minor, row.currency);
+        const funds = [
+          BigInt(row.held) > 0n ? `${text(row.held)} in escrow hold` : '',
+          BigInt(row.disputed) > 0n
+            ? `${text(row.disputed)} disputed (${row.dispute_id ?? 'no dispute id'})`
+            : '',
+        ].filter(Boolean);
+        run.found({
+          subject: `milestone ${row.order_id}/${row.milestone_id}`,
+          problem:
+            `${row.state}, holds ${funds.join(' and ')} for ${durationText(Number(row.age_ms))} ` +
+            `(first funded ${row.since.toISOString()}, last changed ${row.updated_at.toISOString()})`,
+          ...(nextStep[row.state] ? { action: nextStep[row.state] } : {}),
+          refs: { orderId: row.order_id, milestoneId: row.milestone_id },
+        });
+      }
+    });
+    run.setAgeBuckets(ageBuckets(boundaries, buckets));
+  },
+};
+
+function ageBuckets(
+  boundaries: readonly number[],
+  found: ReadonlyMap<number, { milestones: number; amounts: Map<string, bigint> }>,
+): AgeBucket[] {
+  return [0, ...boundaries].map((fromMs, index) => {
+    const toMs = boundaries[index] ?? null;
+    const label =
+      index === 0
+        ? `< ${durationText(toMs ?? 0)}`
+        : toMs === null
+          ? `≥ ${durationText(fromMs)}`
+          : `${durationText(fromMs)}–${durationText(toMs)}`;
+    const bucket = found.get(index);
+    return {
+      label,
+      fromMs,
+      toMs,
+      milestones: bucket?.milestones ?? 0,
+      amounts: bucket ? amountsText(bucket.amounts) : [],
+    };
+  });
+}
