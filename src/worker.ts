@@ -15,6 +15,7 @@ import type { Logger } from './logging/logger';
 import { createMetrics } from './ops/metrics';
 import { startOpsServer } from './ops/ops-server';
 import { scrapeSources } from './ops/scrape-sources';
+import { formatReport, runReconciliation } from './reconcile';
 import { orderLedger, orderView } from './views/order-view';
 import { OutboxRelay } from './outbox/relay';
 import { ConsumerRunner } from './pipeline/consumer-runner';
@@ -70,8 +71,10 @@ export async function startWorker(config: Config, log: Logger): Promise<RunningW
     }),
     order: (orderId) => orderView(db, orderId),
     ledger: (orderId) => orderLedger(db, orderId),
-    reconciliation: () =>
-      Promise.reject(new Error('the reconciliation report is not wired in yet')),
+    reconciliation: async () => {
+      const report = await runReconciliation(db);
+      return { json: report, text: formatReport(report) };
+    },
   });
 
   await codec.registerSchemas([...inboundTopics, ...outboundTopics]);

@@ -161,6 +161,15 @@ test('GET /orders/{orderId}/ledger: each transaction with its entries, each nett
   }
 });
 
+test('GET /reconciliation: the report as JSON, or as the table with ?format=text', async () => {
+  const json = await fetch(`${base}/reconciliation`, authorized);
+  expect(json.status).toBe(200);
+  expect(await json.json()).toMatchObject({ clean: true });
+  const text = await fetch(`${base}/reconciliation?format=text`, authorized);
+  expect(text.headers.get('content-type')).toMatch(/^text\/plain/);
+  expect(await text.text()).toMatch(/ledger/i);
+});
+
 test('/metrics counts what flowed through, by topic and reason, and reads lag and backlog', async () => {
   const text = await (await fetch(`${base}/metrics`)).text();
   const orders = 'topic="escrow.orders.v1"';
