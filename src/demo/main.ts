@@ -10,19 +10,12 @@
 import pino from 'pino';
 import { orderView } from '../views/order-view';
 import { DemoRun } from './demo-run';
-import {
-  createEnvironment,
-  type DemoEnvironment,
-  deleteOwnKafkaResources,
-  deleteOwnSubjects,
-  dropOwnDatabase,
-  planEnvironment,
-  redacted,
-} from './environment';
+import { cleanUp } from './clean-up';
+import { createEnvironment, type DemoEnvironment, planEnvironment, redacted } from './environment';
+import { checkServices, withTimeout } from './service-checks';
 import { storyCast, storySteps } from './story';
 import { fullLedger, playStory, type Print } from './story-runner';
 import { orderTotals, summaryLines } from './summary';
-import { createKafka } from '../kafka/client';
 import { indentLines, wrap } from './text-table';
 
 const usage = `Usage: npm run demo [-- --keep] [-- --verbose]
@@ -64,34 +57,6 @@ function header(environment: DemoEnvironment, migrations: number): string[] {
   ];
 }
 
-async function cleanUp(environment: DemoEnvironment, keep: boolean): Promise<string[]> {
-  const { config } = environment;
-  const lines: string[] = [];
-  const kafka = createKafka({ ...config, LOG_LEVEL: 'silent' }, 'escrow-demo-cleanup');
-  const { topics, groups } = await deleteOwnKafkaResources(environment, kafka, { topics: !keep });
-  lines.push(`deleted the demo's ${groups} consumer groups`);
-  if (keep) {
-    if (environment.ownDatabase !== null) {
-      lines.push(
-        `kept database ${environment.ownDatabase}; inspect it with`,
-        `  DATABASE_URL=${config.DATABASE_URL} npm run reconcile`,
-        `  psql ${config.DATABASE_URL} -c 'SELECT * FROM milestones'`,
-        `  and drop it with: psql ${config.DATABASE_URL.replace(/\/[^/]*$/, '/postgres')} -c 'DROP DATABASE ${environment.ownDatabase}'`,
-      );
-    }
-    if (environment.ownPrefix) lines.push(`kept the topics under prefix "${config.TOPIC_PREFIX}"`);
-    return lines;
-  }
-  if (environment.ownPrefix) {
-    const subjects = await deleteOwnSubjects(environment);
-    lines.push(
-      `deleted ${topics} topics and ${subjects} schema subjects under "${config.TOPIC_PREFIX}"`,
-    );
-  }
-  if (await dropOwnDatabase(environment)) lines.push(`dropped database ${environment.ownDatabase}`);
-  return lines;
-}
-
 async function main(options: Options): Promise<number> {
   // The one place the demo reads process.env: a copy, on top of which planEnvironment
   // sets the demo's own database, topic prefix, consumer group and port for loadConfig.
@@ -110,7 +75,10 @@ async function main(options: Options): Promise<number> {
   let run: DemoRun | undefined;
   let exitCode = 0;
   try {
-    environment = await planEnvironment(env, options);
+    const planned = await planEnvironment(env, options);
+    // Checked before anything is created: a missing service is named within seconds.
+    await checkServices(planned.config);
+    environment = planned;
     const applied = await createEnvironment(environment);
     print(header(environment, applied.length));
     const log = pino(
@@ -121,7 +89,7 @@ async function main(options: Options): Promise<number> {
     const cast = storyCast(environment.runId, environment.config.PLATFORM_FEE_RATE);
     run = new DemoRun(environment, log, interrupt.signal, new Set([cast.orderId]));
     await run.start();
-    await playStory(run, cast, storySteps(cast, environment.runId), print);
+    await playStory(run, cast, storySteps(cast), print);
 
     const view = await orderView(run.db, cast.orderId);
     if (!view) throw new Error(`order ${cast.orderId} is missing at the end of the story`);
@@ -133,20 +101,21 @@ async function main(options: Options): Promise<number> {
     }
   } catch (error) {
     exitCode = 1;
-    fail(`\ndemo failed: ${(error as Error).message}`);
+    const what = interrupt.signal.aborted ? 'demo interrupted' : 'demo failed';
+    fail(`\n${what}: ${(error as Error).message}`);
   } finally {
     try {
-      await run?.stop();
-      if (environment)
-        print([
-          '',
-          'Clean-up',
-          '========',
-          ...indentLines(await cleanUp(environment, options.keep)),
-        ]);
+      // Bounded: a worker whose broker went away must not keep the demo from cleaning up.
+      await withTimeout(run?.stop() ?? Promise.resolve(), 30_000, 'stopping the worker');
     } catch (error) {
       exitCode = 1;
-      fail(`cleaning up failed: ${(error as Error).message}`);
+      fail(`stopping the worker failed: ${(error as Error).message}`);
+    }
+    if (environment) {
+      const report = await cleanUp(environment, options.keep);
+      print(['', 'Clean-up', '========', ...indentLines(report.done)]);
+      for (const failure of report.failed) fail(`clean-up: ${failure}`);
+      if (report.failed.length > 0) exitCode = 1;
     }
   }
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);

@@ -35,7 +35,12 @@ export class OutcomeListener {
     /** Only these orders' outcomes are kept: a shared prefix may carry others. */
     private readonly orderIds: ReadonlySet<string>,
   ) {
-    this.consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
+    // Leaving the group waits for the fetch in flight: a short one keeps the demo's end quick.
+    this.consumer = kafka.consumer({
+      groupId,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 200,
+    });
   }
 
   async start(): Promise<void> {

@@ -47,10 +47,19 @@ export async function playStory(
 
       if (sent.length === 0) print(['  nothing sent: the worker acts on its own']);
       for (const item of sent) {
+        const verdict = await run.verdict(item);
         print([
           `  sent to ${item.message.topic}: ${item.message.label}`,
-          `    worker verdict: ${await run.verdict(item)}`,
+          `    worker verdict: ${verdict}`,
         ]);
+        // The narration explains the expected verdict; any other would make it wrong.
+        if (!verdict.startsWith(step.verdict)) {
+          throw new Error(
+            `the worker answered ${item.message.eventId} with ${verdict} where the story expects ` +
+              `${step.verdict}; the database may hold state the story does not know (a fee policy, ` +
+              'an order of the same id). Run without DATABASE_URL to use a fresh database.',
+          );
+        }
       }
       print([...wrap(`why: ${step.because}`, width, '  '), '', '  milestones']);
       print(indentLines(view ? milestoneTable(view) : await keptPayments(run, cast), '    '));
