@@ -4,14 +4,12 @@
  * (superuser, replica role, rolled back afterwards) and exactly the checks
  * that should see it report it, in numbers.
  */
-import { accounts } from '../../src/domain/escrow';
 import { runReconciliation } from '../../src/reconcile';
 import { useTestContext } from '../support/test-context';
 import {
   checkNamed,
   dropChecks,
   failingChecks,
-  postRaw,
   reconcileCorrupted,
 } from './reconciliation-corruption';
 import { buildCleanState, holdingFunds, transactionOf } from './reconciliation-scenario';
@@ -21,7 +19,6 @@ beforeAll(() => buildCleanState(ctx.db, ctx.config));
 
 const corrupted = (corrupt: Parameters<typeof reconcileCorrupted>[1]) =>
   reconcileCorrupted(ctx.db, corrupt);
-const hold = (orderId: string) => accounts.escrowHold('USD', orderId, 'm-1');
 
 test('the clean state built from real events is clean, and the report is plain JSON', async () => {
   const report = await runReconciliation(ctx.db);
