@@ -15,7 +15,7 @@ import { createEnvironment, type DemoEnvironment, planEnvironment, redacted } fr
 import { checkServices, withTimeout } from './service-checks';
 import { storyCast, storySteps } from './story';
 import { fullLedger, playStory, type Print } from './story-runner';
-import { orderTotals, summaryLines } from './summary';
+import { orderTotals, reconciliationLines, summaryLines } from './summary';
 import { indentLines, wrap } from './text-table';
 
 const usage = `Usage: npm run demo [-- --keep] [-- --verbose]
@@ -98,6 +98,17 @@ async function main(options: Options): Promise<number> {
     print(['', 'Summary', '=======', ...indentLines(summaryLines(view, ledger, totals))]);
     if (!totals.balanced || !totals.ledgerNetsToZero) {
       throw new Error('the escrow identity or the ledger balance does not hold (see the summary)');
+    }
+    const reconciliation = await reconciliationLines(run.db);
+    print([
+      '',
+      'Reconciliation (what `npm run reconcile` prints for this database)',
+      '==================================================================',
+      ...indentLines(reconciliation.lines),
+    ]);
+    // A database of its own holds only the story: anything unclean there is a defect.
+    if (!reconciliation.clean && environment.ownDatabase !== null) {
+      throw new Error('reconciliation found discrepancies in the demo database (see above)');
     }
   } catch (error) {
     exitCode = 1;

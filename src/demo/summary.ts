@@ -4,7 +4,9 @@
  * = fees + net) shown with its figures, and the order's ledger netting to
  * zero. Exact: amounts are read into bigint minor units and summed as such.
  */
+import type { Knex } from 'knex';
 import { compare, formatAmount, type Money, parseAmount, subtract, sum } from '../domain/money';
+import { formatReport, runReconciliation } from '../reconcile';
 import type { LedgerTransactionView, OrderView } from '../views/order-view';
 import { renderTable } from './text-table';
 
@@ -95,4 +97,13 @@ export function summaryLines(
     `ledger: ${ledger.length} transactions, ${entries} entries, ` +
       `every transaction and the whole ledger net to zero -> ${String(result.ledgerNetsToZero)}`,
   ];
+}
+
+/**
+ * The reconciliation report `npm run reconcile` prints, over the whole
+ * database the demo used (with DATABASE_URL set, that includes other data).
+ */
+export async function reconciliationLines(db: Knex): Promise<{ clean: boolean; lines: string[] }> {
+  const report = await runReconciliation(db);
+  return { clean: report.clean, lines: formatReport(report).trimEnd().split('\n') };
 }

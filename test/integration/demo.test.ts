@@ -79,6 +79,7 @@ function expectTheWholeStory(result: DemoResult): void {
     /funded = held \+ disputed \+ released \+ refunded: 7000\.00 = 0\.00 \+ 0\.00 \+ 4200\.00 \+ 2800\.00 -> true/,
   );
   expect(out).toMatch(/net to zero -> true/);
+  expect(out).toMatch(/Reconciliation as of \S+: all \d+ checks clean/);
 }
 
 async function withAdmin<T>(work: (admin: ReturnType<Kafka['admin']>) => Promise<T>): Promise<T> {
