@@ -123,6 +123,32 @@ test('a payable taken below zero (its CHECK dropped), balances kept consistently
   ]);
 });
 
+test('a payable that went below zero and was made good later still shows, by the entry', async () => {
+  const payable = accounts.providerPayable('USD', 'provider-o-released');
+  const revenue = accounts.platformRevenue('USD');
+  const report = await corrupted(async (trx) => {
+    await dropChecks(trx, 'accounts', 'balance_minor >= 0');
+    for (const [from, to] of [
+      [payable, revenue],
+      [revenue, payable],
+    ] as const) {
+      await postRaw(trx, {
+        kind: 'PAYOUT_CORRECTION',
+        causeEventId: 'manual-3',
+        postings: [
+          { account: from, minor: -95000n },
+          { account: to, minor: 95000n },
+        ],
+        outcome: true,
+      });
+    }
+  });
+  expect(failingChecks(report)).toEqual(['balances_not_negative']);
+  expect(checkNamed(report, 'balances_not_negative').examples[0]!.problem).toBe(
+    'is negative: an entry left it at -50.00 USD',
+  );
+});
+
 test('a running balance changed outside the ledger service', async () => {
   const report = await corrupted(async (trx) => {
     await trx('accounts')

@@ -58,11 +58,11 @@ test('kept events past the threshold, with a failed replay, or never replayed fo
 
 test('an outbox row unpublished past the threshold', async () => {
   const report = await reconcileCorrupted(ctx.db, async (trx) => {
-    const [row] = await trx('outbox')
+    const row = await trx('outbox')
       .where({ message_key: 'o-refund', type: 'FUNDS_REFUNDED' })
-      .select('outbox_id');
+      .first<{ outbox_id: string }>('outbox_id');
     await trx('outbox')
-      .where(row as object)
+      .where({ outbox_id: row.outbox_id })
       .update({ published_at: null, created_at: trx.raw(`now() - interval '10 minutes'`) });
   });
   expect(failingChecks(report)).toEqual(['outbox_unpublished']);
