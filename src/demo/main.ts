@@ -37,23 +37,34 @@ const fail = (text: string) => void process.stderr.write(`${text}\n`);
 function header(environment: DemoEnvironment, migrations: number): string[] {
   const { config } = environment;
   const removed = (what: string) => `created for this run; ${what} at the end unless --keep`;
+  const migrated = migrations === 0 ? 'already migrated' : `${migrations} migrations applied now`;
+  const paragraph = (text: string) => [...wrap(text, 100), ''];
   return [
     'escrow-worker demo: one marketplace order, end to end',
     '',
+    ...paragraph(
+      "escrow-worker holds a buyer's payments in escrow, per milestone of an order, and releases " +
+        'them to the provider when the milestone is reached, less the platform fee; it refunds ' +
+        'the buyer in part or in full and freezes funds during disputes. It is driven by Kafka ' +
+        'events, records every movement of money as double-entry ledger entries in Postgres, and ' +
+        'publishes each decision as an outcome for the payout and notification services.',
+    ),
     `  database  ${redacted(config.DATABASE_URL)}`,
-    `            (${environment.ownDatabase ? removed('dropped') : 'given by DATABASE_URL; never dropped'}; ${migrations} migrations applied now)`,
+    `            (${environment.ownDatabase ? removed('dropped') : 'given by DATABASE_URL; never dropped'}; ${migrated})`,
     `  topics    prefix "${config.TOPIC_PREFIX}" on ${config.KAFKA_BROKERS.join(',')}`,
     `            (${environment.ownPrefix ? removed('deleted') : 'given by TOPIC_PREFIX; never deleted'})`,
     `  worker    in-process: consumer group ${config.CONSUMER_GROUP}, operations API on port ${config.OPS_PORT}`,
     `  fees      PLATFORM_FEE_RATE ${config.PLATFORM_FEE_RATE}, unless a fee policy in the database says otherwise`,
     '',
-    ...wrap(
-      'Each step says what the upstream services send (real messages, encoded through the schema ' +
-        "registry), the worker's verdict from its inbox and why, every milestone's state and " +
-        'balances (released is gross; fees is the platform part of it), the double-entry ledger ' +
-        'transactions posted, and the outcomes the outbox relay published, read back from Kafka.',
-      100,
-    ),
+    ...paragraph(
+      'Each step says what the upstream services send (real Kafka messages, encoded through the ' +
+        "schema registry), the worker's verdict from its inbox and why it decided so, then shows " +
+        "every milestone's state and balances, the ledger transactions posted (each sums to zero) " +
+        'and the outcomes the outbox relay published, read back from Kafka. In the tables, amount ' +
+        'is what a milestone is worth now, funded what was paid in, held what sits in escrow, ' +
+        'disputed what a dispute froze, released what went to the provider (gross), fees the ' +
+        'platform part of released, refunded what went back to the buyer. Amounts are USD.',
+    ).slice(0, -1),
   ];
 }
 
