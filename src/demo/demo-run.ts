@@ -144,6 +144,7 @@ export class DemoRun {
       .whereNot('dedupe_key', 'like', 'conflict:%')
       .first<{ outcome: string; reason: string | null } | undefined>('outcome', 'reason');
     if (row) return row.reason === null ? row.outcome : `${row.outcome} ${row.reason}`;
+    if (sent.message.topic !== 'escrow.payment-confirmed.v1') return 'no inbox row';
     const { gateway, gatewayReference } = sent.message.value;
     const first = await this.db('payments')
       .where({ gateway, gateway_reference: gatewayReference })

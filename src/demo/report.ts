@@ -116,8 +116,10 @@ function describe(outcome: PublishedOutcome): string {
     facts.push(`inspection until ${text(d.inspectionDeadline)}`);
   }
   if (d.finalAmount) facts.push(`finalAmount ${text(d.finalAmount)}`);
-  if (d.refundAmount !== undefined)
-    facts.push(`refunded ${text(d.refundAmount)} (${text(d.reason)})`);
+  // The refund's reason travels in the record's own `reason` field, not in the details.
+  if (d.refundAmount !== undefined) {
+    facts.push(`refunded ${text(d.refundAmount)} (${text(v.reason)})`);
+  }
   if (d.grossAmount !== undefined) facts.push(`gross ${text(d.grossAmount)}`);
   if (v.type === 'DISPUTE_OPENED') facts.push(`disputed ${text(v.disputed)}`);
   if (d.providerAmount !== undefined) {

@@ -54,6 +54,9 @@ function expectTheWholeStory(result: DemoResult): void {
   expect(out).toMatch(
     /escrow\.refunds\.v1\s+REFUND_REQUESTED\s+m2-build\s+2000\.00 back to buyer-maria, reason PARTIAL_COMPLETION/,
   );
+  expect(out).toMatch(
+    /FUNDS_REFUNDED\s+m2-build\s+state AWAITING_RELEASE, refunded 2000\.00 \(PARTIAL_COMPLETION\)/,
+  );
   expect(out).toMatch(/PAYOUT_REQUESTED\s+m2-build\s+gross 2000\.00 = fee 200\.00 \+ net 1800\.00/);
   expect(out).toMatch(
     /DISPUTE_RESOLVED\s+m3-finishing\s+state RELEASED, provider 1200\.00, buyer 800\.00/,
