@@ -7,7 +7,7 @@
  * they are set, else a database and prefix of its own that it removes at the
  * end (--keep keeps them). Exit 0 when the story completed.
  */
-import pino from 'pino';
+import { createLogger } from '../logging/logger';
 import { orderView } from '../views/order-view';
 import { DemoRun } from './demo-run';
 import { cleanUp } from './clean-up';
@@ -92,11 +92,8 @@ async function main(options: Options): Promise<number> {
     environment = planned;
     const applied = await createEnvironment(environment);
     print(header(environment, applied.length));
-    const log = pino(
-      { level: environment.config.LOG_LEVEL, base: { service: 'escrow-worker' } },
-      // stderr: the story on stdout stays readable, and the log can be kept apart.
-      pino.destination(2),
-    );
+    // stderr: the story on stdout stays readable, and the log can be kept apart.
+    const log = createLogger(environment.config, { toStderr: true });
     const cast = storyCast(environment.runId, environment.config.PLATFORM_FEE_RATE);
     run = new DemoRun(environment, log, interrupt.signal, new Set([cast.orderId]));
     await run.start();
