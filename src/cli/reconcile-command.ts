@@ -106,20 +106,23 @@ function progressPrinter(stream: NodeJS.WriteStream): {
 } {
   const terminal = stream.isTTY === true;
   let lastCheck = '';
+  let lastDone = -1;
   let lastAt = 0;
   return {
     onProgress(progress) {
       const finished = progress.total !== undefined && progress.done >= progress.total;
       const now = Date.now();
-      if (progress.check === lastCheck && !finished && now - lastAt < (terminal ? 200 : 5000))
-        return;
+      const same = progress.check === lastCheck;
+      if (same && progress.done === lastDone) return;
+      if (same && !finished && now - lastAt < (terminal ? 200 : 5000)) return;
       lastCheck = progress.check;
+      lastDone = progress.done;
       lastAt = now;
       const of = progress.total === undefined ? '' : ` of ${progress.total}`;
       const share = progress.total
         ? ` (${Math.floor((progress.done * 100) / progress.total)}%)`
         : '';
-      const line = `reconcile: ${progress.check}: ${progress.done}${of} rows${share}`;
+      const line = `reconcile: ${progress.check}: ${progress.done}${of}${share}`;
       stream.write(terminal ? `\r\x1b[K${line}` : `${line}\n`);
     },
     finish() {

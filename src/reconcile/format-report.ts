@@ -36,14 +36,15 @@ export function formatReport(report: ReconciliationReport): string {
       '',
       `Funds in escrow by age (stuck after ${durationText(thresholds.stuckFundsAfterMs)}):`,
     );
-    const width = Math.max(...stuck.ageBuckets.map((bucket) => bucket.label.length));
-    for (const bucket of stuck.ageBuckets) {
-      if (bucket.milestones === 0) continue;
+    const held = stuck.ageBuckets.filter((bucket) => bucket.milestones > 0);
+    const labelWidth = Math.max(...held.map((bucket) => bucket.label.length));
+    const counts = held.map((bucket) => plural(bucket.milestones, 'milestone'));
+    const countWidth = Math.max(...counts.map((count) => count.length));
+    held.forEach((bucket, index) => {
       lines.push(
-        `  ${pad(bucket.label, width)}  ${pad(plural(bucket.milestones, 'milestone'), 16)}` +
-          `${bucket.amounts.join(', ')}`,
+        `  ${pad(bucket.label, labelWidth)}  ${pad(counts[index]!, countWidth)}  ${bucket.amounts.join(', ')}`,
       );
-    }
+    });
   }
   lines.push(
     '',

@@ -64,7 +64,16 @@ export async function runReconciliation(
   };
   if (db.isTransaction) return work(db);
   try {
-    return await db.transaction(work, { isolationLevel: 'repeatable read', readOnly: true });
+    return await db.transaction(
+      async (snapshot) => {
+        // Thousands of small chunk queries: compiling each (JIT) or starting parallel
+        // workers for each costs more than the query itself.
+        await snapshot.raw('SET LOCAL jit = off');
+        await snapshot.raw('SET LOCAL max_parallel_workers_per_gather = 0');
+        return work(snapshot);
+      },
+      { isolationLevel: 'repeatable read', readOnly: true },
+    );
   } catch (error) {
     throw unreachableDatabase(error) ?? error;
   }

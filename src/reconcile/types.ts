@@ -12,9 +12,9 @@ const day = 24 * hour;
 export interface ReconcileProgress {
   /** The check being run (its `name`). */
   check: string;
-  /** Rows of the check's table scanned so far. */
+  /** Work done so far: rows of its table for a chunked scan, 0 or 1 for a single query. */
   done: number;
-  /** Rows to scan, when known. */
+  /** The work there is, when known. */
   total?: number;
 }
 

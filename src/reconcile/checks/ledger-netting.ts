@@ -36,18 +36,20 @@ export const transactionsNetToZero: Check = {
       },
       async (range) => {
         const chunk = inRange(['t.transaction_id'], range);
+        const entries = inRange(['e.transaction_id'], range);
+        // The range on both tables keeps both scans to the chunk, by their indexes.
         // A transaction without entries shows up as one group with a null currency.
         const { rows } = await run.db.raw<{ rows: UnbalancedRow[] }>(
           `SELECT t.transaction_id::text, t.kind, t.order_id, t.milestone_id, t.cause_event_id,
                   e.currency, coalesce(sum(e.amount_minor), 0)::text AS net,
                   count(e.entry_id)::text AS entries
            FROM ledger_transactions t
-           LEFT JOIN ledger_entries e ON e.transaction_id = t.transaction_id
+           LEFT JOIN ledger_entries e ON e.transaction_id = t.transaction_id AND ${entries.sql}
            WHERE ${chunk.sql}
            GROUP BY t.transaction_id, e.currency
            HAVING coalesce(sum(e.amount_minor), 0) <> 0 OR count(e.entry_id) = 0
            ORDER BY t.transaction_id, e.currency`,
-          chunk.bindings,
+          [...entries.bindings, ...chunk.bindings],
         );
         for (const row of rows) {
           const scope = row.order_id

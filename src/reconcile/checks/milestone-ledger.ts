@@ -44,50 +44,53 @@ export const milestoneMatchesLedger: Check = {
       total: run.totals.milestones,
     };
     await forEachChunk(run, scan, async (range) => {
-      const chunk = inRange(['order_id', 'milestone_id'], range);
+      const keyRange = inRange(['order_id', 'milestone_id'], range);
       const keys = await run.db.raw<{
         rows: { order_id: string; milestone_id: string; currency: string }[];
       }>(
-        `SELECT order_id, milestone_id, currency FROM milestones WHERE ${chunk.sql}`,
-        chunk.bindings,
+        `SELECT order_id, milestone_id, currency FROM milestones WHERE ${keyRange.sql}`,
+        keyRange.bindings,
       );
       if (keys.rows.length === 0) return;
+      const chunk = inRange(['m.order_id', 'm.milestone_id'], range);
       // Account codes are built by the domain's own accountCode (percent-encoded ids).
       const code = (kind: 'escrowHold' | 'disputedFunds') =>
         keys.rows.map((m) => accountCode(accounts[kind](m.currency, m.order_id, m.milestone_id)));
       const { rows } = await run.db.raw<{ rows: ComparedRow[] }>(
         `WITH ms AS (
            SELECT m.*, k.hold_code, k.disputed_code
-           FROM unnest(?::text[], ?::text[], ?::text[], ?::text[])
+           FROM milestones m
+           JOIN unnest(?::text[], ?::text[], ?::text[], ?::text[])
              AS k(order_id, milestone_id, hold_code, disputed_code)
-           JOIN milestones m ON m.order_id = k.order_id AND m.milestone_id = k.milestone_id
-         ), flows AS (
-           SELECT t.order_id, t.milestone_id,
-             sum(e.amount_minor) FILTER (WHERE t.kind = 'FUNDING'
-               AND a.kind IN ('ESCROW_HOLD', 'DISPUTED_FUNDS')) AS funded,
-             sum(e.amount_minor) FILTER (WHERE t.kind IN ('RELEASE', 'DISPUTE_RESOLUTION')
-               AND a.kind IN ('PROVIDER_PAYABLE', 'PLATFORM_REVENUE')) AS released,
-             sum(e.amount_minor) FILTER (WHERE t.kind IN ('RELEASE', 'DISPUTE_RESOLUTION')
-               AND a.kind = 'PLATFORM_REVENUE') AS fees,
-             sum(e.amount_minor) FILTER (WHERE t.kind IN ('REFUND', 'DISPUTE_RESOLUTION')
-               AND a.kind = 'BUYER_REFUND_PAYABLE') AS refunded
-           FROM ms
-           JOIN ledger_transactions t ON t.order_id = ms.order_id AND t.milestone_id = ms.milestone_id
-           JOIN ledger_entries e ON e.transaction_id = t.transaction_id
-           JOIN accounts a ON a.account_id = e.account_id
-           GROUP BY t.order_id, t.milestone_id
+             ON k.order_id = m.order_id AND k.milestone_id = m.milestone_id
+           WHERE ${chunk.sql}
          ), compared AS (
            SELECT ms.order_id, ms.milestone_id, ms.currency,
              ms.funded_minor AS funded, ms.held_minor AS held, ms.disputed_minor AS disputed,
              ms.released_minor AS released, ms.fees_minor AS fees, ms.refunded_minor AS refunded,
-             coalesce(f.funded, 0) AS ledger_funded,
-             (SELECT coalesce(sum(e.amount_minor), 0) FROM accounts a
-               JOIN ledger_entries e ON e.account_id = a.account_id WHERE a.code = ms.hold_code) AS ledger_held,
-             (SELECT coalesce(sum(e.amount_minor), 0) FROM accounts a
-               JOIN ledger_entries e ON e.account_id = a.account_id WHERE a.code = ms.disputed_code) AS ledger_disputed,
-             coalesce(f.released, 0) AS ledger_released, coalesce(f.fees, 0) AS ledger_fees,
-             coalesce(f.refunded, 0) AS ledger_refunded
-           FROM ms LEFT JOIN flows f ON f.order_id = ms.order_id AND f.milestone_id = ms.milestone_id
+             f.funded AS ledger_funded, b.held AS ledger_held, b.disputed AS ledger_disputed,
+             f.released AS ledger_released, f.fees AS ledger_fees, f.refunded AS ledger_refunded
+           FROM ms
+           -- Per milestone (LATERAL): index lookups only, however large the ledger.
+           CROSS JOIN LATERAL (
+             SELECT
+               coalesce(sum(e.amount_minor) FILTER (WHERE t.kind = 'FUNDING'
+                 AND a.kind IN ('ESCROW_HOLD', 'DISPUTED_FUNDS')), 0) AS funded,
+               coalesce(sum(e.amount_minor) FILTER (WHERE t.kind IN ('RELEASE', 'DISPUTE_RESOLUTION')
+                 AND a.kind IN ('PROVIDER_PAYABLE', 'PLATFORM_REVENUE')), 0) AS released,
+               coalesce(sum(e.amount_minor) FILTER (WHERE t.kind IN ('RELEASE', 'DISPUTE_RESOLUTION')
+                 AND a.kind = 'PLATFORM_REVENUE'), 0) AS fees,
+               coalesce(sum(e.amount_minor) FILTER (WHERE t.kind IN ('REFUND', 'DISPUTE_RESOLUTION')
+                 AND a.kind = 'BUYER_REFUND_PAYABLE'), 0) AS refunded
+             FROM ledger_transactions t
+             JOIN ledger_entries e ON e.transaction_id = t.transaction_id
+             JOIN accounts a ON a.account_id = e.account_id
+             WHERE t.order_id = ms.order_id AND t.milestone_id = ms.milestone_id) f
+           CROSS JOIN LATERAL (
+             SELECT coalesce(sum(e.amount_minor) FILTER (WHERE a.code = ms.hold_code), 0) AS held,
+               coalesce(sum(e.amount_minor) FILTER (WHERE a.code = ms.disputed_code), 0) AS disputed
+             FROM accounts a JOIN ledger_entries e ON e.account_id = a.account_id
+             WHERE a.code IN (ms.hold_code, ms.disputed_code)) b
          )
          SELECT order_id, milestone_id, currency,
            ${fields.map((f) => `${f}::text, ledger_${f}::text`).join(', ')}
@@ -99,6 +102,7 @@ export const milestoneMatchesLedger: Check = {
           keys.rows.map((m) => m.milestone_id),
           code('escrowHold'),
           code('disputedFunds'),
+          ...chunk.bindings,
         ],
       );
       for (const row of rows) {

@@ -133,7 +133,10 @@ export const milestoneState: Check = {
              m.dispute_id IS NULL AND m.held_minor > m.amount_minor AS holds_more_than_worth,
              o.state = 'CANCELLED'
                AND m.state NOT IN ('RELEASED', 'REFUNDED', 'CANCELLED', 'DISPUTED') AS open_in_cancelled_order
-           FROM milestones m JOIN orders o ON o.order_id = m.order_id
+           FROM milestones m
+           -- LIMIT keeps this a lookup per milestone, not a join Postgres may answer by
+           -- scanning every order once per chunk.
+           LEFT JOIN LATERAL (SELECT o.state FROM orders o WHERE o.order_id = m.order_id LIMIT 1) o ON true
            WHERE ${chunk.sql}) AS checked
          WHERE wrong_state OR closed_with_funds OR released_nothing OR disputed_without_dispute
            OR held_during_dispute OR holds_more_than_worth OR open_in_cancelled_order

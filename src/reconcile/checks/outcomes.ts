@@ -36,14 +36,18 @@ export const ledgerTransactionsHaveOutcomes: Check = {
   async run(run) {
     const since = new Date(run.options.now.getTime() - run.options.outcomeWindowMs);
     // The outbox is small (pruned after days): Postgres hashes it once for the anti-join.
+    // MATERIALIZED keeps the LIMIT out of that plan: planned for a few rows, the
+    // anti-join would probe the whole outbox once per transaction.
     const { rows } = await run.db.raw<{ rows: MissingRow[] }>(
-      `SELECT count(*) OVER ()::text AS total, t.transaction_id::text, t.kind, t.order_id,
-         t.milestone_id, t.cause_event_id, t.created_at
-       FROM ledger_transactions t
-       WHERE t.created_at >= ? AND t.kind <> 'SERVICE_FEE'
-         AND NOT EXISTS (SELECT 1 FROM outbox o
-           WHERE o.payload->>'ledgerTransactionId' = t.transaction_id::text)
-       ORDER BY t.transaction_id LIMIT ?`,
+      `WITH missing AS MATERIALIZED (
+         SELECT t.transaction_id, t.kind, t.order_id, t.milestone_id, t.cause_event_id, t.created_at
+         FROM ledger_transactions t
+         WHERE t.created_at >= ? AND t.kind <> 'SERVICE_FEE'
+           AND NOT EXISTS (SELECT 1 FROM outbox o
+             WHERE o.payload->>'ledgerTransactionId' = t.transaction_id::text))
+       SELECT count(*) OVER ()::text AS total, transaction_id::text, kind, order_id, milestone_id,
+         cause_event_id, created_at
+       FROM missing ORDER BY missing.transaction_id LIMIT ?`,
       [since, run.options.maxExamplesPerCheck],
     );
     for (const row of rows) {

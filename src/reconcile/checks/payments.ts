@@ -11,9 +11,21 @@
  */
 import { forEachChunk, inRange } from '../scan';
 import { amountText } from '../text';
-import type { Check } from '../types';
+import type { Check, CheckRun } from '../types';
 
 const receiptKinds = `('FUNDING', 'SERVICE_FEE', 'OVERPAYMENT_REFUND', 'CURRENCY_MISMATCH_REFUND')`;
+
+/**
+ * The gateway clearing accounts (one per currency). Entries are filtered by these
+ * ids rather than by joining accounts on kind: clearing holds a large share of all
+ * entries, and a join on kind lets the planner start from all of them.
+ */
+async function clearingAccountIds(run: CheckRun): Promise<string[]> {
+  const { rows } = await run.db.raw<{ rows: { account_id: string }[] }>(
+    `SELECT account_id::text FROM accounts WHERE kind = 'GATEWAY_CLEARING'`,
+  );
+  return rows.map((row) => row.account_id);
+}
 
 interface PaymentRow {
   payment_id: string;
@@ -45,42 +57,39 @@ export const paymentsInLedgerOnce: Check = {
     'a missing receipt means the payment row changed without the ledger: replay the payment event',
   async run(run) {
     const scan = { table: 'payments', columns: ['payment_id'], total: run.totals.payments };
+    const clearing = await clearingAccountIds(run);
     await forEachChunk(run, scan, async (range) => {
       const chunk = inRange(['p.payment_id'], range);
-      // Receipts are found by the payment's event (indexed) and named by the memo.
+      // Per payment (LATERAL, so every step is an index lookup whatever the table sizes):
+      // its receipts are the transactions of its event (indexed) whose memo names it.
       const { rows } = await run.db.raw<{ rows: PaymentRow[] }>(
-        `WITH p AS (SELECT * FROM payments p WHERE ${chunk.sql}),
-         receipts AS (
-           SELECT p.payment_id, count(DISTINCT t.transaction_id) AS receipts,
-             -sum(e.amount_minor) AS received,
+        `SELECT p.payment_id::text, p.gateway, p.gateway_reference, p.order_id, p.currency, p.status,
+           p.amount_minor::text AS amount, p.applied_minor::text AS applied,
+           p.refunded_minor::text AS refunded, p.ledger_transaction_id::text,
+           r.receipts::text, r.received::text, r.applied::text AS ledger_applied,
+           r.refunded::text AS ledger_refunded, r.names_a_receipt
+         FROM payments p
+         CROSS JOIN LATERAL (
+           SELECT count(DISTINCT t.transaction_id) AS receipts,
+             -coalesce(sum(e.amount_minor), 0) AS received,
              -coalesce(sum(e.amount_minor) FILTER (WHERE t.kind IN ('FUNDING', 'SERVICE_FEE')), 0) AS applied,
              -coalesce(sum(e.amount_minor) FILTER (WHERE t.kind IN ('OVERPAYMENT_REFUND',
                'CURRENCY_MISMATCH_REFUND')), 0) AS refunded,
-             bool_or(t.transaction_id = p.ledger_transaction_id) AS names_a_receipt
-           FROM p
-           JOIN ledger_transactions t ON t.cause_event_id = p.event_id
-             AND t.memo->>'gateway' = p.gateway AND t.memo->>'gatewayReference' = p.gateway_reference
-           JOIN ledger_entries e ON e.transaction_id = t.transaction_id
-           JOIN accounts a ON a.account_id = e.account_id AND a.kind = 'GATEWAY_CLEARING'
-           GROUP BY p.payment_id
-         )
-         SELECT p.payment_id::text, p.gateway, p.gateway_reference, p.order_id, p.currency, p.status,
-           p.amount_minor::text AS amount, p.applied_minor::text AS applied,
-           p.refunded_minor::text AS refunded, p.ledger_transaction_id::text,
-           coalesce(r.receipts, 0)::text AS receipts, coalesce(r.received, 0)::text AS received,
-           coalesce(r.applied, 0)::text AS ledger_applied, coalesce(r.refunded, 0)::text AS ledger_refunded,
-           coalesce(r.names_a_receipt, false) AS names_a_receipt
-         FROM p LEFT JOIN receipts r ON r.payment_id = p.payment_id
-         WHERE CASE WHEN p.status = 'PENDING_ORDER'
-           THEN r.payment_id IS NOT NULL OR p.ledger_transaction_id IS NOT NULL
+             coalesce(bool_or(t.transaction_id = p.ledger_transaction_id), false) AS names_a_receipt
+           FROM ledger_transactions t
+           JOIN ledger_entries e ON e.transaction_id = t.transaction_id AND e.account_id = ANY(?::bigint[])
+           WHERE t.cause_event_id = p.event_id
+             AND t.memo->>'gateway' = p.gateway AND t.memo->>'gatewayReference' = p.gateway_reference) r
+         WHERE ${chunk.sql} AND CASE WHEN p.status = 'PENDING_ORDER'
+           THEN r.receipts > 0 OR p.ledger_transaction_id IS NOT NULL
            ELSE p.applied_minor + p.refunded_minor <> p.amount_minor
-             OR coalesce(r.received, 0) <> p.amount_minor
-             OR coalesce(r.applied, 0) <> p.applied_minor
-             OR coalesce(r.refunded, 0) <> p.refunded_minor
-             OR NOT coalesce(r.names_a_receipt, false)
+             OR r.received <> p.amount_minor
+             OR r.applied <> p.applied_minor
+             OR r.refunded <> p.refunded_minor
+             OR NOT r.names_a_receipt
              OR (p.status = 'REFUNDED') <> (p.refunded_minor = p.amount_minor) END
          ORDER BY p.payment_id`,
-        chunk.bindings,
+        [clearing, ...chunk.bindings],
       );
       for (const row of rows) {
         run.found({
@@ -165,16 +174,18 @@ export const ledgerReceiptsNameAPayment: Check = {
       columns: ['transaction_id'],
       total: run.totals.transactions,
     };
+    const clearing = await clearingAccountIds(run);
     await forEachChunk(run, scan, async (range) => {
       const chunk = inRange(['t.transaction_id'], range);
+      const entries = inRange(['e.transaction_id'], range);
       const { rows } = await run.db.raw<{ rows: ReceiptRow[] }>(
         `SELECT t.transaction_id::text, t.kind, t.order_id, t.cause_event_id,
            t.memo->>'gateway' AS gateway, t.memo->>'gatewayReference' AS gateway_reference,
            e.currency, (-sum(e.amount_minor))::text AS received,
            p.status AS payment_status, p.event_id AS payment_event_id
          FROM ledger_transactions t
-         JOIN ledger_entries e ON e.transaction_id = t.transaction_id
-         JOIN accounts a ON a.account_id = e.account_id AND a.kind = 'GATEWAY_CLEARING'
+         JOIN ledger_entries e ON e.transaction_id = t.transaction_id AND e.account_id = ANY(?::bigint[])
+           AND ${entries.sql}
          LEFT JOIN payments p ON p.gateway = t.memo->>'gateway'
            AND p.gateway_reference = t.memo->>'gatewayReference'
          WHERE ${chunk.sql}
@@ -182,7 +193,7 @@ export const ledgerReceiptsNameAPayment: Check = {
          HAVING t.kind NOT IN ${receiptKinds} OR p.payment_id IS NULL
            OR p.status = 'PENDING_ORDER' OR p.event_id <> t.cause_event_id
          ORDER BY t.transaction_id`,
-        chunk.bindings,
+        [clearing, ...entries.bindings, ...chunk.bindings],
       );
       for (const row of rows) {
         const payment = `${row.gateway ?? '(no gateway)'}/${row.gateway_reference ?? '(no reference)'}`;

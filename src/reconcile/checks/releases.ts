@@ -38,28 +38,36 @@ export const releasesMatchLedger: Check = {
       total: run.totals.transactions,
     };
     await forEachChunk(run, scan, async (range) => {
-      const chunk = inRange(['t.transaction_id'], range);
+      const inTransactions = inRange(['t.transaction_id'], range);
+      const inReleases = inRange(['r.transaction_id'], range);
+      // Every table is read through the chunk's range (Postgres would otherwise
+      // hash a whole table per chunk); each candidate's credits by an index lookup.
       const { rows } = await run.db.raw<{ rows: ReleaseRow[] }>(
-        `SELECT transaction_id::text, kind, order_id, milestone_id, currency,
-           recorded_gross::text, recorded_fee::text, ledger_net::text, ledger_fee::text
-         FROM (
-           SELECT t.transaction_id, t.kind, t.order_id, t.milestone_id,
-             coalesce(r.currency, min(e.currency)) AS currency,
-             r.gross_minor AS recorded_gross, r.fee_minor AS recorded_fee,
-             coalesce(sum(e.amount_minor) FILTER (WHERE a.kind = 'PROVIDER_PAYABLE'), 0) AS ledger_net,
-             coalesce(sum(e.amount_minor) FILTER (WHERE a.kind = 'PLATFORM_REVENUE'), 0) AS ledger_fee
-           FROM ledger_transactions t
-           LEFT JOIN releases r ON r.transaction_id = t.transaction_id
-           LEFT JOIN ledger_entries e ON e.transaction_id = t.transaction_id
-           LEFT JOIN accounts a ON a.account_id = e.account_id
-           WHERE ${chunk.sql} AND (t.kind IN ('RELEASE', 'DISPUTE_RESOLUTION') OR r.transaction_id IS NOT NULL)
-           GROUP BY t.transaction_id, r.transaction_id) AS release
+        `WITH candidates AS (
+           SELECT t.transaction_id FROM ledger_transactions t
+           WHERE ${inTransactions.sql} AND t.kind IN ('RELEASE', 'DISPUTE_RESOLUTION')
+           UNION
+           SELECT r.transaction_id FROM releases r WHERE ${inReleases.sql}
+         )
+         SELECT t.transaction_id::text, t.kind, t.order_id, t.milestone_id,
+           coalesce(r.currency, s.currency) AS currency,
+           r.gross_minor::text AS recorded_gross, r.fee_minor::text AS recorded_fee,
+           s.net::text AS ledger_net, s.fee::text AS ledger_fee
+         FROM candidates c
+         JOIN ledger_transactions t ON t.transaction_id = c.transaction_id
+         LEFT JOIN releases r ON r.transaction_id = c.transaction_id AND ${inReleases.sql}
+         CROSS JOIN LATERAL (
+           SELECT min(e.currency) AS currency,
+             coalesce(sum(e.amount_minor) FILTER (WHERE a.kind = 'PROVIDER_PAYABLE'), 0) AS net,
+             coalesce(sum(e.amount_minor) FILTER (WHERE a.kind = 'PLATFORM_REVENUE'), 0) AS fee
+           FROM ledger_entries e JOIN accounts a ON a.account_id = e.account_id
+           WHERE e.transaction_id = c.transaction_id) s
          -- A DISPUTE_RESOLUTION that gave the provider nothing credits no gross and has no row.
-         WHERE (recorded_gross IS NULL AND ledger_net + ledger_fee <> 0)
-            OR (recorded_gross IS NOT NULL
-                AND (recorded_gross <> ledger_net + ledger_fee OR recorded_fee <> ledger_fee))
-         ORDER BY release.transaction_id`,
-        chunk.bindings,
+         WHERE (r.transaction_id IS NULL AND s.net + s.fee <> 0)
+            OR (r.transaction_id IS NOT NULL
+                AND (r.gross_minor <> s.net + s.fee OR r.fee_minor <> s.fee))
+         ORDER BY t.transaction_id`,
+        [...inTransactions.bindings, ...inReleases.bindings, ...inReleases.bindings],
       );
       for (const row of rows) {
         const text = (minor: string | bigint) => amountText(minor, row.currency);

@@ -7,16 +7,20 @@
  */
 import { forEachChunk, inRange, type KeyRange } from '../scan';
 import { amountText, amountsText, durationText } from '../text';
-import type { AgeBucket, Check, CheckRun } from '../types';
+import type { AgeBucket, Check, CheckRun, Discrepancy } from '../types';
 
 const day = 24 * 3_600_000;
 const standardBoundaries = [day, 7 * day, 30 * day, 90 * day, 180 * day];
 
-/** Ages a milestone's funds from its first funding (updated_at if the ledger has none). */
-function holdingSql(run: CheckRun, range: KeyRange) {
+/**
+ * Every milestone of the chunk holding funds, aged from its first funding
+ * (updated_at if the ledger has none), with its age bucket (the number of
+ * boundaries its age has passed); the details only for those past the threshold.
+ */
+function holdingSql(run: CheckRun, range: KeyRange, boundaries: readonly number[]) {
   const chunk = inRange(['m.order_id', 'm.milestone_id'], range);
   return {
-    sql: `WITH holding AS (
+    sql: `WITH holding AS MATERIALIZED (
         SELECT m.order_id, m.milestone_id, m.currency, m.state, m.held_minor, m.disputed_minor,
           m.dispute_id, m.updated_at,
           coalesce((SELECT min(t.created_at) FROM ledger_transactions t
@@ -26,15 +30,28 @@ function holdingSql(run: CheckRun, range: KeyRange) {
         WHERE ${chunk.sql} AND (m.held_minor > 0 OR m.disputed_minor > 0)
       ), aged AS (
         SELECT *, floor(extract(epoch FROM (?::timestamptz - since)) * 1000)::bigint AS age_ms FROM holding
-      )`,
-    bindings: [...chunk.bindings, run.options.now.toISOString()],
+      )
+      SELECT (SELECT count(*) FROM unnest(?::bigint[]) AS b(ms) WHERE b.ms <= aged.age_ms)::int AS bucket,
+        currency, (held_minor + disputed_minor)::text AS holds, age_ms >= ? AS stuck,
+        order_id, milestone_id, state, held_minor::text AS held, disputed_minor::text AS disputed,
+        dispute_id, since, updated_at, age_ms::text
+      FROM aged ORDER BY order_id, milestone_id`,
+    bindings: [
+      ...chunk.bindings,
+      run.options.now.toISOString(),
+      boundaries.map(String),
+      String(run.options.stuckFundsAfterMs),
+    ],
   };
 }
 
-interface StuckRow {
+interface HoldingRow {
+  bucket: number;
+  currency: string;
+  holds: string;
+  stuck: boolean;
   order_id: string;
   milestone_id: string;
-  currency: string;
   state: string;
   held: string;
   disputed: string;
@@ -72,57 +89,43 @@ export const stuckFunds: Check = {
       total: run.totals.milestones,
     };
     await forEachChunk(run, scan, async (range) => {
-      const holding = holdingSql(run, range);
-      // The bucket is the number of boundaries the age has passed.
-      const byBucket = await run.db.raw<{
-        rows: { bucket: number; currency: string; milestones: string; amount: string }[];
-      }>(
-        `${holding.sql}
-         SELECT (SELECT count(*) FROM unnest(?::bigint[]) AS b(ms) WHERE b.ms <= aged.age_ms)::int AS bucket,
-           currency, count(*)::text AS milestones, sum(held_minor + disputed_minor)::text AS amount
-         FROM aged GROUP BY 1, 2`,
-        [...holding.bindings, boundaries.map(String)],
-      );
-      for (const row of byBucket.rows) {
+      const holding = holdingSql(run, range, boundaries);
+      const { rows } = await run.db.raw<{ rows: HoldingRow[] }>(holding.sql, holding.bindings);
+      for (const row of rows) {
         const bucket = buckets.get(row.bucket) ?? {
           milestones: 0,
           amounts: new Map<string, bigint>(),
         };
-        bucket.milestones += Number(row.milestones);
+        bucket.milestones += 1;
         bucket.amounts.set(
           row.currency,
-          (bucket.amounts.get(row.currency) ?? 0n) + BigInt(row.amount),
+          (bucket.amounts.get(row.currency) ?? 0n) + BigInt(row.holds),
         );
         buckets.set(row.bucket, bucket);
-      }
-      const stuck = await run.db.raw<{ rows: StuckRow[] }>(
-        `${holding.sql}
-         SELECT order_id, milestone_id, currency, state, held_minor::text AS held,
-           disputed_minor::text AS disputed, dispute_id, since, updated_at, age_ms::text
-         FROM aged WHERE age_ms >= ? ORDER BY order_id, milestone_id`,
-        [...holding.bindings, String(run.options.stuckFundsAfterMs)],
-      );
-      for (const row of stuck.rows) {
-        const text = (minor: string) => amountText(minor, row.currency);
-        const funds = [
-          BigInt(row.held) > 0n ? `${text(row.held)} in escrow hold` : '',
-          BigInt(row.disputed) > 0n
-            ? `${text(row.disputed)} disputed (${row.dispute_id ?? 'no dispute id'})`
-            : '',
-        ].filter(Boolean);
-        run.found({
-          subject: `milestone ${row.order_id}/${row.milestone_id}`,
-          problem:
-            `${row.state}, holds ${funds.join(' and ')} for ${durationText(Number(row.age_ms))} ` +
-            `(first funded ${row.since.toISOString()}, last changed ${row.updated_at.toISOString()})`,
-          ...(nextStep[row.state] ? { action: nextStep[row.state] } : {}),
-          refs: { orderId: row.order_id, milestoneId: row.milestone_id },
-        });
+        if (row.stuck) run.found(stuckDiscrepancy(row));
       }
     });
     run.setAgeBuckets(ageBuckets(boundaries, buckets));
   },
 };
+
+function stuckDiscrepancy(row: HoldingRow): Discrepancy {
+  const text = (minor: string) => amountText(minor, row.currency);
+  const funds = [
+    BigInt(row.held) > 0n ? `${text(row.held)} in escrow hold` : '',
+    BigInt(row.disputed) > 0n
+      ? `${text(row.disputed)} disputed (${row.dispute_id ?? 'no dispute id'})`
+      : '',
+  ].filter(Boolean);
+  return {
+    subject: `milestone ${row.order_id}/${row.milestone_id}`,
+    problem:
+      `${row.state}, holds ${funds.join(' and ')} for ${durationText(Number(row.age_ms))} ` +
+      `(first funded ${row.since.toISOString()}, last changed ${row.updated_at.toISOString()})`,
+    ...(nextStep[row.state] ? { action: nextStep[row.state] } : {}),
+    refs: { orderId: row.order_id, milestoneId: row.milestone_id },
+  };
+}
 
 function ageBuckets(
   boundaries: readonly number[],

@@ -5,7 +5,8 @@
  * (invariant 5: every outbox row is published eventually). Each is found past
  * a threshold, and a finding past its threshold is a discrepancy. These sets
  * are small in a healthy system and each has a partial index, so each is one
- * query that counts everything and lists the oldest.
+ * query that counts everything and lists the oldest. The set is MATERIALIZED
+ * before the LIMIT so that the LIMIT cannot steer its plan.
  */
 import { amountText, durationText } from '../text';
 import type { Check, CheckRun } from '../types';
@@ -19,7 +20,7 @@ function report<T extends { total: string }>(run: CheckRun, rows: T[], describe:
   rows.forEach(describe);
   const total = Number(rows[0]?.total ?? 0);
   run.foundUnlisted(total - rows.length);
-  run.progress(total, total);
+  run.progress(1, 1);
 }
 
 interface PendingPaymentRow {
@@ -47,12 +48,14 @@ export const unmatchedPayments: Check = {
     'about the milestoneId; the payment is applied by itself when its order opens, else refund it',
   async run(run) {
     const { rows } = await run.db.raw<{ rows: PendingPaymentRow[] }>(
-      `SELECT count(*) OVER ()::text AS total, p.payment_id::text, p.gateway, p.gateway_reference,
-         p.order_id, p.milestone_id, p.currency, p.amount_minor::text AS amount, p.received_at,
-         EXISTS (SELECT 1 FROM orders o WHERE o.order_id = p.order_id) AS order_known
-       FROM payments p
-       WHERE p.status = 'PENDING_ORDER' AND p.received_at <= ?
-       ORDER BY p.received_at, p.payment_id LIMIT ?`,
+      `WITH pending AS MATERIALIZED (
+         SELECT p.payment_id, p.gateway, p.gateway_reference, p.order_id, p.milestone_id, p.currency,
+           p.amount_minor, p.received_at,
+           EXISTS (SELECT 1 FROM orders o WHERE o.order_id = p.order_id) AS order_known
+         FROM payments p WHERE p.status = 'PENDING_ORDER' AND p.received_at <= ?)
+       SELECT count(*) OVER ()::text AS total, payment_id::text, gateway, gateway_reference, order_id,
+         milestone_id, currency, amount_minor::text AS amount, received_at, order_known
+       FROM pending ORDER BY received_at, pending.payment_id LIMIT ?`,
       [before(run, run.options.unmatchedPaymentAfterMs), run.options.maxExamplesPerCheck],
     );
     report(run, rows, (row) => {
@@ -99,13 +102,16 @@ export const keptEventsUnreplayed: Check = {
     'order that never opens needs the marketplace to send ORDER_OPENED or to withdraw the event',
   async run(run) {
     const { rows } = await run.db.raw<{ rows: KeptRow[] }>(
-      `SELECT count(*) OVER ()::text AS total, * FROM (
-         SELECT k.kept_id::text, k.order_id, k.dedupe_key, k.topic, k.received_at, k.failed_reason,
+      `WITH waiting AS MATERIALIZED (
+         SELECT k.kept_id, k.order_id, k.dedupe_key, k.topic, k.received_at, k.failed_reason,
            EXISTS (SELECT 1 FROM orders o WHERE o.order_id = k.order_id) AS order_known
-         FROM kept_events k WHERE k.replayed_at IS NULL) AS kept
+         FROM kept_events k WHERE k.replayed_at IS NULL)
+       SELECT count(*) OVER ()::text AS total, kept_id::text, order_id, dedupe_key, topic, received_at,
+         failed_reason, order_known
+       FROM waiting
        WHERE failed_reason IS NOT NULL OR order_known
          OR (received_at <= ? AND dedupe_key NOT LIKE 'payment:%')
-       ORDER BY kept_id::bigint LIMIT ?`,
+       ORDER BY waiting.kept_id LIMIT ?`,
       [before(run, run.options.unmatchedPaymentAfterMs), run.options.maxExamplesPerCheck],
     );
     report(run, rows, (row) => {
@@ -148,10 +154,12 @@ export const outboxUnpublished: Check = {
     'a batch failed; rows are published in order once it recovers',
   async run(run) {
     const { rows } = await run.db.raw<{ rows: OutboxRow[] }>(
-      `SELECT count(*) OVER ()::text AS total, outbox_id::text, outcome_id::text, topic, type,
+      `WITH late AS MATERIALIZED (
+         SELECT outbox_id, outcome_id, topic, type, message_key, created_at FROM outbox
+         WHERE published_at IS NULL AND created_at <= ?)
+       SELECT count(*) OVER ()::text AS total, outbox_id::text, outcome_id::text, topic, type,
          message_key, created_at
-       FROM outbox WHERE published_at IS NULL AND created_at <= ?
-       ORDER BY outbox.outbox_id LIMIT ?`,
+       FROM late ORDER BY late.outbox_id LIMIT ?`,
       [before(run, run.options.outboxUnpublishedAfterMs), run.options.maxExamplesPerCheck],
     );
     report(run, rows, (row) => {

@@ -82,7 +82,7 @@ test('discrepancies: examples with their next step, the unlisted rest, what to d
       '  what to do: fix stuck_funds',
       '',
       'Funds in escrow by age (stuck after 30d):',
-      '  30d–90d  3 milestones    30.00 USD, 5 JPY',
+      '  30d–90d  3 milestones  30.00 USD, 5 JPY',
       '',
       'Result: DISCREPANCIES (stuck_funds)',
     ].join('\n'),
