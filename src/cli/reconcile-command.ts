@@ -5,7 +5,6 @@
  * machine-readable. Exit 0 clean, 1 any discrepancy (or no database), 2 usage.
  */
 import { parseArgs } from 'node:util';
-import type { Knex } from 'knex';
 import { loadConfig } from '../config';
 import { createKnex } from '../db/knex';
 import {
@@ -131,21 +130,6 @@ function progressPrinter(stream: NodeJS.WriteStream): {
   };
 }
 
-/**
- * Knex logs a failed connection with console.log, on stdout, which would break
- * --json output; until createKnex routes Knex's log itself, this command sends
- * those lines to stderr.
- */
-function knexLogToStderr(db: Knex): void {
-  const logger = (db.client as { logger?: { _warn?: unknown; _error?: unknown } }).logger;
-  if (!logger) return;
-  const toStderr = (message: unknown) => {
-    process.stderr.write(`${String(message)}\n`);
-  };
-  logger._warn = toStderr;
-  logger._error = toStderr;
-}
-
 /** The database URL without its password, to say which database could not be used. */
 function shownUrl(url: string): string {
   try {
@@ -173,7 +157,6 @@ export async function run(args: readonly string[]): Promise<number> {
   const config = loadConfig();
   // One connection: the whole report reads one snapshot in one transaction.
   const db = createKnex(config, { poolMax: 1 });
-  knexLogToStderr(db);
   const progress =
     parsed.progress || process.stderr.isTTY ? progressPrinter(process.stderr) : undefined;
   try {

@@ -40,6 +40,12 @@ class ForwardOnlyMigrations implements Knex.MigrationSource<string> {
   }
 }
 
+const toStderr = (message: unknown): void => {
+  process.stderr.write(
+    `knex: ${typeof message === 'string' ? message : JSON.stringify(message)}\n`,
+  );
+};
+
 export function createKnex(
   config: Pick<Config, 'DATABASE_URL'>,
   options: { poolMax?: number } = {},
@@ -50,5 +56,13 @@ export function createKnex(
     pool: { min: 0, max: options.poolMax ?? 10 },
     acquireConnectionTimeout: 5000,
     migrations: { migrationSource: new ForwardOnlyMigrations(), tableName: 'knex_migrations' },
+    // Knex's own warnings (a failed connection, a pool timeout) default to console.log on
+    // stdout, where commands print their output (--json); they belong on stderr.
+    log: {
+      warn: toStderr,
+      error: toStderr,
+      deprecate: toStderr,
+      debug: toStderr,
+    },
   });
 }
