@@ -3,6 +3,7 @@
  * entry, the reason shortened to fit a terminal; --json has it whole) and one
  * JSON object per line for scripts.
  */
+import { renderTable } from '../cli/text-table';
 import { type DeadLetterEntry, entryKey, replayOf } from './dead-letter';
 import type { ReplayPlan, ReplayedMessage } from './replay-dead-letters';
 import { type ReplayState, stateLabel } from './replay-state';
@@ -25,23 +26,6 @@ const elide = (text: string, width: number) => {
 const unprefixed = (topic: string, prefix: string) =>
   prefix !== '' && topic.startsWith(prefix) ? topic.slice(prefix.length) : topic;
 
-export function renderTable(
-  header: readonly string[],
-  rows: readonly (readonly string[])[],
-): string {
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
-  );
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((cell, column) =>
-        column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0),
-      )
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
-}
-
 export function deadLetterTable(
   entries: readonly DeadLetterEntry[],
   states: readonly (ReplayState | undefined)[],
@@ -60,7 +44,11 @@ export function deadLetterTable(
       elide(reason.replace(/\s+/g, ' '), REASON_WIDTH),
     ];
   });
-  return renderTable(['ID', 'DEAD-LETTERED', 'SOURCE', 'KEY', 'STATE', 'REASON'], rows);
+  const titles = ['ID', 'DEAD-LETTERED', 'SOURCE', 'KEY', 'STATE', 'REASON'];
+  return renderTable(
+    titles.map((title) => ({ title })),
+    rows,
+  ).join('\n');
 }
 
 export function deadLetterJson(entry: DeadLetterEntry, state: ReplayState | undefined): string {

@@ -6,7 +6,7 @@
  */
 import Decimal from 'decimal.js';
 import { defaultFeePolicy, type FeePolicy, policyInForce } from '../domain/fees';
-import { renderTable } from '../dlq/format-dead-letters';
+import { renderTable } from '../cli/text-table';
 import type { NewFeePolicy } from './policy-input';
 import type { StoredFeePolicy } from './policy-store';
 
@@ -73,7 +73,12 @@ export function policiesTable(
     const rows = policies.map((policy) =>
       row(policy, policyStatus(policy, policies, now, defaultRate)),
     );
-    lines.push(renderTable(header, rows));
+    lines.push(
+      ...renderTable(
+        header.map((title) => ({ title })),
+        rows,
+      ),
+    );
   }
   const started = policies.some((policy) => policy.effectiveFrom.getTime() <= now.getTime());
   lines.push(
@@ -85,7 +90,10 @@ export function policiesTable(
 }
 
 export function newPolicyTable(policy: StoredFeePolicy | NewFeePolicy, status: string): string {
-  return renderTable(header, [row(policy, status)]);
+  return renderTable(
+    header.map((title) => ({ title })),
+    [row(policy, status)],
+  ).join('\n');
 }
 
 /** The JSON of one version: the stored values as they are, status beside them. */

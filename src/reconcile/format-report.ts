@@ -3,10 +3,10 @@
  * check that found something with its examples and what to do, then the age
  * of the funds in escrow. Pure: the same report always prints the same text.
  */
+import { indentLines, renderTable } from '../cli/text-table';
 import { durationText } from './text';
 import type { CheckResult, ReconciliationReport } from './types';
 
-const pad = (text: string, width: number) => text.padEnd(width);
 const plural = (count: number, one: string, many = `${one}s`) =>
   `${count} ${count === 1 ? one : many}`;
 
@@ -37,14 +37,11 @@ export function formatReport(report: ReconciliationReport): string {
       `Funds in escrow by age (stuck after ${durationText(thresholds.stuckFundsAfterMs)}):`,
     );
     const held = stuck.ageBuckets.filter((bucket) => bucket.milestones > 0);
-    const labelWidth = Math.max(...held.map((bucket) => bucket.label.length));
-    const counts = held.map((bucket) => plural(bucket.milestones, 'milestone'));
-    const countWidth = Math.max(...counts.map((count) => count.length));
-    held.forEach((bucket, index) => {
-      lines.push(
-        `  ${pad(bucket.label, labelWidth)}  ${pad(counts[index]!, countWidth)}  ${bucket.amounts.join(', ')}`,
-      );
-    });
+    const table = renderTable(
+      [{ title: 'AGE' }, { title: 'MILESTONES', align: 'right' }, { title: 'AMOUNTS' }],
+      held.map((bucket) => [bucket.label, String(bucket.milestones), bucket.amounts.join(', ')]),
+    );
+    lines.push(...indentLines(table));
   }
   lines.push(
     '',
@@ -56,16 +53,21 @@ export function formatReport(report: ReconciliationReport): string {
 }
 
 function summaryTable(checks: readonly CheckResult[]): string[] {
-  const nameWidth = Math.max(5, ...checks.map((check) => check.name.length));
-  const header = `  ${pad('STATUS', 12)} ${pad('CHECK', nameWidth)}  ${'FOUND'.padStart(7)}  INVARIANT`;
-  return [
-    header,
-    ...checks.map(
-      (check) =>
-        `  ${pad(check.status === 'ok' ? 'ok' : 'DISCREPANCY', 12)} ${pad(check.name, nameWidth)}  ` +
-        `${String(check.count).padStart(7)}  ${check.invariant}`,
-    ),
-  ];
+  const table = renderTable(
+    [
+      { title: 'STATUS' },
+      { title: 'CHECK' },
+      { title: 'FOUND', align: 'right' },
+      { title: 'INVARIANT' },
+    ],
+    checks.map((check) => [
+      check.status === 'ok' ? 'ok' : 'DISCREPANCY',
+      check.name,
+      String(check.count),
+      check.invariant,
+    ]),
+  );
+  return indentLines(table);
 }
 
 function checkDetails(check: CheckResult): string[] {

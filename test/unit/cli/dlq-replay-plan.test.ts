@@ -108,7 +108,7 @@ test('the table keeps both ends of a long reason and drops the prefix from topic
     `processing failed: insert into "payments" ${'x'.repeat(200)} - the real cause`,
   );
   const table = deadLetterTable([long], [states[0]], prefix);
-  expect(table.split('\n')[1]).toMatch(
+  expect(table.split('\n')[2]).toMatch(
     /^0:3 {2}2026-11-20T10:00:00Z {2}escrow\.payment-confirmed\.v1@0:12 {2}order-0:3 {2}pending {2}processing failed: .*….* - the real cause$/,
   );
 });

@@ -145,12 +145,13 @@ test('the table marks history, the version in force and the scheduled ones, with
     now,
     '0.10',
   ).split('\n');
-  expect(table[1]).toMatch(
+  expect(table[1]).toMatch(/^-+( +-+)+$/);
+  expect(table[2]).toMatch(
     /^1 +2026-01-01T00:00:00.000Z +superseded +9% \(0\.09\) +USD 1\.00 +from 10000\.00: 7% +30 d +- *$/,
   );
-  expect(table[2]).toMatch(/^2 .* in force +8% \(0\.08\)/);
-  expect(table[3]).toMatch(/^3 .* scheduled +7% \(0\.07\)/);
-  expect(table[4]).toBe('default (PLATFORM_FEE_RATE 10% (0.1)): superseded by the versions above');
+  expect(table[3]).toMatch(/^2 .* in force +8% \(0\.08\)/);
+  expect(table[4]).toMatch(/^3 .* scheduled +7% \(0\.07\)/);
+  expect(table[5]).toBe('default (PLATFORM_FEE_RATE 10% (0.1)): superseded by the versions above');
   expect(policiesTable([version(3, '2026-12-01T00:00:00Z', '0.07')], now, '0.10')).toContain(
     'default (PLATFORM_FEE_RATE 10% (0.1)): in force now, no stored version has started',
   );

@@ -45,9 +45,10 @@ test('a clean report: the summary, every check ok, and CLEAN', () => {
       'Scanned 1 order, 2 milestones, 3 payments, 4 accounts, 5 ledger transactions, 1 entry in 1s',
       'Thresholds: unmatched after 1h, outbox unpublished after 5m, stuck funds after 30d, outcomes checked for the last 6d',
       '',
-      '  STATUS       CHECK                  FOUND  INVARIANT',
-      '  ok           ledger_nets_to_zero        0  invariant of ledger_nets_to_zero',
-      '  ok           stuck_funds                0  invariant of stuck_funds',
+      '  STATUS  CHECK                FOUND  INVARIANT',
+      '  ------  -------------------  -----  --------------------------------',
+      '  ok      ledger_nets_to_zero      0  invariant of ledger_nets_to_zero',
+      '  ok      stuck_funds              0  invariant of stuck_funds',
       '',
       'Result: CLEAN',
       '',
@@ -71,7 +72,7 @@ test('discrepancies: examples with their next step, the unlisted rest, what to d
     ],
   });
   const text = formatReport(report([check('ledger_nets_to_zero'), stuck]));
-  expect(text).toContain('  DISCREPANCY  stuck_funds                3  invariant of stuck_funds\n');
+  expect(text).toContain('  DISCREPANCY  stuck_funds              3  invariant of stuck_funds\n');
   expect(text).toContain(
     [
       'stuck_funds: 3 discrepancies',
@@ -82,7 +83,9 @@ test('discrepancies: examples with their next step, the unlisted rest, what to d
       '  what to do: fix stuck_funds',
       '',
       'Funds in escrow by age (stuck after 30d):',
-      '  30d–90d  3 milestones  30.00 USD, 5 JPY',
+      '  AGE      MILESTONES  AMOUNTS',
+      '  -------  ----------  ----------------',
+      '  30d–90d           3  30.00 USD, 5 JPY',
       '',
       'Result: DISCREPANCIES (stuck_funds)',
     ].join('\n'),

@@ -1,7 +1,7 @@
 /**
- * Plain monospace text for the demo's output: aligned tables and wrapped
- * paragraphs. Hand-written because it is two small functions; a table
- * library would be a dependency for forty lines.
+ * Plain monospace text for the operator commands and the demo: aligned
+ * tables and wrapped paragraphs. Hand-written because it is two small
+ * functions; a table library would be a dependency for forty lines.
  */
 
 export interface Column {
