@@ -4,42 +4,20 @@
  * the whole story, exits 0 and leaves what it was given in place; without
  * them it makes a database and prefix of its own and removes them at the end.
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { defaults } from '../../src/config';
 import { dropDatabases } from '../support/databases';
 import { withDatabase } from '../support/endpoints';
+import { type CommandResult, runScript } from '../support/cli';
 import { useTestContext } from '../support/test-context';
 
 const ctx = useTestContext();
-const root = path.resolve(__dirname, '..', '..');
 
-interface DemoResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type DemoResult = CommandResult;
 
 function runDemo(env: NodeJS.ProcessEnv): Promise<DemoResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/demo/main.ts'], {
-      cwd: root,
-      env,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    // SIGINT, as a user's Ctrl-C: the demo still cleans up what it created.
-    const timer = setTimeout(() => child.kill('SIGINT'), 80_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runScript('src/demo/main.ts', [], env);
 }
 
 function expectTheWholeStory(result: DemoResult): void {

@@ -10,8 +10,6 @@
  * violation, the permanent kind of failure the runner dead-letters as
  * "processing failed: ..." (docs/pipeline.md). Dropping the trigger is the fix.
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { RegistryCodec } from '../../src/codec/registry-codec';
 import type { InboundTopic } from '../../src/codec/schemas';
@@ -24,6 +22,7 @@ import { createLogger } from '../../src/logging/logger';
 import { type RunningWorker, startWorker } from '../../src/worker';
 import { collectMessages, createTopics } from '../support/kafka';
 import { validMessages } from '../support/messages';
+import { type CommandResult, runCli } from '../support/cli';
 import { useTestContext } from '../support/test-context';
 import { waitUntil } from '../support/wait';
 
@@ -229,11 +228,7 @@ test('garbage is listed with its reason, refused by id, skipped by --all; unknow
   );
 }, 90_000);
 
-const root = path.resolve(__dirname, '..', '..');
-function cli(
-  args: string[],
-  extraEnv: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<CommandResult> {
   const env = {
     ...process.env,
     KAFKA_BROKERS: ctx.config.KAFKA_BROKERS.join(','),
@@ -244,15 +239,7 @@ function cli(
     LOG_LEVEL: 'warn',
     ...extraEnv,
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: root,
-    env,
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+  return runCli(args, env);
 }
 
 test('the real CLI: dlq list --json prints every entry with its reason and state; an unknown id fails; no group is left', async () => {

@@ -4,13 +4,12 @@
  * refused with the rule named, concurrent adds serialized by the table lock,
  * and the real CLI as a child process.
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import Decimal from 'decimal.js';
 import type { FeePolicyError } from '../../src/domain/fees';
 import type { NewFeePolicy } from '../../src/fees/policy-input';
 import { addFeePolicy, listFeePolicies } from '../../src/fees/policy-store';
 import { policyInForceAt } from '../../src/pipeline/fee-context';
+import { type CommandResult, runCli } from '../support/cli';
 import { useTestContext } from '../support/test-context';
 import { waitUntil } from '../support/wait';
 
@@ -135,23 +134,14 @@ test('racing adds: at one instant exactly one is stored; at different instants t
   );
 });
 
-const root = path.resolve(__dirname, '..', '..');
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(args: string[]): Promise<CommandResult> {
   const env = {
     ...process.env,
     DATABASE_URL: ctx.config.DATABASE_URL,
     PLATFORM_FEE_RATE: '0.10',
     LOG_LEVEL: 'warn',
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: root,
-    env,
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+  return runCli(args, env);
 }
 
 test('the real CLI: fees add stores and prints, fees list --json shows it scheduled, refusals exit 1', async () => {

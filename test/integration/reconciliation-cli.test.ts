@@ -5,35 +5,22 @@
  * and a message that says what to do when the database is unreachable or not
  * migrated.
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import type { ReconciliationReport } from '../../src/reconcile';
 import { createDatabase } from '../support/databases';
 import { withDatabase } from '../support/endpoints';
+import { runCli } from '../support/cli';
 import { useTestContext } from '../support/test-context';
 import { buildCleanState } from './reconciliation-scenario';
 
 const ctx = useTestContext();
 beforeAll(() => buildCleanState(ctx.db, ctx.config));
 
-const root = path.resolve(__dirname, '..', '..');
-
 function reconcile(args: string[], databaseUrl = ctx.config.DATABASE_URL) {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'reconcile', ...args],
-    {
-      cwd: root,
-      env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },
-    },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.once('close', (code) => resolve({ code, stdout, stderr })),
-  );
+  return runCli(['reconcile', ...args], {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    LOG_LEVEL: 'warn',
+  });
 }
 
 const failing = (report: ReconciliationReport) =>
