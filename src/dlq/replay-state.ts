@@ -9,11 +9,10 @@
  * entry ever dead-lettered, and refuse messages that would only be
  * dead-lettered again.
  */
-import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { consumers } from '../../consumers';
 import type { RegistryCodec } from '../codec/registry-codec';
-import { dedupeKey, substanceOf } from '../domain/escrow';
+import { inboxKeyOf } from '../pipeline/inbox-key';
 import type { InboundHandler } from '../pipeline/topic-handler';
 import type { DeadLetterEntry } from './dead-letter';
 
@@ -41,7 +40,6 @@ export interface ReplayContext {
 }
 
 /** The same hash apply-event stores in inbox.payload_hash. */
-const hashOf = (text: string) => createHash('sha256').update(text).digest('hex');
 
 type Checked =
   { readonly final: ReplayState } | { readonly inboxKey: string; readonly hash: string };
@@ -88,7 +86,8 @@ async function check(entry: DeadLetterEntry, context: ReplayContext): Promise<Ch
   if (!decoded.ok) return { final: { state: 'invalid', why: decoded.reason } };
   const parsed = handler.parse(decoded.value);
   if (!parsed.ok) return { final: { state: 'invalid', why: parsed.reason } };
-  return { inboxKey: dedupeKey(parsed.command), hash: hashOf(substanceOf(parsed.command)) };
+  const { key, hash } = inboxKeyOf(parsed.command);
+  return { inboxKey: key, hash };
 }
 
 const unreplayable = (why: string): Checked => ({ final: { state: 'unreplayable', why } });

@@ -8,19 +8,12 @@
  * Commit, then the caller commits the Kafka offset. A crash in between
  * redelivers the message, and the inbox makes the second delivery a no-op.
  */
-import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
-import {
-  type Decision,
-  type DecisionContext,
-  decide,
-  dedupeKey,
-  type EscrowCommand,
-  substanceOf,
-} from '../domain/escrow';
+import { type Decision, type DecisionContext, decide, type EscrowCommand } from '../domain/escrow';
 import { zero } from '../domain/money';
 import { postTransactions } from '../ledger/post-transactions';
 import { loadOrder, lockOrderKey, saveDecision } from '../store/orders';
+import { inboxKeyOf } from './inbox-key';
 import { isPermanent } from './retry';
 import { policyInForceAt, providerVolume } from './fee-context';
 import { writeOutcomes } from './outbox';
@@ -51,8 +44,6 @@ export interface EventResult {
   readonly ledgerTransactions: number;
 }
 
-const hashOf = (text: string) => createHash('sha256').update(text).digest('hex');
-
 export async function applyEvent(
   db: Knex,
   settings: PipelineSettings,
@@ -60,8 +51,7 @@ export async function applyEvent(
 ): Promise<EventResult> {
   return db.transaction(async (trx) => {
     const now = settings.now();
-    const key = dedupeKey(event.command);
-    const hash = hashOf(substanceOf(event.command));
+    const { key, hash } = inboxKeyOf(event.command);
     const inboxRow = {
       event_id: event.command.eventId,
       topic: event.topic,
