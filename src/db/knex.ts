@@ -40,10 +40,11 @@ class ForwardOnlyMigrations implements Knex.MigrationSource<string> {
   }
 }
 
+// One line each: Knex puts whole stack traces in some messages (a failed
+// connection); the caller reports the cause in words of its own.
 const toStderr = (message: unknown): void => {
-  process.stderr.write(
-    `knex: ${typeof message === 'string' ? message : JSON.stringify(message)}\n`,
-  );
+  const text = typeof message === 'string' ? message : JSON.stringify(message);
+  process.stderr.write(`knex: ${text.split('\n', 1)[0]}\n`);
 };
 
 export function createKnex(
