@@ -1,0 +1,99 @@
+/**
+ * Where the machine's CPU went during a phase, per component: the worker
+ * process, the bench itself, Postgres (every backend), the Kafka broker, the
+ * schema registry, Redis, and everything else. Read from /proc (utime +
+ * stime per process, and the machine's busy time from /proc/stat) at the
+ * start and end of the phase; on a system without /proc it reports nothing.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+
+export type Component = 'worker' | 'bench' | 'postgres' | 'kafka' | 'registry' | 'redis';
+
+interface Snapshot {
+  readonly at: number;
+  readonly machineBusyTicks: number;
+  readonly byPid: ReadonlyMap<number, { component: Component; ticks: number }>;
+}
+
+export interface CpuUsage {
+  readonly seconds: number;
+  readonly cores: number;
+  /** CPU seconds per component; `other` is the machine's busy time no component accounts for. */
+  readonly cpuSeconds: Readonly<Record<Component | 'other', number>>;
+}
+
+/** Clock ticks per second: 100 on every Linux this runs on (getconf CLK_TCK). */
+const ticksPerSecond = 100;
+
+const read = (file: string) => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+};
+
+function componentOf(pid: number, comm: string, workerPid: number): Component | null {
+  if (pid === workerPid) return 'worker';
+  if (pid === process.pid) return 'bench';
+  if (comm === 'postgres') return 'postgres';
+  if (comm === 'redis-server') return 'redis';
+  if (comm === 'java') {
+    const cmdline = read(`/proc/${pid}/cmdline`) ?? '';
+    if (cmdline.includes('kafka.Kafka')) return 'kafka';
+    if (cmdline.includes('registry')) return 'registry';
+  }
+  return null;
+}
+
+export function cpuSnapshot(workerPid: number): Snapshot | null {
+  const stat = read('/proc/stat');
+  if (stat === null) return null;
+  // cpu user nice system idle iowait irq softirq steal: busy is everything but idle and iowait.
+  const fields = (stat.split('\n', 1)[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  const busy = fields.reduce(
+    (sum, value, index) => (index === 3 || index === 4 ? sum : sum + value),
+    0,
+  );
+  const byPid = new Map<number, { component: Component; ticks: number }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const text = read(`/proc/${entry}/stat`);
+    if (text === null) continue;
+    // The command name is in parentheses and may itself contain spaces or ")".
+    const close = text.lastIndexOf(')');
+    const comm = text.slice(text.indexOf('(') + 1, close);
+    const rest = text.slice(close + 2).split(' ');
+    const component = componentOf(Number(entry), comm, workerPid);
+    // Fields 14 and 15 of stat (utime, stime) are 11 and 12 after the state field.
+    if (component)
+      byPid.set(Number(entry), { component, ticks: Number(rest[11]) + Number(rest[12]) });
+  }
+  return { at: Date.now(), machineBusyTicks: busy, byPid };
+}
+
+export function cpuUsageBetween(start: Snapshot | null, end: Snapshot | null): CpuUsage | null {
+  if (!start || !end) return null;
+  const cpuSeconds: Record<Component | 'other', number> = {
+    worker: 0,
+    bench: 0,
+    postgres: 0,
+    kafka: 0,
+    registry: 0,
+    redis: 0,
+    other: 0,
+  };
+  let accounted = 0;
+  for (const [pid, now] of end.byPid) {
+    const ticks = now.ticks - (start.byPid.get(pid)?.ticks ?? 0);
+    cpuSeconds[now.component] += ticks / ticksPerSecond;
+    accounted += ticks;
+  }
+  // Processes that ended during the phase (a Postgres backend) land in `other`.
+  cpuSeconds.other = Math.max(
+    0,
+    (end.machineBusyTicks - start.machineBusyTicks - accounted) / ticksPerSecond,
+  );
+  return { seconds: (end.at - start.at) / 1000, cores: cpus().length, cpuSeconds };
+}

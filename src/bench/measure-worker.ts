@@ -1,0 +1,172 @@
+/**
+ * The measured run: the worker under test starts as a child process on the
+ * bench database and prefix, the outcome reader follows the outcome topics,
+ * the plan is produced (flooded or at a steady rate), and the run ends when
+ * every inbound message is committed, the outbox is drained and every
+ * outcome has been read. CPU per component is accounted over the same span.
+ */
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Admin, Kafka } from 'kafkajs';
+import type { Knex } from 'knex';
+import { RegistryCodec } from '../codec/registry-codec';
+import { inboundTopics } from '../codec/schemas';
+import { createProducer } from '../kafka/client';
+import { waitForCompletion } from './completion';
+import { cpuSnapshot, cpuUsageBetween, type CpuUsage } from './cpu-usage';
+import type { BenchEnvironment } from './environment';
+import type { BenchPlan } from './generator';
+import { OutcomeReader } from './outcome-reader';
+import { produceEvents } from './produce';
+import { runFigures, type RunFigures } from './stats';
+import { WorkerProcess } from './worker-process';
+
+export interface WorkerMeasurement extends RunFigures {
+  readonly peakRssBytes: number;
+  readonly produceMs: number;
+  readonly outcomes: number;
+  readonly outcomeRedeliveries: number;
+  readonly deadLettered: number;
+  readonly metricsText: string | null;
+  readonly cpu: CpuUsage | null;
+  readonly workerLog: string;
+}
+
+export interface MeasureContext {
+  readonly environment: BenchEnvironment;
+  readonly kafka: Kafka;
+  readonly db: Knex;
+  readonly plan: BenchPlan;
+  readonly rate: number | undefined;
+  readonly baseEnv: NodeJS.ProcessEnv;
+  readonly signal: AbortSignal;
+  readonly progress: (line: string) => void;
+}
+
+async function waitForStableGroup(admin: Admin, groupId: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [group] = (await admin.describeGroups([groupId])).groups;
+    if (group?.state === 'Stable' && group.members.length > 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `consumer group ${groupId} did not settle within ${timeoutMs / 1000} s (state ${group?.state ?? 'unknown'})`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+export async function measureWorker(context: MeasureContext): Promise<WorkerMeasurement> {
+  const { environment, kafka, plan, progress } = context;
+  const { config } = environment;
+  const workerLog = path.join(tmpdir(), `escrow-bench-${environment.runId}-worker.log`);
+  const worker = WorkerProcess.start(config, context.baseEnv, workerLog);
+  const admin = kafka.admin();
+  const codec = new RegistryCodec(config.SCHEMA_REGISTRY_URL, config.TOPIC_PREFIX);
+  const reader = new OutcomeReader(
+    kafka,
+    codec,
+    config.TOPIC_PREFIX,
+    environment.main.outcomeGroup,
+  );
+  const producer = createProducer(kafka);
+  try {
+    progress(`starting the worker (pid ${worker.pid}, log ${workerLog})`);
+    await worker.waitReady(60_000);
+    await admin.connect();
+    // Ready answers before the consumer has joined; producing earlier would time the join.
+    await waitForStableGroup(admin, config.CONSUMER_GROUP, 60_000);
+    await codec.registerSchemas(inboundTopics); // the worker registered them; this learns their ids
+    await producer.connect();
+    await reader.start();
+
+    const startCpu = cpuSnapshot(worker.pid);
+    const duplicates = new Set(
+      plan.events.filter((e) => e.kind === 'DUPLICATE_PAYMENT').map((e) => e.message.eventId),
+    );
+    let produced = 0;
+    let lastLine = 0;
+    const startedAt = Date.now();
+    const report = (state: { lag: number; outboxBacklog: number; outcomes: number }) => {
+      if (Date.now() - lastLine < 2000) return;
+      lastLine = Date.now();
+      const seconds = ((Date.now() - startedAt) / 1000).toFixed(0);
+      const rss = (worker.peakRssBytes / 2 ** 20).toFixed(0);
+      progress(
+        `${seconds} s: produced ${produced}/${plan.events.length}, worker lag ${state.lag}, ` +
+          `outbox backlog ${state.outboxBacklog}, outcomes read ${state.outcomes}, worker peak RSS ${rss} MB`,
+      );
+    };
+    // Production and the watch run together: a worker that dies mid-run is reported at once,
+    // and either failing stops the other.
+    const local = new AbortController();
+    const stop = () => local.abort();
+    context.signal.addEventListener('abort', stop);
+    let producingDone = false;
+    const producing = produceEvents(plan.events, {
+      producer,
+      codec,
+      topicPrefix: config.TOPIC_PREFIX,
+      rate: context.rate,
+      signal: local.signal,
+      onBatch: (sent) => (produced = sent),
+    }).then((result) => {
+      producingDone = true;
+      progress(
+        `produced ${result.sentAt.size} events in ${((result.lastAckedAt - result.firstSentAt) / 1000).toFixed(1)} s`,
+      );
+      return result;
+    });
+    const completion = waitForCompletion({
+      admin,
+      db: context.db,
+      consumerGroup: config.CONSUMER_GROUP,
+      topicPrefix: config.TOPIC_PREFIX,
+      reader,
+      worker,
+      signal: local.signal,
+      stallMs: 60_000,
+      producing: () => !producingDone,
+      onProgress: report,
+    });
+    let sent;
+    try {
+      [sent] = await Promise.all([producing, completion]);
+    } catch (error) {
+      local.abort();
+      throw error;
+    } finally {
+      context.signal.removeEventListener('abort', stop);
+    }
+    const endCpu = cpuSnapshot(worker.pid);
+    if (reader.problems.length > 0) {
+      throw new Error(
+        `published outcomes could not be read: ${reader.problems.slice(0, 5).join('; ')}`,
+      );
+    }
+    const dlq = await admin.fetchTopicOffsets(`${config.TOPIC_PREFIX}escrow.dlq.v1`);
+    return {
+      ...runFigures({
+        sentAt: sent.sentAt,
+        publishedAt: reader.publishedAt,
+        duplicates,
+        firstSentAt: sent.firstSentAt,
+        lastPublishedAt: reader.lastPublishedAt,
+      }),
+      peakRssBytes: worker.peakRssBytes,
+      produceMs: sent.lastAckedAt - sent.firstSentAt,
+      outcomes: reader.outcomes,
+      outcomeRedeliveries: reader.redeliveries,
+      deadLettered: dlq.reduce((sum, p) => sum + Number(BigInt(p.high) - BigInt(p.low)), 0),
+      metricsText: await worker.metrics(),
+      cpu: cpuUsageBetween(startCpu, endCpu),
+      workerLog,
+    };
+  } finally {
+    await reader.stop().catch(() => undefined);
+    await producer.disconnect().catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
+    await worker.stop();
+  }
+}

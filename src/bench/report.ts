@@ -1,0 +1,155 @@
+/**
+ * What a run prints: a readable summary for people, and one JSON object for
+ * machines (the last line of stdout). Figures are rounded for reading; the
+ * JSON keeps one decimal, enough to compare runs.
+ */
+import { cpus, totalmem } from 'node:os';
+import { indentLines, renderTable } from '../cli/text-table';
+import type { BenchRun } from './run';
+import { counterBy, histogramSummary } from './worker-metrics';
+
+const round = (value: number) => (Number.isFinite(value) ? Math.round(value * 10) / 10 : null);
+
+export function machine() {
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+  };
+}
+
+export function benchJson(run: BenchRun): Record<string, unknown> {
+  const { worker, plan, options } = run;
+  const metrics = worker.metricsText ?? '';
+  const processing = histogramSummary(metrics, 'escrow_event_processing_seconds');
+  const lockWait = histogramSummary(metrics, 'escrow_lock_wait_seconds');
+  const lowerFloor = Math.min(run.kafkaFloor.eventsPerSecond, run.dbFloor.eventsPerSecond);
+  const sum = (values: Record<string, number>) => Object.values(values).reduce((a, b) => a + b, 0);
+  return {
+    eventsPerSecond: round(worker.eventsPerSecond),
+    p50Ms: round(worker.latency.p50Ms),
+    p99Ms: round(worker.latency.p99Ms),
+    maxMs: round(worker.latency.maxMs),
+    meanMs: round(worker.latency.meanMs),
+    rssMb: round(worker.peakRssBytes / 2 ** 20),
+    kafkaFloorEventsPerSecond: round(run.kafkaFloor.eventsPerSecond),
+    dbFloorEventsPerSecond: round(run.dbFloor.eventsPerSecond),
+    shareOfLowerFloor: round((100 * worker.eventsPerSecond) / lowerFloor),
+    events: plan.events.length,
+    orders: plan.orders,
+    offeredRate: options.rate ?? null,
+    duplicates: plan.duplicates,
+    durationMs: Math.round(worker.durationMs),
+    produceMs: Math.round(worker.produceMs),
+    seed: options.seed,
+    reconciliationClean: run.reconciliation.clean,
+    reconciliationFindings: run.reconciliation.findings,
+    eventsWithoutOutcome: worker.withoutOutcome.length,
+    outcomes: worker.outcomes,
+    deadLettered: worker.deadLettered,
+    duplicatesAbsorbed: sum(counterBy(metrics, 'escrow_duplicates_absorbed_total', 'topic')),
+    transientRetries: sum(counterBy(metrics, 'escrow_transient_retries_total', 'stage')),
+    verdicts: run.verdicts,
+    workerProcessingMeanMs: round(processing?.meanMs ?? Number.NaN),
+    workerProcessingP99AtMostMs: round(processing?.p99AtMostMs ?? Number.NaN),
+    lockWaitMeanMs: round(lockWait?.meanMs ?? Number.NaN),
+    lockWaitP99AtMostMs: round(lockWait?.p99AtMostMs ?? Number.NaN),
+    cpuSeconds: worker.cpu
+      ? Object.fromEntries(Object.entries(worker.cpu.cpuSeconds).map(([k, v]) => [k, round(v)]))
+      : null,
+    preloadEntries: run.preload?.entries ?? 0,
+    preloadMs: run.preload?.durationMs ?? null,
+    machine: machine(),
+  };
+}
+
+const perSecond = (value: unknown) => `${String(value)} events/s`;
+const ms = (value: unknown) => `${String(value)} ms`;
+
+export function summaryLines(run: BenchRun, json: Record<string, unknown>): string[] {
+  const { worker } = run;
+  const host = machine();
+  const offered =
+    run.options.rate === undefined
+      ? 'as fast as the broker takes them'
+      : `${run.options.rate} events/s`;
+  const lines = [
+    'escrow-worker benchmark',
+    '',
+    `  ${String(json.events)} events for ${String(json.orders)} orders (${String(json.duplicates)} retried callbacks), ` +
+      `offered ${offered}, seed ${run.options.seed}` +
+      (run.preload ? `, on a ledger preloaded with ${run.preload.entries} entries` : ''),
+    `  ${host.cpus} × ${host.cpuModel}, ${host.memoryGiB} GiB, Node ${host.node}`,
+    '',
+    ...indentLines(
+      renderTable(
+        [{ title: 'figure' }, { title: 'value', align: 'right' }],
+        [
+          [
+            'sustained throughput (first produced -> last outcome published)',
+            perSecond(json.eventsPerSecond),
+          ],
+          ['end-to-end latency p50', ms(json.p50Ms)],
+          ['end-to-end latency p99', ms(json.p99Ms)],
+          ['end-to-end latency max', ms(json.maxMs)],
+          ['worker peak RSS', `${String(json.rssMb)} MB`],
+          ['Kafka floor (pass-through, no work)', perSecond(json.kafkaFloorEventsPerSecond)],
+          ['database floor (same rows, batched SQL)', perSecond(json.dbFloorEventsPerSecond)],
+          ['throughput as a share of the lower floor', `${String(json.shareOfLowerFloor)} %`],
+          ['measured span', `${(worker.durationMs / 1000).toFixed(1)} s`],
+          [
+            'reconciliation',
+            run.reconciliation.clean
+              ? 'clean'
+              : `NOT clean: ${run.reconciliation.findings.join(', ')}`,
+          ],
+          [
+            'events without an outcome (retried callbacks excluded)',
+            String(json.eventsWithoutOutcome),
+          ],
+          ['dead-lettered', String(json.deadLettered)],
+        ],
+      ),
+    ),
+    '',
+    "  The worker's verdicts (its inbox; retried callbacks leave no row of their own):",
+    ...indentLines(
+      renderTable(
+        [{ title: 'verdict' }, { title: 'events', align: 'right' }],
+        Object.entries(run.verdicts).map(([verdict, count]) => [verdict, String(count)]),
+      ),
+      '    ',
+    ),
+  ];
+  if (worker.cpu) {
+    const { cpu } = worker;
+    const capacity = cpu.seconds * cpu.cores;
+    lines.push(
+      '',
+      `  Where the CPU went during the measured run (${cpu.cores} cores × ${cpu.seconds.toFixed(1)} s = ${capacity.toFixed(0)} CPU s):`,
+      ...indentLines(
+        renderTable(
+          [
+            { title: 'component' },
+            { title: 'CPU s', align: 'right' },
+            { title: 'of the machine', align: 'right' },
+          ],
+          Object.entries(cpu.cpuSeconds).map(([component, seconds]) => [
+            component,
+            seconds.toFixed(1),
+            `${((100 * seconds) / capacity).toFixed(0)} %`,
+          ]),
+        ),
+        '    ',
+      ),
+    );
+  }
+  lines.push(
+    '',
+    `  The worker's own timings (/metrics): per message ${String(json.workerProcessingMeanMs)} ms mean, ` +
+      `p99 <= ${String(json.workerProcessingP99AtMostMs)} ms (handed over -> database commit); ` +
+      `Redlock wait ${String(json.lockWaitMeanMs)} ms mean, p99 <= ${String(json.lockWaitP99AtMostMs)} ms.`,
+  );
+  return lines;
+}

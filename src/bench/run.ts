@@ -1,0 +1,117 @@
+/**
+ * One benchmark, start to end: plan the events, create the bench's own
+ * databases, optionally preload past ledger entries, measure the worker,
+ * check the result with reconciliation (a run that lost or doubled anything
+ * is not a result), then measure the two floors on the same machine, one
+ * after the other so they never compete with the worker or each other.
+ * Clean-up is the caller's, so it also runs after a failure.
+ */
+import type { Kafka } from 'kafkajs';
+import { createKnex } from '../db/knex';
+import { runReconciliation } from '../reconcile';
+import { measureDbFloor } from './db-floor';
+import { createBenchDatabases, type BenchEnvironment } from './environment';
+import type { BenchPlan } from './generator';
+import { measureKafkaFloor } from './kafka-floor';
+import { measureWorker, type WorkerMeasurement } from './measure-worker';
+import type { BenchOptions } from './options';
+import { preloadLedger } from './preload';
+
+export interface BenchRun {
+  readonly options: BenchOptions;
+  readonly plan: BenchPlan;
+  readonly worker: WorkerMeasurement;
+  readonly verdicts: Readonly<Record<string, number>>;
+  readonly reconciliation: { clean: boolean; findings: string[]; elapsedMs: number };
+  readonly kafkaFloor: { eventsPerSecond: number; durationMs: number };
+  readonly dbFloor: { eventsPerSecond: number; durationMs: number; rows: number };
+  readonly preload: { entries: number; durationMs: number } | null;
+}
+
+export interface RunContext {
+  readonly options: BenchOptions;
+  readonly plan: BenchPlan;
+  readonly environment: BenchEnvironment;
+  readonly kafka: Kafka;
+  readonly baseEnv: NodeJS.ProcessEnv;
+  readonly signal: AbortSignal;
+  readonly progress: (line: string) => void;
+}
+
+export async function runBench(context: RunContext): Promise<BenchRun> {
+  const { options, plan, environment, progress } = context;
+  const { config } = environment;
+  progress(
+    `creating databases ${environment.main.ownDatabase} and ${environment.floor.ownDatabase}`,
+  );
+  await createBenchDatabases(environment);
+  const db = createKnex(config, { poolMax: 3 });
+  try {
+    let preload: BenchRun['preload'] = null;
+    if (options.preloadEntries > 0) {
+      const started = Date.now();
+      const entries = await preloadLedger(db, options.preloadEntries, progress, context.signal);
+      preload = { entries, durationMs: Date.now() - started };
+      progress(
+        `preloaded ${entries} ledger entries in ${(preload.durationMs / 1000).toFixed(1)} s`,
+      );
+    }
+
+    const worker = await measureWorker({ ...context, db, rate: options.rate });
+    progress(
+      `worker done: ${worker.eventsPerSecond.toFixed(0)} events/s, p99 ${worker.latency.p99Ms.toFixed(0)} ms`,
+    );
+    const verdicts = await inboxVerdicts(db);
+
+    progress('reconciling the bench database');
+    const report = await runReconciliation(db);
+    const findings = report.checks
+      .filter((check) => check.status !== 'ok')
+      .map((check) => `${check.name}: ${check.count}`);
+
+    progress('measuring the Kafka floor (pass-through of the same messages)');
+    const kafkaFloor = await measureKafkaFloor(context.kafka, {
+      topicPrefix: config.TOPIC_PREFIX,
+      groupId: environment.passThroughGroup,
+      scratchTopic: environment.passThroughTopic,
+      expected: plan.events.length,
+      timeoutMs: 300_000,
+    });
+
+    progress('measuring the database floor (the same rows, batched SQL)');
+    const floorDb = createKnex(environment.floor.config, { poolMax: 1 });
+    let dbFloor;
+    try {
+      dbFloor = await measureDbFloor(floorDb, plan.events, {
+        feeRate: config.PLATFORM_FEE_RATE,
+        topicPrefix: config.TOPIC_PREFIX,
+      });
+    } finally {
+      await floorDb.destroy();
+    }
+    return {
+      options,
+      plan,
+      worker,
+      verdicts,
+      reconciliation: { clean: report.clean, findings, elapsedMs: report.elapsedMs },
+      kafkaFloor,
+      dbFloor,
+      preload,
+    };
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** What the worker decided, from its inbox: APPLIED, REJECTED <reason>, KEPT, ... */
+async function inboxVerdicts(db: ReturnType<typeof createKnex>): Promise<Record<string, number>> {
+  const rows = await db('inbox')
+    .select<{ verdict: string; count: string }[]>(
+      db.raw(`outcome || coalesce(' ' || reason, '') AS verdict`),
+      db.raw('count(*) AS count'),
+    )
+    .groupBy('verdict')
+    .orderBy('count', 'desc');
+  return Object.fromEntries(rows.map((row) => [row.verdict, Number(row.count)]));
+}

@@ -1,0 +1,144 @@
+/**
+ * The worker under test, as a separate process (`node --import tsx
+ * src/main.ts`, exactly what `npm start` runs), so its memory is its own: the
+ * peak resident set is sampled from /proc every 200 ms, and the kernel's own
+ * high-water mark (VmHWM) is read too. Its log goes to a file, shown when a
+ * run fails.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config';
+
+const root = path.resolve(__dirname, '..', '..');
+
+/** The environment a worker reads (CONTRACT.md, Configuration), from a parsed configuration. */
+export function workerEnvironment(config: Config, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return {
+    ...base,
+    KAFKA_BROKERS: config.KAFKA_BROKERS.join(','),
+    SCHEMA_REGISTRY_URL: config.SCHEMA_REGISTRY_URL,
+    DATABASE_URL: config.DATABASE_URL,
+    REDIS_URL: config.REDIS_URL.join(','),
+    TOPIC_PREFIX: config.TOPIC_PREFIX,
+    CONSUMER_GROUP: config.CONSUMER_GROUP,
+    OPS_PORT: String(config.OPS_PORT),
+    PLATFORM_FEE_RATE: config.PLATFORM_FEE_RATE,
+    LOG_LEVEL: config.LOG_LEVEL,
+  };
+}
+
+/** VmRSS and VmHWM of a process in bytes, or null where /proc does not exist. */
+export function memoryOf(pid: number): { rss: number; hwm: number } | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kib = (field: string) =>
+      Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+    return { rss: kib('VmRSS') * 1024, hwm: kib('VmHWM') * 1024 };
+  } catch {
+    return null;
+  }
+}
+
+export class WorkerProcess {
+  private peak = 0;
+  private sampler: NodeJS.Timeout | undefined;
+  readonly exited: Promise<number | null>;
+  private exitCode: number | null | undefined;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly config: Config,
+    readonly logPath: string,
+  ) {
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        this.exitCode = code ?? (signal ? 128 : null);
+        resolve(this.exitCode);
+      }),
+    );
+    this.sample();
+    this.sampler = setInterval(() => this.sample(), 200);
+  }
+
+  static start(config: Config, baseEnv: NodeJS.ProcessEnv, logPath: string): WorkerProcess {
+    const log = openSync(logPath, 'a');
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+        cwd: root,
+        env: workerEnvironment(config, baseEnv),
+        stdio: ['ignore', log, log],
+      });
+      return new WorkerProcess(child, config, logPath);
+    } finally {
+      closeSync(log); // the child holds its own descriptor
+    }
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  get running(): boolean {
+    return this.exitCode === undefined;
+  }
+
+  /** The highest resident set seen, in bytes (0 where /proc is missing). */
+  get peakRssBytes(): number {
+    this.sample();
+    return this.peak;
+  }
+
+  private sample(): void {
+    if (!this.running) return;
+    const memory = memoryOf(this.pid);
+    if (memory) this.peak = Math.max(this.peak, memory.rss, memory.hwm);
+  }
+
+  private url(route: string): string {
+    return `http://127.0.0.1:${this.config.OPS_PORT}${route}`;
+  }
+
+  /** Until /readyz answers 200 (Kafka, registry, Postgres and Redis reachable from the worker). */
+  async waitReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (!this.running) {
+        throw new Error(
+          `the worker exited with code ${this.exitCode} while starting; see ${this.logPath}`,
+        );
+      }
+      const status = await fetch(this.url('/readyz'), { signal: AbortSignal.timeout(2000) }).then(
+        (response) => response.status,
+        () => 0,
+      );
+      if (status === 200) return;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `the worker was not ready within ${timeoutMs / 1000} s (GET /readyz answered ${status || 'nothing'}); see ${this.logPath}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  /** The worker's Prometheus text, or null when it does not answer. */
+  async metrics(): Promise<string | null> {
+    try {
+      const response = await fetch(this.url('/metrics'), { signal: AbortSignal.timeout(5000) });
+      return response.ok ? await response.text() : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** SIGTERM (finish the message in hand, commit, close), SIGKILL if it takes longer than `graceMs`. */
+  async stop(graceMs = 20_000): Promise<void> {
+    clearInterval(this.sampler);
+    if (!this.running) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
