@@ -1,0 +1,75 @@
+/**
+ * `npm run bench` as a user runs it, tiny: a child process against the real
+ * services that makes its own database and topic prefix, measures, ends
+ * with one JSON line holding every figure, reconciles clean, and removes
+ * what it created. The figures themselves are not asserted: timing belongs
+ * in the benchmark, not in tests.
+ */
+import { Client } from 'pg';
+import { defaults } from '../../src/config';
+import { runScript } from '../support/cli';
+
+const requiredKeys = [
+  'eventsPerSecond',
+  'p50Ms',
+  'p99Ms',
+  'maxMs',
+  'rssMb',
+  'kafkaFloorEventsPerSecond',
+  'dbFloorEventsPerSecond',
+  'events',
+  'orders',
+  'offeredRate',
+  'duplicates',
+  'durationMs',
+  'reconciliationClean',
+];
+
+async function runBench(args: string[]) {
+  const result = await runScript('src/bench/main.ts', args, { ...process.env }, 80_000);
+  if (result.code !== 0) throw new Error(`bench exited ${result.code}:\n${result.stderr}`);
+  const lines = result.stdout.trimEnd().split('\n');
+  return { ...result, lines, json: JSON.parse(lines.at(-1)!) as Record<string, unknown> };
+}
+
+async function databaseExists(name: string): Promise<boolean> {
+  // The bench creates its databases on the default server (as the demo does).
+  const url = new URL(defaults.DATABASE_URL);
+  url.pathname = '/postgres';
+  const client = new Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    const { rows } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    return rows.length > 0;
+  } finally {
+    await client.end();
+  }
+}
+
+test('a tiny run prints every figure as its last line, reconciles clean and removes its databases', async () => {
+  const { json, lines, stderr } = await runBench(['--events', '300', '--seed', 'integration']);
+  for (const key of requiredKeys) expect(json).toHaveProperty(key);
+  for (const key of requiredKeys.slice(0, 7)) expect(json[key]).toBeGreaterThan(0);
+  expect(json).toMatchObject({
+    events: 300,
+    duplicates: 15,
+    offeredRate: null,
+    reconciliationClean: true,
+    eventsWithoutOutcome: 0,
+    deadLettered: 0,
+    duplicatesAbsorbed: 15,
+  });
+  // The readable summary comes first.
+  expect(lines.join('\n')).toMatch(/sustained throughput .* events\/s/);
+  const dropped = [...stderr.matchAll(/dropped database (escrow_bench_\w+)/g)].map((m) => m[1]!);
+  expect(dropped).toHaveLength(2);
+  for (const name of dropped) expect(await databaseExists(name)).toBe(false);
+}, 90_000);
+
+test('--rate paces production; --json-only prints the JSON line alone', async () => {
+  const { json, lines } = await runBench(['--events', '150', '--rate', '300', '--json-only']);
+  expect(lines).toHaveLength(1);
+  expect(json).toMatchObject({ events: 150, offeredRate: 300, reconciliationClean: true });
+  // 150 events at 300/s cannot all be handed over in much less than half a second.
+  expect(json.produceMs).toBeGreaterThanOrEqual(400);
+}, 90_000);
