@@ -14,6 +14,7 @@ import { inboundTopics } from '../codec/schemas';
 import { createProducer } from '../kafka/client';
 import { waitForCompletion } from './completion';
 import { cpuSnapshot, cpuUsageBetween, type CpuUsage } from './cpu-usage';
+import { type Activity, DbActivitySampler } from './db-activity';
 import type { BenchEnvironment } from './environment';
 import type { BenchPlan } from './generator';
 import { OutcomeReader } from './outcome-reader';
@@ -29,6 +30,8 @@ export interface WorkerMeasurement extends RunFigures {
   readonly deadLettered: number;
   readonly metricsText: string | null;
   readonly cpu: CpuUsage | null;
+  /** Share of wall time (percent) per state of the worker's database sessions. */
+  readonly dbActivity: Partial<Record<Activity, number>>;
   readonly workerLog: string;
 }
 
@@ -71,6 +74,8 @@ export async function measureWorker(context: MeasureContext): Promise<WorkerMeas
     environment.main.outcomeGroup,
   );
   const producer = createProducer(kafka);
+  const sampler = new DbActivitySampler(config.DATABASE_URL);
+  let sampling = false;
   try {
     progress(`starting the worker (pid ${worker.pid}, log ${workerLog})`);
     await worker.waitReady(60_000);
@@ -81,6 +86,8 @@ export async function measureWorker(context: MeasureContext): Promise<WorkerMeas
     await producer.connect();
     await reader.start();
 
+    await sampler.start();
+    sampling = true;
     const startCpu = cpuSnapshot(worker.pid);
     const duplicates = new Set(
       plan.events.filter((e) => e.kind === 'DUPLICATE_PAYMENT').map((e) => e.message.eventId),
@@ -140,6 +147,8 @@ export async function measureWorker(context: MeasureContext): Promise<WorkerMeas
       context.signal.removeEventListener('abort', stop);
     }
     const endCpu = cpuSnapshot(worker.pid);
+    sampling = false;
+    const dbActivity = await sampler.stop();
     if (reader.problems.length > 0) {
       throw new Error(
         `published outcomes could not be read: ${reader.problems.slice(0, 5).join('; ')}`,
@@ -161,9 +170,11 @@ export async function measureWorker(context: MeasureContext): Promise<WorkerMeas
       deadLettered: dlq.reduce((sum, p) => sum + Number(BigInt(p.high) - BigInt(p.low)), 0),
       metricsText: await worker.metrics(),
       cpu: cpuUsageBetween(startCpu, endCpu),
+      dbActivity,
       workerLog,
     };
   } finally {
+    if (sampling) await sampler.stop();
     await reader.stop().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);

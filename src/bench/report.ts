@@ -58,6 +58,7 @@ export function benchJson(run: BenchRun): Record<string, unknown> {
     cpuSeconds: worker.cpu
       ? Object.fromEntries(Object.entries(worker.cpu.cpuSeconds).map(([k, v]) => [k, round(v)]))
       : null,
+    workerDbActivity: worker.dbActivity,
     preloadEntries: run.preload?.entries ?? 0,
     preloadMs: run.preload?.durationMs ?? null,
     machine: machine(),
@@ -145,6 +146,17 @@ export function summaryLines(run: BenchRun, json: Record<string, unknown>): stri
       ),
     );
   }
+  lines.push(
+    '',
+    "  What the worker's database sessions were doing (pg_stat_activity every 50 ms, share of wall time):",
+    ...indentLines(
+      renderTable(
+        [{ title: 'state' }, { title: 'share', align: 'right' }],
+        Object.entries(worker.dbActivity).map(([state, share]) => [state, `${share} %`]),
+      ),
+      '    ',
+    ),
+  );
   lines.push(
     '',
     `  The worker's own timings (/metrics): per message ${String(json.workerProcessingMeanMs)} ms mean, ` +
