@@ -65,6 +65,9 @@ export async function runBench(context: RunContext): Promise<BenchRun> {
 
     progress('reconciling the bench database');
     const report = await runReconciliation(db);
+    progress(
+      `reconciled in ${(report.elapsedMs / 1000).toFixed(1)} s: ${report.clean ? 'clean' : 'NOT clean'}`,
+    );
     const findings = report.checks
       .filter((check) => check.status !== 'ok')
       .map((check) => `${check.name}: ${check.count}`);
@@ -104,9 +107,10 @@ export async function runBench(context: RunContext): Promise<BenchRun> {
   }
 }
 
-/** What the worker decided, from its inbox: APPLIED, REJECTED <reason>, KEPT, ... */
+/** What the worker decided, from its inbox: APPLIED, REJECTED <reason>, KEPT, ... (preloaded history left out). */
 async function inboxVerdicts(db: ReturnType<typeof createKnex>): Promise<Record<string, number>> {
   const rows = await db('inbox')
+    .whereNot('payload_hash', 'preloaded')
     .select<{ verdict: string; count: string }[]>(
       db.raw(`outcome || coalesce(' ' || reason, '') AS verdict`),
       db.raw('count(*) AS count'),
