@@ -5,6 +5,9 @@
  * The demo's environment helpers do the creating and removing; the bench
  * only chooses its own names, so a run never touches anyone else's data.
  */
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { type Config, defaults, loadConfig } from '../config';
 import {
@@ -28,6 +31,8 @@ export interface BenchEnvironment {
   /** The Kafka floor's pass-through: its group and the topic it copies into. */
   readonly passThroughGroup: string;
   readonly passThroughTopic: string;
+  /** The worker child's stdout and stderr. */
+  readonly workerLog: string;
 }
 
 const databaseUrl = (name: string) => {
@@ -76,6 +81,7 @@ export async function planBenchEnvironment(env: NodeJS.ProcessEnv): Promise<Benc
     floor,
     passThroughGroup: `${prefix}bench-kafka-floor`,
     passThroughTopic: `${prefix}bench.pass-through`,
+    workerLog: path.join(tmpdir(), `escrow-bench-${runId}-worker.log`),
   };
 }
 
@@ -87,15 +93,17 @@ export async function createBenchDatabases(environment: BenchEnvironment): Promi
 
 /**
  * Removes what the run created: consumer groups always; topics, schema
- * subjects and both databases unless kept. Each part on its own and bounded,
+ * subjects, both databases and the worker's log unless kept (a failed
+ * run keeps the log). Each part on its own and bounded,
  * so a lost broker does not leave the databases behind; returns what failed,
  * each with how to remove it by hand.
  */
 export async function cleanUpBench(
   environment: BenchEnvironment,
   kafka: Kafka,
-  keep: boolean,
+  options: { keep: boolean; keepLog: boolean },
 ): Promise<{ done: string[]; failed: string[] }> {
+  const { keep } = options;
   const { main, floor, config } = environment;
   const done: string[] = [];
   const failed: string[] = [];
@@ -132,6 +140,7 @@ export async function cleanUpBench(
   );
   if (keep) {
     done.push(
+      `kept the worker's log ${environment.workerLog}`,
       `kept database ${main.ownDatabase} (DATABASE_URL=${config.DATABASE_URL} npm run reconcile)`,
       `kept database ${floor.ownDatabase} (the database floor's rows)`,
     );
@@ -142,6 +151,8 @@ export async function cleanUpBench(
     `delete the subjects starting with "${config.TOPIC_PREFIX}" from ${config.SCHEMA_REGISTRY_URL}`,
     async () => `deleted ${await deleteOwnSubjects(main)} schema subjects`,
   );
+  if (options.keepLog) done.push(`kept the worker's log ${environment.workerLog}`);
+  else rmSync(environment.workerLog, { force: true });
   for (const database of [main, floor]) {
     await attempt(
       `dropping database ${database.ownDatabase}`,

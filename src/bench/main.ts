@@ -60,7 +60,10 @@ async function main(options: BenchOptions): Promise<number> {
     progress(`${interrupt.signal.aborted ? 'interrupted' : 'failed'}: ${(error as Error).message}`);
   } finally {
     if (environment) {
-      const report = await cleanUpBench(environment, kafka, options.keep);
+      const report = await cleanUpBench(environment, kafka, {
+        keep: options.keep,
+        keepLog: exitCode !== 0,
+      });
       for (const line of report.done) progress(line);
       for (const failure of report.failed) progress(`clean-up: ${failure}`);
       if (report.failed.length > 0) exitCode = 1;

@@ -5,8 +5,6 @@
  * every inbound message is committed, the outbox is drained and every
  * outcome has been read. CPU per component is accounted over the same span.
  */
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Knex } from 'knex';
 import { RegistryCodec } from '../codec/registry-codec';
@@ -63,7 +61,7 @@ async function waitForStableGroup(admin: Admin, groupId: string, timeoutMs: numb
 export async function measureWorker(context: MeasureContext): Promise<WorkerMeasurement> {
   const { environment, kafka, plan, progress } = context;
   const { config } = environment;
-  const workerLog = path.join(tmpdir(), `escrow-bench-${environment.runId}-worker.log`);
+  const { workerLog } = environment;
   const worker = WorkerProcess.start(config, context.baseEnv, workerLog);
   const admin = kafka.admin();
   const codec = new RegistryCodec(config.SCHEMA_REGISTRY_URL, config.TOPIC_PREFIX);
