@@ -1,7 +1,9 @@
 /**
  * Where the machine's CPU went during a phase, per component: the worker
- * process, the bench itself, Postgres (every backend), the Kafka broker, the
- * schema registry, Redis, and everything else. Read from /proc (utime +
+ * process, the bench itself, the Postgres server of the bench database
+ * (every backend), the Kafka broker, the schema registry, Redis, and
+ * everything else (`other`: anything else running on the machine, which
+ * makes the figures of that run suspect). Read from /proc (utime +
  * stime per process, and the machine's busy time from /proc/stat) at the
  * start and end of the phase; on a system without /proc it reports nothing.
  */
@@ -34,11 +36,22 @@ const read = (file: string) => {
   }
 };
 
-function componentOf(pid: number, comm: string, workerPid: number): Component | null {
-  if (pid === workerPid) return 'worker';
+/** Which processes are whose: other Postgres or Redis servers on the machine (a test suite's) are `other`. */
+export interface Owners {
+  readonly workerPid: number;
+  /** The bench server's processes (pg_stat_activity's pids and the postmaster). */
+  readonly postgresPids: ReadonlySet<number>;
+  /** The port of the Redis the worker locks on, as its command line shows it. */
+  readonly redisPort: string;
+}
+
+function componentOf(pid: number, comm: string, owners: Owners): Component | null {
+  if (pid === owners.workerPid) return 'worker';
   if (pid === process.pid) return 'bench';
-  if (comm === 'postgres') return 'postgres';
-  if (comm === 'redis-server') return 'redis';
+  if (comm === 'postgres') return owners.postgresPids.has(pid) ? 'postgres' : null;
+  if (comm === 'redis-server') {
+    return (read(`/proc/${pid}/cmdline`) ?? '').includes(`:${owners.redisPort}`) ? 'redis' : null;
+  }
   if (comm === 'java') {
     const cmdline = read(`/proc/${pid}/cmdline`) ?? '';
     if (cmdline.includes('kafka.Kafka')) return 'kafka';
@@ -47,7 +60,16 @@ function componentOf(pid: number, comm: string, workerPid: number): Component | 
   return null;
 }
 
-export function cpuSnapshot(workerPid: number): Snapshot | null {
+/** The parent of a process, from /proc (null where /proc is missing). */
+export function parentOf(pid: number): number | null {
+  const text = read(`/proc/${pid}/stat`);
+  if (text === null) return null;
+  // After "pid (comm) state" comes the parent's pid.
+  const parent = Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1]);
+  return Number.isFinite(parent) ? parent : null;
+}
+
+export function cpuSnapshot(owners: Owners): Snapshot | null {
   const stat = read('/proc/stat');
   if (stat === null) return null;
   // cpu user nice system idle iowait irq softirq steal: busy is everything but idle and iowait.
@@ -65,7 +87,7 @@ export function cpuSnapshot(workerPid: number): Snapshot | null {
     const close = text.lastIndexOf(')');
     const comm = text.slice(text.indexOf('(') + 1, close);
     const rest = text.slice(close + 2).split(' ');
-    const component = componentOf(Number(entry), comm, workerPid);
+    const component = componentOf(Number(entry), comm, owners);
     // Fields 14 and 15 of stat (utime, stime) are 11 and 12 after the state field.
     if (component)
       byPid.set(Number(entry), { component, ticks: Number(rest[11]) + Number(rest[12]) });

@@ -11,7 +11,7 @@ import { RegistryCodec } from '../codec/registry-codec';
 import { inboundTopics } from '../codec/schemas';
 import { createProducer } from '../kafka/client';
 import { waitForCompletion } from './completion';
-import { cpuSnapshot, cpuUsageBetween, type CpuUsage } from './cpu-usage';
+import { cpuSnapshot, cpuUsageBetween, type CpuUsage, type Owners, parentOf } from './cpu-usage';
 import { type Activity, DbActivitySampler } from './db-activity';
 import type { BenchEnvironment } from './environment';
 import type { BenchPlan } from './generator';
@@ -58,6 +58,19 @@ async function waitForStableGroup(admin: Admin, groupId: string, timeoutMs: numb
   }
 }
 
+/** The processes of the bench's own Postgres server and Redis, to account CPU to them and no others. */
+async function cpuOwners(db: Knex, workerPid: number, redisUrl: string): Promise<Owners> {
+  const { rows } = await db.raw<{ rows: { pid: number }[] }>(`SELECT pid FROM pg_stat_activity`);
+  const backends = rows.map((row) => Number(row.pid));
+  // Every backend is a child of the postmaster, which is counted too.
+  const postmaster = backends.length > 0 ? parentOf(backends[0]!) : null;
+  return {
+    workerPid,
+    postgresPids: new Set(postmaster === null ? backends : [...backends, postmaster]),
+    redisPort: new URL(redisUrl).port || '6379',
+  };
+}
+
 export async function measureWorker(context: MeasureContext): Promise<WorkerMeasurement> {
   const { environment, kafka, plan, progress } = context;
   const { config } = environment;
@@ -86,7 +99,8 @@ export async function measureWorker(context: MeasureContext): Promise<WorkerMeas
 
     await sampler.start();
     sampling = true;
-    const startCpu = cpuSnapshot(worker.pid);
+    const owners = await cpuOwners(context.db, worker.pid, config.REDIS_URL[0]!);
+    const startCpu = cpuSnapshot(owners);
     const duplicates = new Set(
       plan.events.filter((e) => e.kind === 'DUPLICATE_PAYMENT').map((e) => e.message.eventId),
     );
@@ -144,7 +158,7 @@ export async function measureWorker(context: MeasureContext): Promise<WorkerMeas
     } finally {
       context.signal.removeEventListener('abort', stop);
     }
-    const endCpu = cpuSnapshot(worker.pid);
+    const endCpu = cpuSnapshot(await cpuOwners(context.db, worker.pid, config.REDIS_URL[0]!));
     sampling = false;
     const dbActivity = await sampler.stop();
     if (reader.problems.length > 0) {

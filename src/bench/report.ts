@@ -126,6 +126,14 @@ export function summaryLines(run: BenchRun, json: Record<string, unknown>): stri
   if (worker.cpu) {
     const { cpu } = worker;
     const capacity = cpu.seconds * cpu.cores;
+    const others = cpu.cpuSeconds.other / capacity;
+    if (others > 0.1) {
+      lines.push(
+        '',
+        `  WARNING: other processes used ${(100 * others).toFixed(0)} % of the machine during the run; ` +
+          'its figures are low by that much or more. Run again on a quiet machine.',
+      );
+    }
     lines.push(
       '',
       `  Where the CPU went during the measured run (${cpu.cores} cores × ${cpu.seconds.toFixed(1)} s = ${capacity.toFixed(0)} CPU s):`,
