@@ -1,0 +1,113 @@
+/**
+ * The faults, played while the stream runs, each at a planned point of it
+ * (a share of the events sent) so that every run has them all however fast
+ * the machine is:
+ *   kill      SIGKILL one worker (sometimes both) at that moment, restart it
+ *             after a random pause; the group rebalances each time;
+ *   redis     SIGKILL the suite's Redis, leave it down a few seconds, start it:
+ *             the workers must go on under the database locks alone;
+ *   postgres  stop the scratch cluster (fast, or immediate = a crash recovered
+ *             from the WAL), leave it down a few seconds, start it;
+ *   rewind    stop both workers (SIGTERM), wait for the group to be empty,
+ *             reset its offsets to the start of every inbound topic, start
+ *             them: everything is delivered again and must change nothing.
+ */
+import { sleep } from '../../infra/services/shell';
+import type { StreamProgress } from './driver';
+import type { WorkerFleet } from './fleet';
+import type { FaultKafka } from './kafka-admin';
+import type { Random } from './random';
+import type { ScratchPostgres } from './scratch-postgres';
+import type { ScratchRedis } from './scratch-redis';
+
+export type FaultKind = 'kill' | 'redis' | 'postgres' | 'rewind';
+
+export interface FaultCounts {
+  kills: number;
+  redisRestarts: number;
+  postgresRestarts: number;
+  offsetRewinds: number;
+}
+
+export interface ChaosDependencies {
+  rnd: Random;
+  fleet: WorkerFleet;
+  redis: ScratchRedis;
+  postgres: ScratchPostgres;
+  kafka: FaultKafka;
+  workerSlots: number[];
+  say: (line: string) => void;
+}
+
+/** The planned faults, shuffled, spread over 10%–85% of the stream with some jitter. */
+export function planFaults(
+  rnd: Random,
+  counts: Record<FaultKind, number>,
+): { at: number; kind: FaultKind }[] {
+  const kinds: FaultKind[] = (Object.keys(counts) as FaultKind[]).flatMap((kind) =>
+    Array<FaultKind>(counts[kind]).fill(kind),
+  );
+  for (let i = kinds.length - 1; i > 0; i--) {
+    const j = rnd.int(0, i);
+    [kinds[i], kinds[j]] = [kinds[j]!, kinds[i]!];
+  }
+  const gap = 0.75 / Math.max(1, kinds.length);
+  return kinds.map((kind, index) => ({ kind, at: 0.1 + gap * index + rnd.next() * gap * 0.8 }));
+}
+
+export async function playFaults(
+  plan: { at: number; kind: FaultKind }[],
+  progress: StreamProgress,
+  deps: ChaosDependencies,
+): Promise<FaultCounts> {
+  const counts: FaultCounts = { kills: 0, redisRestarts: 0, postgresRestarts: 0, offsetRewinds: 0 };
+  for (const fault of plan) {
+    // A stream that ended early (stalled) still gets every fault: the counts are the run's promise.
+    while (!progress.finished && progress.eventsSent / progress.eventsTotal < fault.at)
+      await sleep(100);
+    const where = `${Math.round((100 * progress.eventsSent) / progress.eventsTotal)}% of the stream`;
+    switch (fault.kind) {
+      case 'kill': {
+        const both = deps.rnd.chance(0.25);
+        const victims = both ? deps.workerSlots : [deps.rnd.pick(deps.workerSlots)];
+        deps.say(`fault at ${where}: SIGKILL worker ${victims.join(' and ')}`);
+        for (const slot of victims) await deps.fleet.kill(slot);
+        counts.kills += victims.length;
+        await sleep(deps.rnd.int(200, 3000));
+        for (const slot of victims) deps.fleet.start(slot);
+        break;
+      }
+      case 'redis': {
+        const downMs = deps.rnd.int(3000, 6000);
+        deps.say(`fault at ${where}: Redis down for ${downMs} ms`);
+        await deps.redis.stop();
+        await sleep(downMs);
+        await deps.redis.start();
+        counts.redisRestarts++;
+        break;
+      }
+      case 'postgres': {
+        const mode = counts.postgresRestarts % 2 === 0 ? 'fast' : 'immediate';
+        const downMs = deps.rnd.int(2000, 5000);
+        deps.say(`fault at ${where}: Postgres stopped (${mode}) for ${downMs} ms`);
+        await deps.postgres.stop(mode);
+        await sleep(downMs);
+        await deps.postgres.start();
+        counts.postgresRestarts++;
+        break;
+      }
+      case 'rewind': {
+        deps.say(
+          `fault at ${where}: workers stopped, offsets rewound to the start, workers started`,
+        );
+        await deps.fleet.stopAll();
+        await deps.kafka.waitForEmptyGroup(60_000);
+        await deps.kafka.rewindToEarliest();
+        for (const slot of deps.workerSlots) deps.fleet.start(slot);
+        counts.offsetRewinds++;
+        break;
+      }
+    }
+  }
+  return counts;
+}

@@ -1,0 +1,171 @@
+/**
+ * What reached Kafka, read as a downstream consumer would: every outcome in
+ * the outbox published at least once on its topic (found by its outcome-id
+ * header), every injected bad message dead-lettered with a reason (found by
+ * its source topic, partition and offset, through the DLQ tool's reader), and
+ * nothing valid dead-lettered.
+ */
+import type { Kafka } from 'kafkajs';
+import type { Knex } from 'knex';
+import type { RegistryCodec } from '../../src/codec/registry-codec';
+import { outcomeTopics } from '../../src/demo/outcome-listener';
+import { readDeadLetters } from '../../src/dlq/read-dead-letters';
+import type { SentBadMessage } from './driver';
+import type { Findings } from './findings';
+
+export interface TopicFigures {
+  outcomesPublished: number;
+  outcomesRepublished: number;
+  deadLetters: number;
+  /** The reason the worker gave for each kind of bad message (the first one seen). */
+  reasonByKind: Map<string, string>;
+}
+
+export async function checkTopics(
+  deps: { db: Knex; kafka: Kafka; codec: RegistryCodec; prefix: string; groupPrefix: string },
+  bad: readonly SentBadMessage[],
+  findings: Findings,
+): Promise<TopicFigures> {
+  findings.check('outbox_all_published', 'every committed outcome was marked published');
+  const [unpublished] = await deps
+    .db('outbox')
+    .whereNull('published_at')
+    .count<{ n: string }[]>({ n: '*' });
+  if (Number(unpublished?.n) > 0)
+    findings.add(
+      'outbox_all_published',
+      `${unpublished?.n} outbox rows never published`,
+      Number(unpublished?.n),
+    );
+
+  findings.check(
+    'outcomes_on_topics',
+    'every outbox outcome_id is on its outcome topic at least once',
+  );
+  const outbox = await deps
+    .db('outbox')
+    .select<{ outcome_id: string; topic: string }[]>('outcome_id', 'topic');
+  const published = await readOutcomeIds(
+    deps.kafka,
+    outcomeTopics.map((topic) => deps.prefix + topic),
+    `${deps.groupPrefix}outcome-check`,
+  );
+  const seen = new Set(published);
+  for (const row of outbox) {
+    if (!seen.has(row.outcome_id))
+      findings.add(
+        'outcomes_on_topics',
+        `outcome ${row.outcome_id} (${row.topic}) is in the outbox but not on its topic`,
+      );
+  }
+
+  findings.check(
+    'bad_input_dead_lettered',
+    'each undecodable or invalid message is in the DLQ with a reason; nothing valid is',
+  );
+  const entries = await readDeadLetters({
+    kafka: deps.kafka,
+    codec: deps.codec,
+    topicPrefix: deps.prefix,
+    consumerGroup: `${deps.groupPrefix}dlq-check`,
+    timeoutMs: 120_000,
+  });
+  const where = (topic: string, partition: number, offset: string) =>
+    `${topic}|${partition}|${offset}`;
+  const bySource = new Map(
+    entries.map((entry) => [
+      where(entry.sourceTopic, entry.sourcePartition, entry.sourceOffset),
+      entry,
+    ]),
+  );
+  const reasonByKind = new Map<string, string>();
+  const injected = new Set<string>();
+  for (const message of bad) {
+    const source = where(deps.prefix + message.topic, message.partition, message.offset);
+    injected.add(source);
+    const entry = bySource.get(source);
+    if (entry && !reasonByKind.has(message.kind)) reasonByKind.set(message.kind, entry.reason);
+    if (message.expect === 'dead-lettered' && !entry?.reason) {
+      findings.add(
+        'bad_input_dead_lettered',
+        `${message.kind} at ${message.topic} ${message.partition}:${message.offset} is not in the DLQ with a reason`,
+      );
+    }
+    if (typeof message.expect === 'object' && entry) {
+      findings.add(
+        'bad_input_dead_lettered',
+        `${message.kind} should be answered EVENT_REJECTED ${message.expect.rejected}, but was dead-lettered: ${entry.reason}`,
+      );
+    }
+  }
+  for (const entry of entries) {
+    const source = where(entry.sourceTopic, entry.sourcePartition, entry.sourceOffset);
+    if (!injected.has(source)) {
+      findings.add(
+        'bad_input_dead_lettered',
+        `a valid message was dead-lettered (${entry.sourceTopic} ${entry.sourcePartition}:${entry.sourceOffset}): ${entry.reason.slice(0, 300)}`,
+      );
+    }
+  }
+  return {
+    outcomesPublished: published.length,
+    outcomesRepublished: published.length - seen.size,
+    deadLetters: entries.length,
+    reasonByKind,
+  };
+}
+
+/** Every outcome-id header on the topics, up to the high watermarks of when the read began. */
+async function readOutcomeIds(kafka: Kafka, topics: string[], groupId: string): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const unfinished = new Map<string, bigint>();
+  try {
+    for (const topic of topics) {
+      for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
+        if (BigInt(high) > BigInt(low)) unfinished.set(`${topic}|${partition}`, BigInt(high));
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  const ids: string[] = [];
+  if (unfinished.size === 0) return ids;
+  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `reading the outcome topics did not finish within 120 s; left: ${[...unfinished.keys()].join(', ')}`,
+            ),
+          ),
+        120_000,
+      );
+      consumer
+        .run({
+          autoCommit: false,
+          eachMessage: ({ topic, partition, message }) => {
+            const slot = `${topic}|${partition}`;
+            const high = unfinished.get(slot);
+            if (high !== undefined && BigInt(message.offset) < high) {
+              const id = message.headers?.['outcome-id']?.toString();
+              if (id) ids.push(id);
+              if (BigInt(message.offset) + 1n >= high) unfinished.delete(slot);
+            }
+            if (unfinished.size === 0) resolve();
+            return Promise.resolve();
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect();
+  }
+  return ids;
+}

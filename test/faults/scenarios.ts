@@ -1,0 +1,255 @@
+/**
+ * What happens to one milestone in the stream, and what it must look like
+ * once the stream has drained, whatever was killed or redelivered meanwhile.
+ *
+ * A scenario is a list of phases. The driver sends a phase only after every
+ * event of the previous one reached the inbox, as the real upstream services
+ * act on what they saw (the dispute desk opens a dispute on a funded
+ * milestone). Events inside one phase race freely across topics; they are
+ * chosen so that any order of arrival ends the same way (a payment before its
+ * order is kept and replayed; a release waits for whichever of "reached" and
+ * "funded" comes last). So every expectation below is exact: funded, held,
+ * disputed, released (gross), fees and refunded, in minor units, and the state.
+ */
+import type { Random } from './random';
+import {
+  amountText,
+  retriedCallback,
+  type StreamMessage,
+  streamDispute,
+  streamOrderCommand,
+  streamPayment,
+  streamReached,
+} from './stream-messages';
+
+export const scenarioKinds = [
+  'release',
+  'overpaid',
+  'partialRefund',
+  'partialCompletion',
+  'disputeResolved',
+  'disputeWithdrawn',
+  'cancelled',
+  'unfinished',
+] as const;
+export type ScenarioKind = (typeof scenarioKinds)[number];
+
+/** How often each scenario appears: mostly plain releases, as on a real marketplace. */
+export const scenarioWeights: Record<ScenarioKind, number> = {
+  release: 45,
+  overpaid: 7,
+  partialRefund: 10,
+  partialCompletion: 8,
+  disputeResolved: 8,
+  disputeWithdrawn: 6,
+  cancelled: 6,
+  unfinished: 10,
+};
+
+export interface ExpectedMilestone {
+  orderId: string;
+  milestoneId: string;
+  scenario: ScenarioKind;
+  state: string;
+  funded: bigint;
+  held: bigint;
+  disputed: bigint;
+  released: bigint;
+  fees: bigint;
+  refunded: bigint;
+}
+
+export interface Ids {
+  event(): string;
+  reference(): string;
+  dispute(): string;
+}
+
+export interface MilestoneContext {
+  rnd: Random;
+  ids: Ids;
+  orderId: string;
+  milestoneId: string;
+  currency: string;
+  amount: bigint;
+  releaseCondition: 'DELIVERY_CONFIRMED' | 'REPORT_SUBMITTED' | 'BUYER_APPROVED' | 'ANY';
+  /** Share of gateway callbacks sent twice (about 5%). */
+  duplicateRate: number;
+}
+
+export interface MilestoneScript {
+  phases: StreamMessage[][];
+  expected: ExpectedMilestone;
+}
+
+/** The platform fee at the default 10%: half-up to the minor unit, computed apart from the worker. */
+export const feeOf = (gross: bigint): bigint => (gross + 5n) / 10n;
+
+/** A share of `total` between the two fractions (in percent), at least 1 minor unit and below total. */
+function share(rnd: Random, total: bigint, fromPercent: number, toPercent: number): bigint {
+  const part = (total * BigInt(rnd.int(fromPercent, toPercent))) / 100n;
+  return part < 1n ? 1n : part >= total ? total - 1n : part;
+}
+
+export function milestoneScript(kind: ScenarioKind, c: MilestoneContext): MilestoneScript {
+  const { rnd, ids, orderId, milestoneId, currency, amount: a } = c;
+  const gateway = rnd.pick(['stripe', 'adyen', 'paypal']);
+  const pay = (kind: 'DEPOSIT' | 'INSTALLMENT' | 'FINAL', minor: bigint): StreamMessage[] => {
+    const payment = streamPayment({
+      eventId: ids.event(),
+      gateway,
+      gatewayReference: ids.reference(),
+      orderId,
+      milestoneId,
+      kind,
+      amount: amountText(currency, minor),
+      currency,
+    });
+    // Sent right behind the original (same key, same partition), so it is the retry that is absorbed.
+    return rnd.chance(c.duplicateRate)
+      ? [payment, retriedCallback(payment, ids.event())]
+      : [payment];
+  };
+  const reached = (finalAmount?: bigint) =>
+    streamReached({
+      eventId: ids.event(),
+      orderId,
+      milestoneId,
+      condition:
+        c.releaseCondition === 'ANY'
+          ? rnd.pick(['DELIVERY_CONFIRMED', 'BUYER_APPROVED'])
+          : c.releaseCondition,
+      ...(finalAmount === undefined ? {} : { finalAmount: amountText(currency, finalAmount) }),
+    });
+  const expect = (
+    state: string,
+    totals: Partial<Omit<ExpectedMilestone, 'state'>>,
+  ): ExpectedMilestone => ({
+    orderId,
+    milestoneId,
+    scenario: kind,
+    state,
+    funded: 0n,
+    held: 0n,
+    disputed: 0n,
+    released: 0n,
+    fees: 0n,
+    refunded: 0n,
+    ...totals,
+  });
+  const released = (gross: bigint, funded: bigint, refunded = 0n) =>
+    expect('RELEASED', { funded, released: gross, fees: feeOf(gross), refunded });
+
+  switch (kind) {
+    case 'release': {
+      // A deposit, one to three installments, the last racing the reached event.
+      const deposit = share(rnd, a, 20, 60);
+      const count = rnd.int(1, 3);
+      const parts: bigint[] = [];
+      let left = a - deposit;
+      for (let i = 1; i < count && left > 1n; i++) {
+        const part = share(rnd, left, 30, 60);
+        parts.push(part);
+        left -= part;
+      }
+      const middle = parts.flatMap((part) => pay('INSTALLMENT', part));
+      return {
+        phases: [pay('DEPOSIT', deposit), middle, [...pay('FINAL', left), reached()]],
+        expected: released(a, a),
+      };
+    }
+    case 'overpaid': {
+      // The second payment is more than the milestone still needs: the rest goes back.
+      const deposit = share(rnd, a, 40, 70);
+      const extra = share(rnd, a, 1, 20);
+      return {
+        phases: [pay('DEPOSIT', deposit), pay('INSTALLMENT', a - deposit + extra), [reached()]],
+        expected: released(a, a),
+      };
+    }
+    case 'partialRefund': {
+      const refund = share(rnd, a, 10, 60);
+      const request = streamOrderCommand({
+        eventId: ids.event(),
+        orderId,
+        type: 'REFUND_REQUESTED',
+        milestoneId,
+        amount: amountText(currency, refund),
+        reason: 'work half done',
+      });
+      return {
+        phases: [pay('DEPOSIT', a), [request], [reached()]],
+        expected: released(a - refund, a, refund),
+      };
+    }
+    case 'partialCompletion': {
+      const deposit = share(rnd, a, 30, 70);
+      const final = share(rnd, a, 50, 95);
+      return {
+        phases: [pay('DEPOSIT', deposit), pay('INSTALLMENT', a - deposit), [reached(final)]],
+        expected: released(final, a, a - final),
+      };
+    }
+    case 'disputeResolved': {
+      const disputeId = ids.dispute();
+      const providerShare = rnd.pick([0n, a, share(rnd, a, 10, 90)]);
+      const dispute = (type: 'OPENED' | 'RESOLVED') =>
+        streamDispute({
+          eventId: ids.event(),
+          type,
+          orderId,
+          milestoneId,
+          disputeId,
+          ...(type === 'OPENED'
+            ? { openedBy: 'buyer', reason: 'not as described' }
+            : {
+                actor: 'desk-agent-7',
+                resolution: {
+                  providerAmount: amountText(currency, providerShare),
+                  buyerAmount: amountText(currency, a - providerShare),
+                },
+              }),
+        });
+      const resolvedState = providerShare > 0n ? 'RELEASED' : 'REFUNDED';
+      return {
+        phases: [pay('DEPOSIT', a), [dispute('OPENED')], [dispute('RESOLVED')]],
+        expected: expect(resolvedState, {
+          funded: a,
+          released: providerShare,
+          fees: feeOf(providerShare),
+          refunded: a - providerShare,
+        }),
+      };
+    }
+    case 'disputeWithdrawn': {
+      const disputeId = ids.dispute();
+      const dispute = (type: 'OPENED' | 'WITHDRAWN') =>
+        streamDispute({ eventId: ids.event(), type, orderId, milestoneId, disputeId });
+      return {
+        phases: [pay('DEPOSIT', a), [dispute('OPENED')], [dispute('WITHDRAWN')], [reached()]],
+        expected: released(a, a),
+      };
+    }
+    case 'cancelled': {
+      const deposit = share(rnd, a, 20, 80);
+      const cancel = streamOrderCommand({
+        eventId: ids.event(),
+        orderId,
+        type: 'MILESTONE_CANCELLED',
+        milestoneId,
+      });
+      return {
+        phases: [pay('DEPOSIT', deposit), [cancel]],
+        expected: expect('CANCELLED', { funded: deposit, refunded: deposit }),
+      };
+    }
+    case 'unfinished': {
+      // Work not delivered yet when the stream ends: the deposit stays held.
+      const deposit = share(rnd, a, 20, 80);
+      return {
+        phases: [pay('DEPOSIT', deposit)],
+        expected: expect('PARTIALLY_FUNDED', { funded: deposit, held: deposit }),
+      };
+    }
+  }
+}
