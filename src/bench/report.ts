@@ -95,7 +95,10 @@ export function summaryLines(run: BenchRun, json: Record<string, unknown>): stri
           ['end-to-end latency p99', ms(json.p99Ms)],
           ['end-to-end latency max', ms(json.maxMs)],
           ['worker peak RSS', `${String(json.rssMb)} MB`],
-          ['Kafka floor (pass-through, no work)', perSecond(json.kafkaFloorEventsPerSecond)],
+          [
+            `Kafka floor (pass-through, no work; ${run.kafkaFloor.passes} passes)`,
+            perSecond(json.kafkaFloorEventsPerSecond),
+          ],
           ['database floor (same rows, batched SQL)', perSecond(json.dbFloorEventsPerSecond)],
           ['throughput as a share of the lower floor', `${String(json.shareOfLowerFloor)} %`],
           ['measured span', `${(worker.durationMs / 1000).toFixed(1)} s`],

@@ -23,7 +23,7 @@ export interface BenchRun {
   readonly worker: WorkerMeasurement;
   readonly verdicts: Readonly<Record<string, number>>;
   readonly reconciliation: { clean: boolean; findings: string[]; elapsedMs: number };
-  readonly kafkaFloor: { eventsPerSecond: number; durationMs: number };
+  readonly kafkaFloor: { eventsPerSecond: number; durationMs: number; passes: number };
   readonly dbFloor: { eventsPerSecond: number; durationMs: number; rows: number };
   readonly preload: { entries: number; durationMs: number } | null;
 }
