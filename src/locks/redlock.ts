@@ -24,11 +24,14 @@ export function createLockService(config: Pick<Config, 'REDIS_URL'>): LockServic
         enableOfflineQueue: true,
       }),
   );
+  // A lock on an order is held for one event's transaction (milliseconds), so a
+  // waiter retries often: 10-20 ms apart, up to the runner's 1 s limit, after
+  // which it goes on under the database locks alone.
   const redlock = new Redlock(clients, {
     driftFactor: 0.01,
-    retryCount: 10,
-    retryDelay: 50,
-    retryJitter: 50,
+    retryCount: 60,
+    retryDelay: 10,
+    retryJitter: 10,
     automaticExtensionThreshold: 500,
   });
   return {

@@ -5,10 +5,16 @@
  * applyEvent in one database transaction (transient failures retried with
  * backoff) → offset committed only after the database commit.
  *
- * Offsets: eachMessage with autoCommitThreshold 1, so KafkaJS commits a
- * message's offset right after this handler returns, and never when it
- * throws. A crash between the database commit and the offset commit
- * redelivers the message; the inbox makes that a no-op.
+ * Offsets: KafkaJS resolves a message's offset only when this handler
+ * returns, which is after its database commit, never when it throws. Resolved
+ * offsets are committed in batches (every 100 messages or every second, on a
+ * rebalance, on a failure and at shutdown) rather than one round trip per
+ * message. A crash between a database commit and the next offset commit
+ * redelivers the messages since; the inbox makes each a no-op.
+ *
+ * Partitions are processed concurrently (a few at a time), each in order, so
+ * one order's events on one topic keep their order; events of one order on
+ * different topics may run at once, and are serialized by the order's locks.
  *
  * Redis down: the lock is skipped (logged), and processing goes on serialized
  * by the database (the order's advisory lock and row locks, and the version
@@ -43,6 +49,10 @@ export interface RunnerDependencies {
 // Bounded so that one message never holds its partition long: after the budget
 // the handler throws, nothing is committed, and KafkaJS redelivers after its
 // own backoff. Heartbeats between attempts keep the member in the group.
+// Enough to overlap the database's and the broker's round trips on two cores,
+// and well inside the database pool (10), which the relay and timer share.
+const PARTITIONS_IN_PARALLEL = 4;
+
 const retryOptions = { attempts: 8, baseDelayMs: 50, maxDelayMs: 2000, budgetMs: 8000 };
 
 export class ConsumerRunner {
@@ -76,7 +86,9 @@ export class ConsumerRunner {
     await this.consumer.subscribe({ topics: [...this.byTopic.keys()], fromBeginning: true });
     await this.consumer.run({
       autoCommit: true,
-      autoCommitThreshold: 1,
+      autoCommitThreshold: 100,
+      autoCommitInterval: 1000,
+      partitionsConsumedConcurrently: PARTITIONS_IN_PARALLEL,
       eachMessage: (payload) =>
         this.handle(payload.topic, payload.partition, payload.message, () => payload.heartbeat()),
     });
