@@ -42,6 +42,7 @@ const invalidPayment =
       orderId: target.orderId,
       milestoneId: target.milestoneId,
       currency: target.currency,
+      amount: '1000',
       ...fields(serial),
     }),
     expect: 'dead-lettered',

@@ -72,6 +72,8 @@ function rejectedPayment(
       orderId: target.orderId,
       milestoneId: target.milestoneId,
       currency: target.currency,
+      // Whole units: a valid amount in every currency, so only the field under test is wrong.
+      amount: '1000',
       confirmedAt: new Date().toISOString(),
       ...fields(target),
     };
@@ -111,7 +113,7 @@ function rejectedOrder(kind: string, reason: string, currency: string, amount: s
 /** Valid messages the rules refuse: each must come back as EVENT_REJECTED with this reason. */
 const businessRejections: Record<string, BadFactory> = {
   'negative-amount': rejectedPayment('negative-amount', 'INVALID_AMOUNT', () => ({
-    amount: '-10.00',
+    amount: '-10',
   })),
   'zero-amount': rejectedPayment('zero-amount', 'INVALID_AMOUNT', () => ({ amount: '0' })),
   'amount-beyond-18-digits': rejectedPayment('amount-beyond-18-digits', 'INVALID_AMOUNT', () => ({

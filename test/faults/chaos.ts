@@ -1,9 +1,11 @@
 /**
  * The faults, played while the stream runs, each at a planned point of it
- * (a share of the events sent) so that every run has them all however fast
+ * (a share of the events the workers have handled) so that every run has them all however fast
  * the machine is:
  *   kill      SIGKILL one worker (sometimes both) at that moment, restart it
- *             after a random pause; the group rebalances each time;
+ *             after a random pause; the group rebalances each time. The first
+ *             kill restarts them armed (FAULT_CRASH_AFTER_COMMIT) to die right
+ *             after committing an event about to arrive, before its offset;
  *   redis     SIGKILL the suite's Redis, leave it down a few seconds, start it:
  *             the workers must go on under the database locks alone;
  *   postgres  stop the scratch cluster (fast, or immediate = a crash recovered
@@ -13,7 +15,7 @@
  *             them: everything is delivered again and must change nothing.
  */
 import { sleep } from '../../infra/services/shell';
-import type { StreamProgress } from './driver';
+import { handledShare, type StreamProgress } from './driver';
 import type { WorkerFleet } from './fleet';
 import type { FaultKafka } from './kafka-admin';
 import type { Random } from './random';
@@ -36,6 +38,8 @@ export interface ChaosDependencies {
   postgres: ScratchPostgres;
   kafka: FaultKafka;
   workerSlots: number[];
+  /** An event about to be sent, for the workers to kill themselves right after committing it. */
+  upcomingEventId: () => string | undefined;
   say: (line: string) => void;
 }
 
@@ -63,18 +67,28 @@ export async function playFaults(
   const counts: FaultCounts = { kills: 0, redisRestarts: 0, postgresRestarts: 0, offsetRewinds: 0 };
   for (const fault of plan) {
     // A stream that ended early (stalled) still gets every fault: the counts are the run's promise.
-    while (!progress.finished && progress.eventsSent / progress.eventsTotal < fault.at)
-      await sleep(100);
-    const where = `${Math.round((100 * progress.eventsSent) / progress.eventsTotal)}% of the stream`;
+    while (!progress.finished && handledShare(progress) < fault.at) await sleep(100);
+    const where = `${Math.round(100 * handledShare(progress))}% of the stream`;
     switch (fault.kind) {
       case 'kill': {
-        const both = deps.rnd.chance(0.25);
+        // The first kill takes every worker down and restarts them armed: whichever
+        // handles the armed event dies between its database commit and its offset commit.
+        const armed = counts.kills === 0 ? deps.upcomingEventId() : undefined;
+        const both = armed !== undefined || deps.rnd.chance(0.25);
         const victims = both ? deps.workerSlots : [deps.rnd.pick(deps.workerSlots)];
         deps.say(`fault at ${where}: SIGKILL worker ${victims.join(' and ')}`);
-        for (const slot of victims) await deps.fleet.kill(slot);
-        counts.kills += victims.length;
+        // A worker may have just killed itself (armed) and be restarted by the fleet: skip it.
+        const killed: number[] = [];
+        for (const slot of victims) if (await deps.fleet.kill(slot)) killed.push(slot);
+        counts.kills += killed.length;
         await sleep(deps.rnd.int(200, 3000));
-        for (const slot of victims) deps.fleet.start(slot);
+        if (armed) {
+          deps.say(
+            `  restarted armed: the one to commit ${armed} kills itself before its offset commit`,
+          );
+          deps.fleet.arm(armed);
+        }
+        for (const slot of killed) if (!deps.fleet.running(slot)) deps.fleet.start(slot);
         break;
       }
       case 'redis': {
@@ -100,10 +114,15 @@ export async function playFaults(
         deps.say(
           `fault at ${where}: workers stopped, offsets rewound to the start, workers started`,
         );
-        await deps.fleet.stopAll();
-        await deps.kafka.waitForEmptyGroup(60_000);
-        await deps.kafka.rewindToEarliest();
-        for (const slot of deps.workerSlots) deps.fleet.start(slot);
+        deps.fleet.revivalHeld = true;
+        try {
+          await deps.fleet.stopAll();
+          await deps.kafka.waitForEmptyGroup(60_000);
+          await deps.kafka.rewindToEarliest();
+        } finally {
+          deps.fleet.revivalHeld = false;
+        }
+        for (const slot of deps.workerSlots) if (!deps.fleet.running(slot)) deps.fleet.start(slot);
         counts.offsetRewinds++;
         break;
       }

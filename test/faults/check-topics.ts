@@ -19,6 +19,8 @@ export interface TopicFigures {
   deadLetters: number;
   /** The reason the worker gave for each kind of bad message (the first one seen). */
   reasonByKind: Map<string, string>;
+  /** Not discrepancies, but worth a look: bad input the worker filed as its own defect. */
+  notes: string[];
 }
 
 export async function checkTopics(
@@ -98,6 +100,14 @@ export async function checkTopics(
       );
     }
   }
+  // The runbook reads "processing failed" as a worker defect to fix and replay; for input
+  // that breaks the contract, replaying can never help, so the validator should have said why.
+  const notes = [...reasonByKind]
+    .filter(([, reason]) => reason.startsWith('processing failed'))
+    .map(
+      ([kind, reason]) =>
+        `${kind} was dead-lettered as a processing failure, not as invalid input: ${reason.slice(0, 200)}`,
+    );
   for (const entry of entries) {
     const source = where(entry.sourceTopic, entry.sourcePartition, entry.sourceOffset);
     if (!injected.has(source)) {
@@ -112,6 +122,7 @@ export async function checkTopics(
     outcomesRepublished: published.length - seen.size,
     deadLetters: entries.length,
     reasonByKind,
+    notes,
   };
 }
 

@@ -26,6 +26,9 @@ export interface SentBadMessage extends BadMessage {
 export interface StreamProgress {
   eventsSent: number;
   eventsTotal: number;
+  /** Inbox keys seen so far, of keysTotal: how far the workers (not the producer) have got. */
+  keysHandled: number;
+  keysTotal: number;
   finished: boolean;
 }
 
@@ -47,6 +50,7 @@ export class StreamDriver {
   readonly badSent: SentBadMessage[] = [];
   stalled: string | undefined;
   private readonly targets: Target[] = [];
+  private readonly queue: OrderScript[];
   private serial = 0;
 
   constructor(
@@ -61,15 +65,22 @@ export class StreamDriver {
     },
     private readonly options: DriverOptions,
   ) {
+    this.queue = [...orders];
     this.progress = {
       eventsSent: 0,
       eventsTotal: orders.reduce((n, o) => n + o.steps.flat().length, 0),
+      keysHandled: 0,
+      keysTotal: orders.reduce(
+        (n, o) =>
+          n + o.steps.reduce((m, step) => m + new Set(step.map((e) => e.dedupeKey)).size, 0),
+        0,
+      ),
       finished: false,
     };
   }
 
   async run(): Promise<void> {
-    const queue = [...this.orders];
+    const queue = this.queue;
     const flying: Flight[] = [];
     const badQueue = [...this.options.badPlan].sort((a, b) => a.at - b.at);
     let lastProgress = Date.now();
@@ -91,13 +102,14 @@ export class StreamDriver {
         const before = flight.waitingFor.size;
         for (const key of flight.waitingFor) if (seen.has(key)) flight.waitingFor.delete(key);
         if (flight.waitingFor.size < before) lastProgress = Date.now();
+        this.progress.keysHandled += before - flight.waitingFor.size;
         if (flight.waitingFor.size > 0) continue;
         if (flight.step === 0) this.targets.push(targetOf(flight.order));
         if (flight.step + 1 < flight.order.steps.length) outgoing.push(...this.advance(flight));
         else flying.splice(flying.indexOf(flight), 1);
       }
       await this.send(outgoing);
-      const fraction = this.progress.eventsSent / this.progress.eventsTotal;
+      const fraction = handledShare(this.progress);
       while (badQueue.length > 0 && badQueue[0]!.at <= fraction && this.targets.length > 0) {
         await this.sendBad(badQueue.shift()!);
       }
@@ -111,6 +123,12 @@ export class StreamDriver {
       await sleep(200);
     }
     this.progress.finished = true;
+  }
+
+  /** The ORDER_OPENED of an order that will be sent within seconds, if any is still waiting. */
+  upcomingEventId(): string | undefined {
+    const order = this.queue[Math.min(5, this.queue.length - 1)];
+    return order?.steps[0]?.[0]?.eventId;
   }
 
   private advance(flight: Flight): StreamMessage[] {
@@ -167,6 +185,9 @@ export class StreamDriver {
     this.badSent.push({ ...bad, partition: result.partition, offset: String(result.baseOffset) });
   }
 }
+
+/** How far through the stream the workers are, 0–1. */
+export const handledShare = (progress: StreamProgress) => progress.keysHandled / progress.keysTotal;
 
 /** An open order to aim targeted bad messages at: its first milestone and first deposit. */
 function targetOf(order: OrderScript): Target {

@@ -17,6 +17,8 @@ interface Life {
   process: WorkerProcess;
   /** Why it ended, when the suite ended it. */
   endedBy?: 'SIGKILL' | 'SIGTERM';
+  /** FAULT_CRASH_AFTER_COMMIT: the eventId after whose database commit it kills itself. */
+  armedWith?: string;
   exit?: { code: number | null; signal: NodeJS.Signals | null };
   log: WriteStream;
 }
@@ -24,8 +26,10 @@ interface Life {
 export class WorkerFleet {
   private readonly lives: Life[] = [];
   private readonly current = new Map<number, Life>();
-  kills = 0;
   restarts = 0;
+  private armed: string | undefined;
+  /** While the suite stops every worker on purpose (to rewind), none is revived. */
+  revivalHeld = false;
 
   constructor(
     private readonly config: (slot: number) => Config,
@@ -34,20 +38,39 @@ export class WorkerFleet {
     private readonly name = 'worker',
   ) {}
 
+  /**
+   * From now on every worker starts armed (FAULT_CRASH_AFTER_COMMIT) with this
+   * event: it SIGKILLs itself right after the event's database commit, before
+   * the offset commit, the one moment a random kill may miss. Arming stays
+   * until one worker has done so, since the suite may kill armed workers
+   * before the event arrives.
+   */
+  arm(eventId: string): void {
+    this.armed = eventId;
+  }
+
   start(slot: number): void {
+    const armedWith = this.armed;
     if (this.current.has(slot)) throw new Error(`worker slot ${slot} is already running`);
     const generation = this.lives.filter((life) => life.slot === slot).length + 1;
     if (generation > 1) this.restarts++;
     const log = createWriteStream(path.join(this.logDir, `${this.name}-${slot}-${generation}.log`));
-    const process = spawnWorker(this.config(slot), { LOG_LEVEL: 'info' });
+    const config = this.config(slot);
+    const process = spawnWorker(config, {
+      LOG_LEVEL: 'info',
+      // The scenarios' fees are computed at this rate, whatever the caller's environment says.
+      PLATFORM_FEE_RATE: config.PLATFORM_FEE_RATE,
+      ...(armedWith ? { FAULT_CRASH_AFTER_COMMIT: armedWith } : {}),
+    });
     process.child.stdout?.pipe(log, { end: false });
     process.child.stderr?.pipe(log, { end: false });
-    const life: Life = { slot, generation, process, log };
+    const life: Life = { slot, generation, process, log, armedWith };
     this.lives.push(life);
     this.current.set(slot, life);
     void process.exited.then((exit) => {
       life.exit = exit;
       log.end();
+      if (this.killedItself(life)) this.armed = undefined;
       if (this.current.get(slot) === life) this.current.delete(slot);
     });
   }
@@ -57,13 +80,18 @@ export class WorkerFleet {
   }
 
   /** SIGKILL: no shutdown hook runs, in-flight work and uncommitted offsets are lost. */
-  async kill(slot: number): Promise<void> {
+  /** False when the slot had no running worker (it may have just killed itself). */
+  async kill(slot: number): Promise<boolean> {
     const life = this.current.get(slot);
-    if (!life) return;
+    if (!life) return false;
     life.endedBy = 'SIGKILL';
-    this.kills++;
     life.process.child.kill('SIGKILL');
     await life.process.exited;
+    return true;
+  }
+
+  running(slot: number): boolean {
+    return this.current.has(slot);
   }
 
   /** SIGTERM: the worker finishes the message in hand, commits and leaves the group. */
@@ -93,6 +121,7 @@ export class WorkerFleet {
    * show what else is wrong.
    */
   reviveCrashed(): void {
+    if (this.revivalHeld) return;
     for (const slot of new Set(this.lives.map((life) => life.slot))) {
       const last = this.lives.filter((life) => life.slot === slot).at(-1);
       if (last?.exit && last.endedBy === undefined && !this.current.has(slot)) this.start(slot);
@@ -107,6 +136,7 @@ export class WorkerFleet {
       if (!exit) continue;
       const name = `worker ${life.slot}.${life.generation} (pid ${String(life.process.child.pid)})`;
       if (life.endedBy === 'SIGKILL' && exit.signal === 'SIGKILL') continue;
+      if (this.killedItself(life)) continue;
       // A worker told to stop while still starting (its handlers not yet installed)
       // ends by the signal itself: nothing was in flight yet, so that is a clean stop too.
       if (life.endedBy === 'SIGTERM' && (exit.code === 0 || exit.signal === 'SIGTERM')) continue;
@@ -117,6 +147,18 @@ export class WorkerFleet {
       );
     }
     return problems;
+  }
+
+  /** Armed workers that died by their own SIGKILL right after committing the armed event. */
+  get selfKills(): number {
+    return this.lives.filter((life) => this.killedItself(life)).length;
+  }
+
+  private killedItself(life: Life): boolean {
+    const { exit, armedWith } = life;
+    // Nothing else sends an armed worker SIGKILL unasked (the kernel's OOM killer would, but
+    // then its memory, not this suite, is what to look at).
+    return Boolean(exit && armedWith && life.endedBy === undefined && exit.signal === 'SIGKILL');
   }
 
   /** The logs of every worker the fleet ran, concatenated. */

@@ -89,7 +89,7 @@ async function main(): Promise<number> {
   print('');
   print(
     `${counts.discrepancies === 0 ? 'PASS' : 'FAIL'}: ${counts.events} events of ${counts.orders} orders, ` +
-      `${counts.kills} kills, ${counts.restarts} restarts (${counts.workerRestarts} workers, ${counts.redisRestarts} Redis, ` +
+      `${counts.kills} kills (${counts.selfKills} right after a commit), ${counts.restarts} restarts (${counts.workerRestarts} workers, ${counts.redisRestarts} Redis, ` +
       `${counts.postgresRestarts} Postgres), ${counts.offsetRewinds} offset rewinds, ${counts.badMessages} bad messages, ` +
       `${counts.duplicatesAbsorbed} duplicates absorbed, ${counts.discrepancies} discrepancies, ${counts.seconds} s`,
   );

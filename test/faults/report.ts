@@ -12,6 +12,7 @@ import type { CheckOutcome } from './findings';
 
 export interface RunCounts {
   events: number;
+  /** SIGKILLs: sent by the suite, plus armed workers killing themselves after a commit. */
   kills: number;
   /** Worker restarts plus Redis and Postgres restarts. */
   restarts: number;
@@ -19,6 +20,7 @@ export interface RunCounts {
   duplicatesAbsorbed: number;
   discrepancies: number;
   workerRestarts: number;
+  selfKills: number;
   redisRestarts: number;
   postgresRestarts: number;
   offsetRewinds: number;
@@ -34,6 +36,7 @@ export function countsOf(parts: {
   orders: number;
   faults: FaultCounts;
   workerRestarts: number;
+  selfKills: number;
   badMessages: number;
   duplicatesAbsorbed: number;
   discrepancies: number;
@@ -45,12 +48,13 @@ export function countsOf(parts: {
   const { faults } = parts;
   return {
     events: parts.events,
-    kills: faults.kills,
+    kills: faults.kills + parts.selfKills,
     restarts: parts.workerRestarts + faults.redisRestarts + faults.postgresRestarts,
     badMessages: parts.badMessages,
     duplicatesAbsorbed: parts.duplicatesAbsorbed,
     discrepancies: parts.discrepancies,
     workerRestarts: parts.workerRestarts,
+    selfKills: parts.selfKills,
     redisRestarts: faults.redisRestarts,
     postgresRestarts: faults.postgresRestarts,
     offsetRewinds: faults.offsetRewinds,

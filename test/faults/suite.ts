@@ -92,6 +92,8 @@ export async function runSuite(
     REDIS_URL: [redis.url],
     TOPIC_PREFIX: prefix,
     CONSUMER_GROUP: `${prefix}escrow-worker`,
+    // The scenarios' expected fees are computed at 10% (scenarios.ts feeOf).
+    PLATFORM_FEE_RATE: '0.10',
   };
   say(
     `scratch Postgres on :${postgres.port}, Redis on :${redis.port}, topics ${prefix}*, run folder ${runDir}`,
@@ -162,6 +164,7 @@ export async function runSuite(
       postgres,
       kafka: admin,
       workerSlots: slots,
+      upcomingEventId: () => driver.upcomingEventId(),
       say,
     }),
   ]);
@@ -207,12 +210,18 @@ export async function runSuite(
   for (const line of badMessageLines(driver.badSent, topics.reasonByKind, rejections)) print(line);
   print('');
   for (const line of checkLines(findings.all())) print(line);
+  if (topics.notes.length > 0) {
+    print('');
+    print('notes (not counted as discrepancies):');
+    for (const note of topics.notes) print(`  - ${note}`);
+  }
   passed = findings.total === 0;
   return countsOf({
     events: driver.progress.eventsSent,
     orders: orders.length,
     faults,
     workerRestarts: fleet.restarts,
+    selfKills: fleet.selfKills,
     badMessages: driver.badSent.length + 1, // + the near-limit probe's value
     duplicatesAbsorbed: output.split('"verdict":"DUPLICATE"').length - 1,
     discrepancies: findings.total,

@@ -81,7 +81,8 @@ export function buildWorkload(
   let referenceCount = 0;
   let disputeCount = 0;
   const orders: OrderScript[] = [];
-  while (orders.reduce((sum, order) => sum + order.steps.flat().length, 0) < targetEvents) {
+  let events = 0;
+  while (events < targetEvents) {
     const n = orders.length + 1;
     // Every flavour in every hundred orders, so even a short run has each of them.
     const unicode =
@@ -93,7 +94,9 @@ export function buildWorkload(
       dispute: () => `d${++disputeCount}`,
     };
     const orderId = unicode ? unicode.order(n) : `o${n}`;
-    orders.push(orderScript(rnd, ids, orderId, name, duplicateRate));
+    const order = orderScript(rnd, ids, orderId, name, duplicateRate);
+    events += order.steps.flat().length;
+    orders.push(order);
   }
   return orders;
 }
