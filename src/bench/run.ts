@@ -7,6 +7,7 @@
  * Clean-up is the caller's, so it also runs after a failure.
  */
 import type { Kafka } from 'kafkajs';
+import type { Knex } from 'knex';
 import { createKnex } from '../db/knex';
 import { runReconciliation } from '../reconcile';
 import { measureDbFloor } from './db-floor';
@@ -64,7 +65,7 @@ export async function runBench(context: RunContext): Promise<BenchRun> {
     const verdicts = await inboxVerdicts(db);
 
     progress('reconciling the bench database');
-    const report = await runReconciliation(db);
+    const report = await whileCancellable(db, context.signal, () => runReconciliation(db));
     progress(
       `reconciled in ${(report.elapsedMs / 1000).toFixed(1)} s: ${report.clean ? 'clean' : 'NOT clean'}`,
     );
@@ -107,8 +108,33 @@ export async function runBench(context: RunContext): Promise<BenchRun> {
   }
 }
 
+/**
+ * Runs `work`, cancelling the bench's own queries on its database when the
+ * run is interrupted: one reconciliation statement over a large ledger can
+ * take minutes, and Ctrl-C should not wait for it.
+ */
+async function whileCancellable<T>(
+  db: Knex,
+  signal: AbortSignal,
+  work: () => Promise<T>,
+): Promise<T> {
+  const cancel = () =>
+    void db
+      .raw(
+        `SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'`,
+      )
+      .catch(() => undefined);
+  signal.addEventListener('abort', cancel);
+  try {
+    return await work();
+  } finally {
+    signal.removeEventListener('abort', cancel);
+  }
+}
+
 /** What the worker decided, from its inbox: APPLIED, REJECTED <reason>, KEPT, ... (preloaded history left out). */
-async function inboxVerdicts(db: ReturnType<typeof createKnex>): Promise<Record<string, number>> {
+async function inboxVerdicts(db: Knex): Promise<Record<string, number>> {
   const rows = await db('inbox')
     .whereNot('payload_hash', 'preloaded')
     .select<{ verdict: string; count: string }[]>(
