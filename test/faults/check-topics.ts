@@ -106,7 +106,7 @@ export async function checkTopics(
     .filter(([, reason]) => reason.startsWith('processing failed'))
     .map(
       ([kind, reason]) =>
-        `${kind} was dead-lettered as a processing failure, not as invalid input: ${reason.slice(0, 200)}`,
+        `${kind} was dead-lettered as a processing failure, not as invalid input: ${abbreviated(reason)}`,
     );
   for (const entry of entries) {
     const source = where(entry.sourceTopic, entry.sourcePartition, entry.sourceOffset);
@@ -180,3 +180,7 @@ async function readOutcomeIds(kafka: Kafka, topics: string[], groupId: string): 
   }
   return ids;
 }
+
+/** Knex puts the SQL first and the database's complaint last: keep both ends of a long reason. */
+const abbreviated = (text: string) =>
+  text.length <= 240 ? text : `${text.slice(0, 80)} … ${text.slice(-150)}`;

@@ -11,7 +11,8 @@
 import { ConfigError, loadConfig } from '../../src/config';
 import { checkServices, withTimeout } from '../../src/demo/service-checks';
 import { parseOptions, usage, UsageError } from './options';
-import { CleanUp, runSuite, type Say } from './suite';
+import { CleanUp, type Say } from './run-resources';
+import { runSuite } from './suite';
 
 const startedAt = Date.now();
 /** Progress lines carry the seconds since the start, so slow phases show. */

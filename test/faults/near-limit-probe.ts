@@ -22,7 +22,7 @@ import type { Findings } from './findings';
 import { WorkerFleet } from './fleet';
 import { FaultKafka } from './kafka-admin';
 import type { ScratchPostgres } from './scratch-postgres';
-import type { CleanUp } from './suite';
+import type { CleanUp } from './run-resources';
 
 const check = 'near_limit_value_handled';
 

@@ -6,7 +6,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RegistryCodec } from '../../src/codec/registry-codec';
@@ -29,37 +28,8 @@ import { Random } from './random';
 import { badMessageLines, checkLines, countsOf, type RunCounts } from './report';
 import { ScratchPostgres } from './scratch-postgres';
 import { ScratchRedis } from './scratch-redis';
+import { CleanUp, freePort, type Say } from './run-resources';
 import { buildWorkload } from './workload';
-
-export type Say = (line: string) => void;
-
-/** Things to undo, last first; each runs even when an earlier one fails. */
-export class CleanUp {
-  private readonly steps: { what: string; undo: () => Promise<unknown> }[] = [];
-  add(what: string, undo: () => Promise<unknown>): void {
-    this.steps.push({ what, undo });
-  }
-  async run(say: Say): Promise<void> {
-    for (const step of this.steps.splice(0).reverse()) {
-      await step
-        .undo()
-        .catch((error: unknown) =>
-          say(`clean-up: ${step.what} failed: ${(error as Error).message}`),
-        );
-    }
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export async function runSuite(
   options: SuiteOptions,
@@ -75,8 +45,13 @@ export async function runSuite(
   chmodSync(runDir, 0o755); // the postgres system user must reach its cluster inside
   let passed = false;
   cleanUp.add('removing the run folder', () => {
-    if (passed && !options.keep) rmSync(runDir, { recursive: true, force: true });
-    else say(`the run folder is kept for evidence: ${runDir} (worker logs, postgres.log)`);
+    if (options.keep) say(`the run folder is kept (--keep): ${runDir}`);
+    else if (passed) rmSync(runDir, { recursive: true, force: true });
+    else {
+      // The logs are the evidence; the cluster's data files (tens of MB) are not worth keeping.
+      rmSync(path.join(runDir, 'postgres', 'data'), { recursive: true, force: true });
+      say(`the run folder is kept for evidence: ${runDir} (worker logs, postgres.log)`);
+    }
     return Promise.resolve();
   });
 
