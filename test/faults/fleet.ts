@@ -28,6 +28,7 @@ export class WorkerFleet {
   private readonly current = new Map<number, Life>();
   restarts = 0;
   private armed: string | undefined;
+  private closed = false;
   /** While the suite stops every worker on purpose (to rewind), none is revived. */
   revivalHeld = false;
 
@@ -50,6 +51,8 @@ export class WorkerFleet {
   }
 
   start(slot: number): void {
+    // After close(), faults or revivals still in flight start nothing new.
+    if (this.closed) return;
     const armedWith = this.armed;
     if (this.current.has(slot)) throw new Error(`worker slot ${slot} is already running`);
     const generation = this.lives.filter((life) => life.slot === slot).length + 1;
@@ -109,6 +112,12 @@ export class WorkerFleet {
       life.process.child.kill('SIGKILL');
       await life.process.exited;
     }
+  }
+
+  /** Stops every worker for good: the run is over, or interrupted. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.stopAll();
   }
 
   async stopAll(): Promise<void> {

@@ -103,6 +103,9 @@ export class FaultKafka {
   async deleteEverything(): Promise<void> {
     const topics = (await this.admin.listTopics()).filter((name) => name.startsWith(this.prefix));
     if (topics.length > 0) await this.admin.deleteTopics({ topics });
+    // A worker killed just before (an interrupted run) stays a member until its session
+    // times out, and a group with members cannot be deleted.
+    await this.waitForEmptyGroup(15_000).catch(() => undefined);
     const { groups } = await this.admin.listGroups();
     const ours = groups.map((group) => group.groupId).filter((id) => id.startsWith(this.prefix));
     if (ours.length > 0) await this.admin.deleteGroups(ours).catch(() => undefined);

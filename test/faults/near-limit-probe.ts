@@ -53,7 +53,7 @@ export async function probeNearLimitValue(deps: {
   const codec = new RegistryCodec(config.SCHEMA_REGISTRY_URL, prefix);
   const producer = createProducer(deps.kafka);
   const fleet = new WorkerFleet(() => config, deps.logDir, 'probe-worker');
-  deps.cleanUp.add('stopping the probe worker', () => fleet.stopAll());
+  deps.cleanUp.add('stopping the probe worker', () => fleet.close());
   const db = createKnex(config, { poolMax: 2 });
   try {
     await admin.createTopics();

@@ -23,6 +23,7 @@ export type StopMode = 'fast' | 'immediate';
 export class ScratchPostgres {
   private readonly dataDir: string;
   private readonly logFile: string;
+  private closed = false;
 
   private constructor(
     private readonly dir: string,
@@ -79,6 +80,7 @@ export class ScratchPostgres {
   }
 
   async start(): Promise<void> {
+    if (this.closed) return; // a fault still in flight when the run ended
     const options = [
       `-p ${this.port}`,
       `-k ${this.dir}`,
@@ -105,6 +107,12 @@ export class ScratchPostgres {
       }
       await sleep(200);
     }
+  }
+
+  /** Stops it for good (as a crash: nothing in it is kept); a fault in flight cannot start it again. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.stop('immediate');
   }
 
   /** fast: sessions are ended cleanly; immediate: a crash, recovered from the WAL on start. */

@@ -11,6 +11,7 @@ export class ScratchRedis {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
   private output = '';
+  private closed = false;
 
   constructor(readonly port: number) {}
 
@@ -19,6 +20,7 @@ export class ScratchRedis {
   }
 
   async start(): Promise<void> {
+    if (this.closed) return; // a fault still in flight when the run ended
     if (!commandExists('redis-server')) {
       throw new Error(
         'The fault suite needs redis-server to run a Redis it can stop and start; ' +
@@ -67,5 +69,11 @@ export class ScratchRedis {
     child.kill('SIGKILL');
     await this.exited;
     this.child = undefined;
+  }
+
+  /** Stops it for good: a fault still in flight cannot start it again. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.stop();
   }
 }

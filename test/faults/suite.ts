@@ -56,10 +56,10 @@ export async function runSuite(
   });
 
   const postgres = await ScratchPostgres.create(runDir, await freePort());
-  cleanUp.add('stopping the scratch Postgres', () => postgres.stop('immediate'));
+  cleanUp.add('stopping the scratch Postgres', () => postgres.close());
   const redis = new ScratchRedis(await freePort());
   await redis.start();
-  cleanUp.add('stopping the scratch Redis', () => redis.stop());
+  cleanUp.add('stopping the scratch Redis', () => redis.close());
   const prefix = `faults-${randomBytes(3).toString('hex')}.`;
   const config: Config = {
     ...base,
@@ -101,7 +101,7 @@ export async function runSuite(
   const slots = Array.from({ length: options.workers }, (_, slot) => slot);
   const opsPorts = await Promise.all(slots.map(() => freePort()));
   const fleet = new WorkerFleet((slot) => ({ ...config, OPS_PORT: opsPorts[slot]! }), runDir);
-  cleanUp.add('stopping the workers', () => fleet.stopAll());
+  cleanUp.add('stopping the workers', () => fleet.close());
   for (const slot of slots) fleet.start(slot);
   // On a deployment of its own, alongside the main stream (see near-limit-probe.ts).
   const probePort = await freePort();
