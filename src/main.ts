@@ -2,6 +2,11 @@
  * `npm start`: the worker, configured from the environment. SIGTERM or SIGINT
  * stops fetching, finishes the message in hand, commits, releases locks and
  * closes pools; a second signal exits at once.
+ *
+ * If the Kafka consumer crashes and KafkaJS will not restart it, the process
+ * would consume nothing more while its relay, timer and API went on: it stops
+ * the same orderly way and exits with code 1, so that its supervisor (systemd,
+ * Kubernetes, compose `restart:`) starts a fresh one that joins the group again.
  */
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logging/logger';
@@ -21,7 +26,7 @@ async function main(): Promise<void> {
   const log = createLogger(config);
   const worker = await startWorker(config, log);
   let stopping = false;
-  const shutdown = (signal: string) => {
+  const shutdown = (signal: string, exitCode: 0 | 1) => {
     if (stopping) {
       log.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
@@ -29,16 +34,25 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, 'shutting down');
     worker.stop().then(
-      () => process.exit(0),
+      () => process.exit(exitCode),
       (error: unknown) => {
         log.error({ err: error }, 'shutdown failed');
         process.exit(1);
       },
     );
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM', 0));
+  process.on('SIGINT', () => shutdown('SIGINT', 0));
+  void worker.consumerStopped.then(() => {
+    if (stopping) return;
+    log.error('exiting with code 1 so that the supervisor starts a fresh worker');
+    // An orderly stop should take seconds; a stop that hangs must not keep a useless process up.
+    setTimeout(() => process.exit(1), CONSUMER_STOPPED_EXIT_MS).unref();
+    shutdown('consumer stopped', 1);
+  });
 }
+
+const CONSUMER_STOPPED_EXIT_MS = 30_000;
 
 main().catch((error: unknown) => {
   process.stderr.write(

@@ -23,6 +23,11 @@ import { InspectionTimer } from './timers/inspection-timer';
 
 export interface RunningWorker {
   stop(): Promise<void>;
+  /**
+   * Settles with the error if the Kafka consumer crashes and KafkaJS will not
+   * restart it; never otherwise. The process is then of no use (main.ts exits).
+   */
+  readonly consumerStopped: Promise<Error>;
 }
 
 export async function startWorker(config: Config, log: Logger): Promise<RunningWorker> {
@@ -38,8 +43,10 @@ export async function startWorker(config: Config, log: Logger): Promise<RunningW
 
   // Bind the operations port first: a taken port stops the start before anything joins the group.
   const opsAdmin = kafka.admin();
-  // The relay starts after the API; the gauge asks whichever relay exists by then.
-  const started: { relay?: OutboxRelay } = {};
+  // The relay and the consumers start after the API; the gauge and /readyz ask whichever exist by then.
+  const started: { relay?: OutboxRelay; runner?: ConsumerRunner } = {};
+  let consumerStopped!: (error: Error) => void;
+  const stoppedForGood = new Promise<Error>((resolve) => (consumerStopped = resolve));
   const metrics = createMetrics(
     scrapeSources({
       admin: opsAdmin,
@@ -64,6 +71,12 @@ export async function startWorker(config: Config, log: Logger): Promise<RunningW
       },
       postgres: async () => void (await db.raw('SELECT 1')),
       redis: async () => void (await locks.clients[0]!.ping()),
+      // Not a dependency but this process's own consumer: starting, running, or stopped for good.
+      consumer: () => {
+        if (started.runner === undefined) throw new Error('the consumer has not started yet');
+        started.runner.assertConsuming();
+        return Promise.resolve();
+      },
     },
     metrics: async () => ({
       contentType: metrics.registry.contentType,
@@ -115,12 +128,15 @@ export async function startWorker(config: Config, log: Logger): Promise<RunningW
     handlers: consumers,
     metrics,
     crashAfterCommitOf: config.FAULT_CRASH_AFTER_COMMIT,
+    onConsumerStopped: consumerStopped,
   });
+  started.runner = runner;
   await runner.start();
 
   log.info({ port: config.OPS_PORT, topicPrefix: config.TOPIC_PREFIX }, 'escrow-worker started');
 
   return {
+    consumerStopped: stoppedForGood,
     async stop() {
       log.info('stopping: no new fetches, finishing the message in hand');
       await runner.stop();

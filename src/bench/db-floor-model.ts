@@ -6,7 +6,6 @@
  * running balances, payments, releases, outbox) without reading anything
  * back. What remains to time is the database's own cost of taking them.
  */
-import { randomUUID } from 'node:crypto';
 import { consumers } from '../../consumers';
 import {
   accountCode,
@@ -17,9 +16,10 @@ import {
   type Order,
 } from '../domain/escrow';
 import { defaultFeePolicy } from '../domain/fees';
-import { money, parseAmount } from '../domain/money';
+import { money } from '../domain/money';
 import { inboxKeyOf } from '../pipeline/inbox-key';
-import { outcomeRecord } from '../pipeline/outbox';
+import { type OutboxRow, outboxRows } from '../pipeline/outbox';
+import { type PaymentRow, paymentRow } from '../pipeline/payments';
 import type { PlannedEvent } from './order-plan';
 
 export interface AccountState {
@@ -54,8 +54,8 @@ export interface FloorEvent {
     draft: Decision['transactions'][number];
     entries: EntryRow[];
   }[];
-  readonly payment: Record<string, unknown> | null;
-  readonly outbox: readonly Record<string, unknown>[];
+  readonly payment: PaymentRow | null;
+  readonly outbox: readonly OutboxRow[];
 }
 
 const handlers = new Map(consumers.map((handler) => [handler.topic, handler]));
@@ -143,25 +143,20 @@ export class FloorModel {
     });
     const transactionIds = transactions.map((t) => String(t.id));
 
-    let payment: Record<string, unknown> | null = null;
+    let payment: PaymentRow | null = null;
     if (command.type === 'PAYMENT_CONFIRMED') {
-      payment = this.paymentRow(command, decision, transactionIds, hash, now);
+      payment = paymentRow(command, decision, transactionIds, hash, { confirmedAt: now, now });
+      if (payment?.status === 'APPLIED' && command.milestoneId !== null) {
+        const references = this.fundedBy.get(command.orderId) ?? {};
+        (references[command.milestoneId] ??= []).push(command.gatewayReference);
+        this.fundedBy.set(command.orderId, references);
+      }
     }
-    const outbox = decision.outcomes.map((draft) => {
-      const outcomeId = randomUUID();
-      return {
-        outcome_id: outcomeId,
-        topic: this.topicPrefix + draft.topic,
-        message_key: draft.orderId,
-        type: draft.type,
-        payload: outcomeRecord(draft, outcomeId, {
-          eventId: command.eventId,
-          transactionIds,
-          now,
-          topicPrefix: this.topicPrefix,
-        }),
-        headers: { 'outcome-id': outcomeId, 'cause-event-id': command.eventId },
-      };
+    const outbox = outboxRows(decision.outcomes, {
+      eventId: command.eventId,
+      transactionIds,
+      now,
+      topicPrefix: this.topicPrefix,
     });
     return {
       ...base,
@@ -188,51 +183,5 @@ export class FloorModel {
       created.push(account);
     }
     return account;
-  }
-
-  /** The payments row as the pipeline records it (src/pipeline/payments.ts). */
-  private paymentRow(
-    command: Extract<Parameters<typeof decide>[0], { type: 'PAYMENT_CONFIRMED' }>,
-    decision: Decision,
-    transactionIds: string[],
-    hash: string,
-    now: Date,
-  ): Record<string, unknown> {
-    const amount = parseAmount(command.amount, command.currency).minor;
-    const receivedIn = decision.transactions.findIndex((t) =>
-      t.postings.some((p) => p.account.kind === 'GATEWAY_CLEARING'),
-    );
-    const refunded = decision.transactions
-      .filter((t) => t.kind === 'OVERPAYMENT_REFUND' || t.kind === 'CURRENCY_MISMATCH_REFUND')
-      .reduce(
-        (sum, t) =>
-          sum +
-          (t.postings.find((p) => p.account.kind === 'BUYER_REFUND_PAYABLE')?.amount.minor ?? 0n),
-        0n,
-      );
-    const status = receivedIn < 0 ? 'PENDING_ORDER' : refunded === amount ? 'REFUNDED' : 'APPLIED';
-    if (status === 'APPLIED' && command.milestoneId !== null) {
-      const references = this.fundedBy.get(command.orderId) ?? {};
-      (references[command.milestoneId] ??= []).push(command.gatewayReference);
-      this.fundedBy.set(command.orderId, references);
-    }
-    const pending = status === 'PENDING_ORDER';
-    return {
-      gateway: command.gateway,
-      gateway_reference: command.gatewayReference,
-      event_id: command.eventId,
-      order_id: command.orderId,
-      milestone_id: command.milestoneId,
-      kind: command.kind,
-      currency: command.currency,
-      amount_minor: amount.toString(),
-      confirmed_at: now,
-      payload_hash: hash,
-      status,
-      applied_minor: pending ? '0' : (amount - refunded).toString(),
-      refunded_minor: pending ? '0' : refunded.toString(),
-      ledger_transaction_id: receivedIn < 0 ? null : transactionIds[receivedIn],
-      applied_at: pending ? null : now,
-    };
   }
 }

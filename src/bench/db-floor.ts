@@ -8,9 +8,11 @@
  * commit) and synchronous_commit as the server has it (on).
  */
 import type { Knex } from 'knex';
+import { insertOutbox } from '../pipeline/outbox';
 import { fromOrder } from '../store/order-rows';
 import { type AccountState, type FloorEvent, FloorModel } from './db-floor-model';
-import { columnsOf, writeMilestones } from './db-floor-milestones';
+import { columnsOf } from '../db/columns';
+import { type MilestoneChange, writeMilestones } from '../store/order-writes';
 import type { PlannedEvent } from './order-plan';
 
 export interface FloorResult {
@@ -80,7 +82,9 @@ async function writeBatch(trx: Knex.Transaction, batch: Batch, now: Date): Promi
       e.newOrder ? [{ ...fromOrder(e.newOrder), opened_event_id: e.eventId, opened_at: now }] : [],
     ),
   );
-  rows += await writeMilestones(trx, events);
+  const milestones = lastStates(events);
+  await writeMilestones(trx, milestones);
+  rows += milestones.length;
 
   const accounts = events.flatMap((e) => e.newAccounts);
   if (accounts.length > 0) {
@@ -167,10 +171,19 @@ async function writeBatch(trx: Knex.Transaction, batch: Batch, now: Date): Promi
         : [],
     ),
   );
-  await insert(
-    'outbox',
-    events.flatMap((e) => e.outbox),
-  );
-  await trx.raw(`SELECT pg_notify('escrow_outbox', '')`);
-  return rows;
+  // The worker's own statement: the rows in order, and the relay's notification.
+  const outbox = events.flatMap((e) => e.outbox);
+  await insertOutbox(trx, outbox);
+  return rows + outbox.length;
+}
+
+/** Each milestone the batch touched once: its state at the end, the version read before the batch. */
+function lastStates(events: readonly FloorEvent[]): MilestoneChange[] {
+  const latest = new Map<string, MilestoneChange>();
+  for (const { milestone, readVersion } of events.flatMap((e) => e.milestones)) {
+    const key = `${milestone.orderId}\u0000${milestone.milestoneId}`;
+    const first = latest.get(key);
+    latest.set(key, { milestone, readVersion: first ? first.readVersion : readVersion });
+  }
+  return [...latest.values()];
 }

@@ -7,10 +7,26 @@
 import type { KafkaMessage } from 'kafkajs';
 import type { RegistryCodec } from '../codec/registry-codec';
 import { DlqError } from './errors';
+import type { DeadLetterRecord } from '../pipeline/dead-letter-record';
 
 export const DLQ_TOPIC = 'escrow.dlq.v1';
 /** The header a replayed message carries: the DLQ entry it came from, "<dlqTopic>:<P>:<O>". */
 export const REPLAYED_FROM_HEADER = 'dlq-replayed-from';
+
+/**
+ * Headers beside a dead letter the worker had to shorten to fit the DLQ topic
+ * (src/pipeline/dead-letter-record.ts): the original value's size in bytes
+ * and its sha256 when the record holds only a prefix of it or none of it, the
+ * original key's size when the key is a prefix, the number of original
+ * headers left out. The Avro record has no field for this, and a header
+ * needs no schema change.
+ */
+export const TRUNCATION_HEADERS = {
+  valueBytes: 'dlq-value-truncated',
+  valueSha256: 'dlq-value-sha256',
+  keyBytes: 'dlq-key-truncated',
+  headersDropped: 'dlq-headers-dropped',
+} as const;
 
 export interface DeadLetterEntry {
   /** "<partition>:<offset>" in the DLQ topic. */
@@ -29,6 +45,11 @@ export interface DeadLetterEntry {
   readonly originalHeaders: Readonly<Record<string, string>>;
   /** Set when the DLQ record itself could not be decoded: then only its headers are known. */
   readonly unreadable?: string;
+  /**
+   * Set when the worker kept only part of the original to fit the DLQ topic:
+   * what is missing, e.g. "the value (1048076 bytes, sha256 ab12…) is cut to its first 65536 bytes".
+   */
+  readonly truncated?: string;
 }
 
 export const entryKey = (entry: DeadLetterEntry): string | null =>
@@ -37,17 +58,6 @@ export const entryKey = (entry: DeadLetterEntry): string | null =>
 /** The DLQ entry this one is a failed replay of, if it is one. */
 export const replayOf = (entry: DeadLetterEntry): string | null =>
   entry.originalHeaders[REPLAYED_FROM_HEADER] ?? null;
-
-interface DeadLetterRecord {
-  sourceTopic: string;
-  sourcePartition: number;
-  sourceOffset: string;
-  reason: string;
-  originalKey: Buffer | null;
-  originalValue: Buffer | null;
-  originalHeaders: Record<string, string>;
-  deadLetteredAt: string;
-}
 
 /**
  * Decodes one DLQ message. A record that does not decode is still listed (from
@@ -66,14 +76,19 @@ export async function toDeadLetterEntry(
     partition,
     offset: message.offset,
   };
+  const header = (name: string) => message.headers?.[name]?.toString() ?? '';
+  const marked = (keptValue: Buffer | null | undefined) => {
+    const truncated = truncationOf(header, keptValue);
+    return truncated === undefined ? {} : { truncated };
+  };
   const decoded = await codec.decode(DLQ_TOPIC, message.value);
   if (decoded.ok) {
     const record = decoded.value as DeadLetterRecord;
-    return { ...where, ...record };
+    return { ...where, ...record, ...marked(record.originalValue) };
   }
-  const header = (name: string) => message.headers?.[name]?.toString() ?? '';
   return {
     ...where,
+    ...marked(undefined),
     sourceTopic: header('dlq-source-topic'),
     sourcePartition: Number(header('dlq-source-partition') || -1),
     sourceOffset: header('dlq-source-offset'),
@@ -84,6 +99,35 @@ export async function toDeadLetterEntry(
     originalHeaders: {},
     unreadable: decoded.reason,
   };
+}
+
+/**
+ * What the worker left out of a dead letter, told from its truncation headers
+ * (and the value it kept, when the record decoded); undefined when nothing.
+ */
+function truncationOf(
+  header: (name: string) => string,
+  keptValue: Buffer | null | undefined,
+): string | undefined {
+  const parts: string[] = [];
+  const valueBytes = header(TRUNCATION_HEADERS.valueBytes);
+  if (valueBytes !== '') {
+    const sha256 = header(TRUNCATION_HEADERS.valueSha256);
+    const kept =
+      keptValue === undefined
+        ? 'cut short'
+        : keptValue === null || keptValue.length === 0
+          ? 'left out'
+          : `cut to its first ${keptValue.length} bytes`;
+    parts.push(
+      `the original value of ${valueBytes} bytes${sha256 === '' ? '' : ` (sha256 ${sha256})`} is ${kept}`,
+    );
+  }
+  const keyBytes = header(TRUNCATION_HEADERS.keyBytes);
+  if (keyBytes !== '') parts.push(`the original key of ${keyBytes} bytes is cut short`);
+  const headersDropped = header(TRUNCATION_HEADERS.headersDropped);
+  if (headersDropped !== '') parts.push(`its ${headersDropped} original header(s) are left out`);
+  return parts.length === 0 ? undefined : parts.join('; ');
 }
 
 /** Parses "P:O[,P:O...]" into distinct ids; throws DLQ_BAD_ID naming every malformed one. */

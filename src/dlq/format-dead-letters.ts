@@ -68,6 +68,7 @@ export function deadLetterJson(entry: DeadLetterEntry, state: ReplayState | unde
     replayOf: replayOf(entry),
     state: state ?? null,
     ...(entry.unreadable === undefined ? {} : { unreadable: entry.unreadable }),
+    ...(entry.truncated === undefined ? {} : { truncated: entry.truncated }),
   });
 }
 

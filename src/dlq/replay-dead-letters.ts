@@ -86,10 +86,15 @@ export function planReplay(
     return [];
   });
   if (refused.length > 0) {
+    // --force overrides this tool's validation, never a missing or partial original.
+    const invalid = send.some((item) => item.state.state === 'invalid');
     throw new DlqError(
       'DLQ_NOT_REPLAYABLE',
-      `Nothing was replayed: ${refused.join('; ')}. Deploy the fix first (this tool checks with ` +
-        'the code it runs), or pass --force if the worker is already newer than this tool',
+      `Nothing was replayed: ${refused.join('; ')}. ` +
+        (invalid
+          ? 'Deploy the fix first (this tool checks with the code it runs), or pass --force if ' +
+            'the worker is already newer than this tool'
+          : 'Leave the unreplayable entries out of --id; --force does not send them'),
     );
   }
   return { send, skipped: [] };

@@ -17,7 +17,10 @@ import type { InboundHandler } from '../pipeline/topic-handler';
 import type { DeadLetterEntry } from './dead-letter';
 
 export type ReplayState =
-  /** Cannot be sent again at all (no original bytes, or not an inbound topic of this deployment). */
+  /**
+   * Cannot be sent again at all: no original bytes, only part of them (cut to
+   * fit the DLQ), or not an inbound topic of this deployment. --force does not change it.
+   */
   | { readonly state: 'unreplayable'; readonly why: string }
   /** Would fail decoding or validation again, today. */
   | { readonly state: 'invalid'; readonly why: string }
@@ -69,6 +72,17 @@ function handlerFor(entry: DeadLetterEntry, topicPrefix: string): InboundHandler
 async function check(entry: DeadLetterEntry, context: ReplayContext): Promise<Checked> {
   if (entry.unreadable !== undefined) {
     return unreplayable(`the DLQ record itself cannot be decoded (${entry.unreadable})`);
+  }
+  if (entry.truncated !== undefined) {
+    // Sending the prefix the DLQ kept would publish bytes no producer ever sent.
+    const { sourceTopic, sourcePartition, sourceOffset } = entry;
+    return unreplayable(
+      `the DLQ keeps only part of the original message (${entry.truncated}), so a replay would ` +
+        'publish bytes its producer never sent; the whole message stays in its source topic while ' +
+        `that retains it: read it with kafka-console-consumer --topic ${sourceTopic} --partition ` +
+        `${sourcePartition} --offset ${sourceOffset} --max-messages 1, check its sha256, and have ` +
+        'its producer send it again fixed',
+    );
   }
   const handler = handlerFor(entry, context.topicPrefix);
   if (handler === undefined) {

@@ -12,6 +12,7 @@
 import type { Knex } from 'knex';
 import { accountCode, type TransactionDraft } from '../domain/escrow';
 import { formatAmount, money } from '../domain/money';
+import { columnsOf, prepared, recordset } from '../db/columns';
 import { LedgerError } from './errors';
 
 export interface Cause {
@@ -58,35 +59,36 @@ function checkBalanced(draft: TransactionDraft): void {
   }
 }
 
-/** pg sends a null inside an array parameter as SQL NULL; Knex's types only know string[]. */
-const nullable = (values: (string | null)[]) => values as string[];
-
 /**
  * Creates missing accounts and locks the ones with a running balance, in code
  * order. Several calls in one transaction (a replay of kept events) each lock
  * in order, but not across calls, so two such transactions can still deadlock
  * on two party accounts; Postgres then aborts one with 40P01, which is retried.
  */
-async function lockAccounts(trx: Knex.Transaction, drafts: readonly TransactionDraft[]) {
+export async function lockAccounts(trx: Knex.Transaction, drafts: readonly TransactionDraft[]) {
   const byCode = new Map(
     drafts.flatMap((d) => d.postings.map((p) => [accountCode(p.account), p.account])),
   );
   const codes = [...byCode.keys()].sort();
-  await trx.raw(
+  await prepared(
+    trx,
+    'ledger_accounts_insert',
     `INSERT INTO accounts (code, kind, currency, order_id, milestone_id, party_id)
      SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
      ORDER BY 1
      ON CONFLICT (code) DO NOTHING`,
-    [
+    columnsOf(
       codes,
       codes.map((code) => byCode.get(code)!.kind),
       codes.map((code) => byCode.get(code)!.currency),
-      nullable(codes.map((code) => byCode.get(code)!.orderId ?? null)),
-      nullable(codes.map((code) => byCode.get(code)!.milestoneId ?? null)),
-      nullable(codes.map((code) => byCode.get(code)!.partyId ?? null)),
-    ],
+      codes.map((code) => byCode.get(code)!.orderId ?? null),
+      codes.map((code) => byCode.get(code)!.milestoneId ?? null),
+      codes.map((code) => byCode.get(code)!.partyId ?? null),
+    ),
   );
-  const { rows } = await trx.raw<{ rows: AccountRow[] }>(
+  const { rows } = await prepared<{ rows: AccountRow[] }>(
+    trx,
+    'ledger_accounts',
     `SELECT account_id, code, balance_minor, version, maintains_balance FROM accounts
      WHERE code = ANY(?::text[]) ORDER BY code`,
     [codes],
@@ -95,16 +97,24 @@ async function lockAccounts(trx: Knex.Transaction, drafts: readonly TransactionD
   // and are touched by nearly every writer, so locking them would serialize all.
   const maintained = rows.filter((row) => row.maintains_balance).map((row) => row.code);
   if (maintained.length > 0) {
-    const { rows: locked } = await trx.raw<{ rows: AccountRow[] }>(
+    const { rows: locked } = await prepared<{ rows: AccountRow[] }>(
+      trx,
+      'ledger_accounts_lock',
       `SELECT account_id, code, balance_minor, version, maintains_balance FROM accounts
        WHERE code = ANY(?::text[]) ORDER BY code
        FOR UPDATE`,
       [maintained],
     );
     // Re-read under the lock: these balances are the ones to build on.
-    for (const row of locked) rows[rows.findIndex((r) => r.code === row.code)] = row;
+    return new Map([...rows, ...locked].map((row) => [row.code, row]));
   }
   return new Map(rows.map((row) => [row.code, row]));
+}
+
+/** A draft with the inbound event that caused it. */
+export interface CausedDraft {
+  readonly draft: TransactionDraft;
+  readonly cause: Cause;
 }
 
 /** Posts the drafts in order; returns the new ledger transaction ids, in the same order. */
@@ -113,11 +123,121 @@ export async function postTransactions(
   drafts: readonly TransactionDraft[],
   cause: Cause,
 ): Promise<string[]> {
-  if (drafts.length === 0) return [];
+  return postLedger(
+    trx,
+    drafts.map((draft) => ({ draft, cause })),
+  );
+}
+
+/**
+ * Posts drafts of any number of events in a fixed number of statements: the
+ * accounts are created and locked once, every running balance is computed
+ * before anything is written (a refusal leaves nothing behind), the
+ * transaction ids are drawn from the identity's sequence in one round trip,
+ * and transactions, entries, releases and balances are each written by one
+ * multi-row statement. Returns the ids in the drafts' order.
+ */
+export async function postLedger(
+  trx: Knex.Transaction,
+  items: readonly CausedDraft[],
+): Promise<string[]> {
+  if (items.length === 0) return [];
+  const drafts = items.map((item) => item.draft);
   drafts.forEach(checkBalanced);
   const accounts = await lockAccounts(trx, drafts);
+  const { entryBalances, running } = runningBalances(drafts, accounts);
 
-  // Compute every running balance first, so a refusal leaves nothing written.
+  const { rows: allocated } = await prepared<{ rows: { id: string }[] }>(
+    trx,
+    'ledger_ids',
+    `SELECT nextval(pg_get_serial_sequence('ledger_transactions', 'transaction_id'))::text AS id
+     FROM generate_series(1, ?)`,
+    [items.length],
+  );
+  const ids = allocated.map((row) => row.id);
+  const transactions = items.map(({ draft, cause }, index) => ({
+    id: ids[index],
+    kind: draft.kind,
+    order_id: draft.orderId,
+    milestone_id: draft.milestoneId,
+    cause: cause.eventId,
+    topic: cause.topic,
+    memo: draft.memo,
+  }));
+  const entries = drafts.flatMap((draft, index) =>
+    draft.postings.map((posting, line) => ({
+      t: ids[index]!,
+      a: accounts.get(accountCode(posting.account))!.account_id,
+      c: posting.amount.currency,
+      m: posting.amount.minor.toString(),
+      b: entryBalances[index]![line]!.balance?.toString() ?? null,
+      v: entryBalances[index]![line]!.version?.toString() ?? null,
+    })),
+  );
+  const releases = drafts.flatMap((draft, index) =>
+    draft.release
+      ? [
+          {
+            t: ids[index]!,
+            p: draft.release.providerId,
+            c: draft.release.gross.currency,
+            g: draft.release.gross.minor.toString(),
+            f: draft.release.fee.minor.toString(),
+          },
+        ]
+      : [],
+  );
+  const balances = [...running].map(([code, state]) => ({
+    i: accounts.get(code)!.account_id,
+    b: state.balance.toString(),
+    v: state.version.toString(),
+  }));
+  // One round trip for all four tables. The sub-statements run together and
+  // foreign keys are checked at the end of the statement, when the
+  // transactions the entries and releases point at are there; each nets to
+  // zero is checked at commit (the deferred trigger).
+  await prepared(
+    trx,
+    'ledger_write',
+    `WITH t AS (
+       INSERT INTO ledger_transactions
+         (transaction_id, kind, order_id, milestone_id, cause_event_id, cause_topic, memo)
+       OVERRIDING SYSTEM VALUE
+       SELECT * FROM jsonb_to_recordset(?::jsonb) AS t(id bigint, kind text, order_id text,
+         milestone_id text, cause text, topic text, memo jsonb)
+       RETURNING 1
+     ), e AS (
+       INSERT INTO ledger_entries
+         (transaction_id, account_id, currency, amount_minor, balance_after_minor, account_version)
+       SELECT * FROM jsonb_to_recordset(?::jsonb)
+         AS e(t bigint, a bigint, c text, m bigint, b bigint, v bigint)
+       RETURNING 1
+     ), r AS (
+       INSERT INTO releases (transaction_id, provider_id, currency, gross_minor, fee_minor, released_at)
+       SELECT t, p, c, g, f, now() FROM jsonb_to_recordset(?::jsonb)
+         AS r(t bigint, p text, c text, g bigint, f bigint)
+       RETURNING 1
+     ), b AS (
+       UPDATE accounts a SET balance_minor = v.b, version = v.v
+       FROM jsonb_to_recordset(?::jsonb) AS v(i bigint, b bigint, v bigint)
+       WHERE a.account_id = v.i
+       RETURNING 1
+     )
+     SELECT (SELECT count(*) FROM t) AS transactions, (SELECT count(*) FROM e) AS entries,
+            (SELECT count(*) FROM r) AS releases, (SELECT count(*) FROM b) AS balances`,
+    [recordset(transactions), recordset(entries), recordset(releases), recordset(balances)],
+  );
+  return ids;
+}
+
+/**
+ * Every entry's balance after it, for accounts that keep one, building on the
+ * balances read under lock; refuses a draft that would take one below zero.
+ */
+function runningBalances(
+  drafts: readonly TransactionDraft[],
+  accounts: ReadonlyMap<string, AccountRow>,
+) {
   const running = new Map<string, { balance: bigint; version: bigint }>();
   const entryBalances = drafts.map((draft) =>
     draft.postings.map((posting) => {
@@ -139,46 +259,5 @@ export async function postTransactions(
       return next;
     }),
   );
-
-  const ids: string[] = [];
-  for (const [index, draft] of drafts.entries()) {
-    const [row] = await trx('ledger_transactions')
-      .insert({
-        kind: draft.kind,
-        order_id: draft.orderId,
-        milestone_id: draft.milestoneId,
-        cause_event_id: cause.eventId,
-        cause_topic: cause.topic,
-        memo: draft.memo,
-      })
-      .returning<{ transaction_id: string }[]>('transaction_id');
-    const transactionId = row!.transaction_id;
-    ids.push(transactionId);
-    await trx('ledger_entries').insert(
-      draft.postings.map((posting, line) => ({
-        transaction_id: transactionId,
-        account_id: accounts.get(accountCode(posting.account))!.account_id,
-        currency: posting.amount.currency,
-        amount_minor: posting.amount.minor.toString(),
-        balance_after_minor: entryBalances[index]![line]!.balance?.toString() ?? null,
-        account_version: entryBalances[index]![line]!.version?.toString() ?? null,
-      })),
-    );
-    if (draft.release) {
-      await trx('releases').insert({
-        transaction_id: transactionId,
-        provider_id: draft.release.providerId,
-        currency: draft.release.gross.currency,
-        gross_minor: draft.release.gross.minor.toString(),
-        fee_minor: draft.release.fee.minor.toString(),
-        released_at: trx.fn.now(),
-      });
-    }
-  }
-  for (const [code, state] of running) {
-    await trx('accounts')
-      .where({ account_id: accounts.get(code)!.account_id })
-      .update({ balance_minor: state.balance.toString(), version: state.version.toString() });
-  }
-  return ids;
+  return { entryBalances, running };
 }

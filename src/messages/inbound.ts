@@ -3,13 +3,61 @@
  * in schemas/ one for one (test/unit/messages/schema-agreement.test.ts proves
  * it field by field); on top they hold the rules Avro cannot say: which fields
  * each event type needs, non-empty ids that fit the database, ISO-8601 UTC
- * timestamps, ISO 4217 codes. Amounts stay decimal strings here: whether
+ * timestamps, ISO 4217 codes, ids without control characters and text without
+ * NUL (Postgres text cannot store it). Amounts stay decimal strings here: whether
  * "10.001" fits the order's currency is the domain's rule (AMOUNT_PRECISION).
  */
 import { z } from 'zod';
 
-const id = z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
-const text = z.string().max(2000, 'must be at most 2000 characters');
+/** The first character `banned` picks out, as "U+0000 at character 9" (counted from 1, in code points). */
+function findCharacter(value: string, banned: (codePoint: number) => boolean): string | undefined {
+  let position = 0;
+  for (const character of value) {
+    position += 1;
+    const codePoint = character.codePointAt(0)!;
+    if (banned(codePoint)) {
+      const hex = codePoint.toString(16).toUpperCase().padStart(4, '0');
+      return `U+${hex} at character ${position}`;
+    }
+  }
+  return undefined;
+}
+
+// C0 controls (NUL, TAB, LF, ...), DEL and the C1 controls: never part of an
+// identifier, invisible in logs and tables, and NUL is a byte Postgres text
+// cannot store at all (22021), so a message carrying one would otherwise fail
+// only at the inbox insert and be dead-lettered as a processing failure.
+const isControl = (codePoint: number) =>
+  codePoint <= 0x1f || (codePoint >= 0x7f && codePoint <= 0x9f);
+
+const id = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(200, 'must be at most 200 characters')
+  .superRefine((value, context) => {
+    const found = findCharacter(value, isControl);
+    if (found === undefined) return;
+    context.addIssue({
+      code: 'custom',
+      message:
+        `must not contain control characters (found ${found}): an id is printable text, ` +
+        'so remove the control character where the event is produced',
+    });
+  });
+// Free text may hold tabs and line breaks, but not NUL, which Postgres text cannot store.
+const text = z
+  .string()
+  .max(2000, 'must be at most 2000 characters')
+  .superRefine((value, context) => {
+    const found = findCharacter(value, (codePoint) => codePoint === 0);
+    if (found === undefined) return;
+    context.addIssue({
+      code: 'custom',
+      message:
+        `must not contain the NUL character (found ${found}), which Postgres text cannot store: ` +
+        'remove it where the event is produced',
+    });
+  });
 const amount = z
   .string()
   .max(40, 'is too long for an amount')

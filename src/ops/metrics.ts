@@ -36,6 +36,7 @@ export interface WorkerMetrics {
   readonly eventsDeadLettered: Counter<'topic' | 'reason'>;
   readonly processingSeconds: Histogram<'topic'>;
   readonly transientRetries: Counter<'stage'>;
+  readonly batchFallbacks: Counter<'topic'>;
   readonly lockWaitSeconds: Histogram;
   readonly lockFailures: Counter<'reason'>;
   readonly ledgerTransactionsPosted: Counter;
@@ -159,8 +160,14 @@ export function createMetrics(sources: ScrapeSources): WorkerMetrics {
     }),
     transientRetries: counter(
       'escrow_transient_retries_total',
-      'Retries after a transient failure, by stage: decode (registry) or apply (database).',
+      'Retries after a transient failure, by stage: decode (registry), apply (database) or dead-letter (registry or broker).',
       ['stage'],
+    ),
+    batchFallbacks: counter(
+      'escrow_batch_fallbacks_total',
+      'Batches that could not be applied in bulk (a reused key, a ledger refusal, a defect) ' +
+        'and went one event at a time instead.',
+      ['topic'],
     ),
     lockWaitSeconds: new Histogram({
       name: 'escrow_lock_wait_seconds',

@@ -46,6 +46,12 @@ export class OutboxRelay {
   private running = false;
   private active = false;
   private wake: (() => void) | undefined;
+  /**
+   * Set by a notification, cleared before each read of the outbox: one that
+   * arrives while a batch is being published (no sleep to wake) is not lost,
+   * and the next sleep returns at once instead of waiting for the poll.
+   */
+  private notified = false;
   private loop: Promise<void> | undefined;
   private lastPrune = 0;
 
@@ -83,6 +89,7 @@ export class OutboxRelay {
         await this.dropListener();
         return total;
       }
+      this.notified = false;
       const rows = await this.db('outbox')
         .whereNull('published_at')
         .orderBy('outbox_id')
@@ -137,6 +144,7 @@ export class OutboxRelay {
         }
       } catch (error) {
         this.options.log?.('outbox relay failed; retrying', { error: (error as Error).message });
+        this.notified = false; // back off for the full pause after a failure
         await this.dropListener();
       }
       await this.sleep(this.active ? (this.options.pollIntervalMs ?? 1000) : 2000);
@@ -162,22 +170,28 @@ export class OutboxRelay {
       await listener.end();
       return;
     }
-    listener.on('notification', () => this.wake?.());
+    listener.on('notification', () => {
+      this.notified = true;
+      this.wake?.();
+    });
     await listener.query('LISTEN escrow_outbox');
     this.listener = listener;
     this.active = true;
     this.options.log?.('outbox relay active');
   }
 
+  /**
+   * The lock is session-level and nothing here unlocks it, so it is held
+   * exactly as long as the listener's session lives: a round trip on that
+   * session proves it. (Reading pg_locks instead would copy the server's
+   * whole lock table, thousands of entries while batches hold their orders'
+   * locks, on every batch the relay publishes.)
+   */
   private async stillHoldsLock(): Promise<boolean> {
     if (!this.active || !this.listener) return false;
     try {
-      const { rows } = await this.listener.query<{ held: boolean }>(
-        `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
-           AND pid = pg_backend_pid() AND objid = $1) AS held`,
-        [RELAY_LOCK_KEY],
-      );
-      return rows[0]?.held === true;
+      await this.listener.query('SELECT 1');
+      return true;
     } catch {
       return false;
     }
@@ -202,6 +216,7 @@ export class OutboxRelay {
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.notified && this.running) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, ms);
       this.wake = () => {

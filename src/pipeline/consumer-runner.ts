@@ -19,18 +19,30 @@
  * Redis down: the lock is skipped (logged), and processing goes on serialized
  * by the database (the order's advisory lock and row locks, and the version
  * guard). Correctness never depended on the lock; only contention grows.
+ *
+ * Dead letters go through DeadLetterSender, which sizes them to fit the DLQ
+ * and lets only transient errors out, so that none stops the consumer. If
+ * KafkaJS's consumer stops anyway (a crash it does not restart from), the
+ * runner says so: /readyz answers 503 and onConsumerStopped is called.
  */
-import type { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Knex } from 'knex';
 import type { Lock } from 'redlock';
 import type { RegistryCodec } from '../codec/registry-codec';
 import type { LockService } from '../locks/redlock';
 import type { Logger } from '../logging/logger';
 import type { DeadLetterCategory, WorkerMetrics } from '../ops/metrics';
-import { applyEvent, type EventResult, type PipelineSettings } from './apply-event';
+import { applyBatch } from './apply-batch';
+import {
+  applyEvent,
+  type EventResult,
+  type InboundEvent,
+  type PipelineSettings,
+} from './apply-event';
 import { isPermanent, withRetry } from './retry';
 import type { InboundHandler } from './topic-handler';
 import { createProducer } from '../kafka/client';
+import { DeadLetterSender } from './dead-letter-sender';
 
 export interface RunnerDependencies {
   kafka: Kafka;
@@ -44,6 +56,11 @@ export interface RunnerDependencies {
   metrics: WorkerMetrics;
   /** Fault injection (tests only): die right after this event's database commit. */
   crashAfterCommitOf?: string;
+  /**
+   * Called once if the KafkaJS consumer crashes and will not restart: the
+   * process then consumes nothing more, so main.ts exits for a supervisor to replace it.
+   */
+  onConsumerStopped?: (error: Error) => void;
 }
 
 // Bounded so that one message never holds its partition long: after the budget
@@ -55,10 +72,23 @@ const PARTITIONS_IN_PARALLEL = 4;
 
 const retryOptions = { attempts: 8, baseDelayMs: 50, maxDelayMs: 2000, budgetMs: 8000 };
 
+/**
+ * Messages per database transaction. A fetch brings up to 1 MiB per
+ * partition; it is taken in slices of this many, each committed (and its
+ * offset resolved) before the next, so a slice's transaction stays short and
+ * a rebalance waits for at most one slice.
+ */
+const BATCH_LIMIT = 500;
+
 export class ConsumerRunner {
   private readonly consumer: Consumer;
   private readonly dlqProducer: Producer;
   private readonly byTopic: Map<string, InboundHandler>;
+  private readonly deadLetters: DeadLetterSender;
+  private state: { running: false; why: string } | { running: true } = {
+    running: false,
+    why: 'the consumer has not started yet',
+  };
 
   constructor(private readonly deps: RunnerDependencies) {
     // A member that died (SIGKILL, lost host) holds its partitions until its session
@@ -73,6 +103,12 @@ export class ConsumerRunner {
       maxWaitTimeInMs: 1000,
     });
     this.dlqProducer = createProducer(deps.kafka);
+    this.deadLetters = new DeadLetterSender({
+      producer: this.dlqProducer,
+      codec: deps.codec,
+      metrics: deps.metrics,
+      topicPrefix: deps.settings.topicPrefix,
+    });
     this.byTopic = new Map(deps.handlers.map((handler) => [this.prefixed(handler.topic), handler]));
   }
 
@@ -84,20 +120,199 @@ export class ConsumerRunner {
     await this.dlqProducer.connect();
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [...this.byTopic.keys()], fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: true,
-      autoCommitThreshold: 100,
-      autoCommitInterval: 1000,
-      partitionsConsumedConcurrently: PARTITIONS_IN_PARALLEL,
-      eachMessage: (payload) =>
-        this.handle(payload.topic, payload.partition, payload.message, () => payload.heartbeat()),
+    // KafkaJS restarts its consumer after a retriable crash, but after one it
+    // deems final (a non-retriable broker error, a TypeError from a handler, a
+    // join the group coordinator refuses) it only disconnects: the process
+    // would stay up, consuming nothing. Registered before run(), since a
+    // failed join crashes inside run() and run() still resolves.
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart) return;
+      this.stoppedForGood(payload.error);
     });
+    this.state = { running: true };
+    try {
+      await this.consumer.run({
+        autoCommit: true,
+        autoCommitThreshold: 100,
+        autoCommitInterval: 1000,
+        partitionsConsumedConcurrently: PARTITIONS_IN_PARALLEL,
+        eachBatchAutoResolve: false,
+        eachBatch: (payload) => this.handleBatch(payload),
+      });
+    } catch (error) {
+      this.state = {
+        running: false,
+        why: `the consumer did not start: ${(error as Error).message}`,
+      };
+      throw error;
+    }
+  }
+
+  private stoppedForGood(error: Error): void {
+    if (!this.state.running) return;
+    this.state = {
+      running: false,
+      why: `stopped for good after a crash KafkaJS does not restart from (${error.name}: ${error.message}); restart the worker`,
+    };
+    this.deps.log.error(
+      { err: error, consumerGroup: this.deps.consumerGroup },
+      'the Kafka consumer crashed and will not restart; this worker consumes nothing more',
+    );
+    this.deps.onConsumerStopped?.(error);
+  }
+
+  /** For /readyz: throws, saying why, unless the consumer is running (started, not crashed or stopped). */
+  assertConsuming(): void {
+    if (!this.state.running) throw new Error(this.state.why);
   }
 
   /** Stops fetching, lets the message in hand finish and commit, then leaves the group. */
   async stop(): Promise<void> {
+    if (this.state.running) this.state = { running: false, why: 'the worker is stopping' };
     await this.consumer.disconnect();
     await this.dlqProducer.disconnect();
+  }
+
+  /**
+   * A fetched batch of one partition, in slices of BATCH_LIMIT: each slice's
+   * valid events go through applyBatch in one transaction, and its offsets are
+   * resolved only after that commit. A slice that cannot go in bulk (a reused
+   * key, a ledger refusal, a defect) is rolled back whole and its messages go
+   * through `handle` one at a time, which dead-letters only the one at fault.
+   */
+  async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const heartbeat = () => payload.heartbeat();
+    for (let start = 0; start < batch.messages.length; start += BATCH_LIMIT) {
+      if (!payload.isRunning() || payload.isStale()) return;
+      const slice = batch.messages.slice(start, start + BATCH_LIMIT);
+      await this.handleSlice(batch.topic, batch.partition, slice, heartbeat);
+      payload.resolveOffset(slice.at(-1)!.offset);
+      await payload.commitOffsetsIfNecessary();
+      await heartbeat().catch(() => undefined);
+    }
+  }
+
+  private async handleSlice(
+    topic: string,
+    partition: number,
+    messages: readonly KafkaMessage[],
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
+    const handler = this.byTopic.get(topic)!;
+    const { metrics } = this.deps;
+    const labels = { topic: handler.topic };
+    const started = process.hrtime.bigint();
+    const log = this.deps.log.child({ topic, partition });
+    const events: InboundEvent[] = [];
+    // The messages that became events; the others are already dead-lettered.
+    const valid: KafkaMessage[] = [];
+    for (const message of messages) {
+      metrics.eventsConsumed.inc(labels);
+      const event = await this.prepare(handler, topic, partition, message, heartbeat, log);
+      if (event) {
+        events.push(event);
+        valid.push(message);
+      }
+    }
+    if (events.length === 0) return;
+
+    const lock = await this.lockOrders(
+      events.map((event) => event.command.orderId),
+      log,
+    );
+    let results: EventResult[];
+    try {
+      results = await withRetry(() => applyBatch(this.deps.db, this.deps.settings, events), {
+        ...retryOptions,
+        onRetry: (error, attempt) => {
+          void heartbeat().catch(() => undefined);
+          metrics.transientRetries.inc({ stage: 'apply' });
+          log.warn(
+            { err: error, attempt, events: events.length },
+            'transient failure; retrying the batch',
+          );
+        },
+      });
+    } catch (error) {
+      // Transient and still failing: nothing committed; KafkaJS redelivers from the last resolved offset.
+      if (!isPermanent(error)) throw error;
+      await lock?.release().catch(() => undefined);
+      log.warn(
+        { err: error, events: events.length, firstOffset: messages[0]!.offset },
+        'batch could not be applied in bulk; applying its events one at a time',
+      );
+      metrics.batchFallbacks.inc(labels);
+      for (const message of valid) await this.handle(topic, partition, message, heartbeat, false);
+      return;
+    }
+    await lock?.release().catch(() => undefined);
+    if (events.some((event) => event.command.eventId === this.deps.crashAfterCommitOf))
+      process.kill(process.pid, 'SIGKILL');
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    for (const [index, result] of results.entries()) {
+      this.count(handler.topic, result);
+      metrics.processingSeconds.observe(labels, seconds);
+      const { command } = events[index]!;
+      log.info(
+        {
+          offset: events[index]!.offset,
+          eventId: command.eventId,
+          orderId: command.orderId,
+          verdict: result.verdict,
+          reason: result.reason,
+          outcomes: result.outcomeIds.length,
+        },
+        'event processed',
+      );
+    }
+    log.debug(
+      {
+        fromOffset: messages[0]!.offset,
+        toOffset: messages.at(-1)!.offset,
+        events: events.length,
+        seconds: Number(seconds.toFixed(4)),
+      },
+      'batch processed',
+    );
+  }
+
+  /** Decodes and validates one message; a bad one is dead-lettered here and yields nothing. */
+  private async prepare(
+    handler: InboundHandler,
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    heartbeat: () => Promise<void>,
+    log: Logger,
+  ): Promise<InboundEvent | undefined> {
+    const { metrics } = this.deps;
+    const decoded = await withRetry(() => this.deps.codec.decode(handler.topic, message.value), {
+      ...retryOptions,
+      onRetry: (error) => {
+        void heartbeat().catch(() => undefined);
+        metrics.transientRetries.inc({ stage: 'decode' });
+        log.warn({ err: error, offset: message.offset }, 'schema registry unavailable; retrying');
+      },
+    });
+    if (!decoded.ok) {
+      const messageLog = log.child({ offset: message.offset });
+      await this.deadLetter(topic, partition, message, decoded.reason, 'UNDECODABLE', messageLog);
+      return undefined;
+    }
+    const parsed = handler.parse(decoded.value);
+    if (!parsed.ok) {
+      const messageLog = log.child({ offset: message.offset });
+      await this.deadLetter(topic, partition, message, parsed.reason, 'INVALID', messageLog);
+      return undefined;
+    }
+    return {
+      topic: handler.topic,
+      partition,
+      offset: message.offset,
+      occurredAt: parsed.occurredAt,
+      command: parsed.command,
+    };
   }
 
   async handle(
@@ -105,13 +320,14 @@ export class ConsumerRunner {
     partition: number,
     message: KafkaMessage,
     heartbeat: () => Promise<void> = () => Promise.resolve(),
+    countConsumed = true,
   ): Promise<void> {
     const keepAlive = () => void heartbeat().catch(() => undefined);
     const handler = this.byTopic.get(topic)!;
     const { metrics } = this.deps;
     const labels = { topic: handler.topic };
     const finished = metrics.processingSeconds.startTimer(labels);
-    metrics.eventsConsumed.inc(labels);
+    if (countConsumed) metrics.eventsConsumed.inc(labels);
     const log = this.deps.log.child({ topic, partition, offset: message.offset });
     const decoded = await withRetry(() => this.deps.codec.decode(handler.topic, message.value), {
       ...retryOptions,
@@ -207,10 +423,22 @@ export class ConsumerRunner {
     metrics.ledgerTransactionsPosted.inc(result.ledgerTransactions);
   }
 
-  private async lockOrder(orderId: string, log: Logger): Promise<Lock | undefined> {
-    const resource = `escrow:${this.deps.settings.topicPrefix}lock:order:${orderId}`;
+  private lockOrder(orderId: string, log: Logger): Promise<Lock | undefined> {
+    return this.lockOrders([orderId], log);
+  }
+
+  /**
+   * One Redlock lock over every order of a batch, in one round trip (Redlock
+   * sets all of a lock's keys in one script, all or none). An efficiency
+   * guard only: if it is not granted within a second the batch goes on under
+   * the database's locks, which are what correctness rests on.
+   */
+  private async lockOrders(orderIds: readonly string[], log: Logger): Promise<Lock | undefined> {
+    const resources = [...new Set(orderIds)]
+      .sort()
+      .map((orderId) => `escrow:${this.deps.settings.topicPrefix}lock:order:${orderId}`);
     const waited = this.deps.metrics.lockWaitSeconds.startTimer();
-    const acquiring = this.deps.locks.redlock.acquire([resource], 10_000);
+    const acquiring = this.deps.locks.redlock.acquire(resources, 10_000);
     try {
       return await Promise.race([
         acquiring,
@@ -230,6 +458,7 @@ export class ConsumerRunner {
     }
   }
 
+  /** Sends the message to escrow.dlq.v1 (sized to fit); throws only a transient error. */
   private async deadLetter(
     topic: string,
     partition: number,
@@ -238,50 +467,6 @@ export class ConsumerRunner {
     category: DeadLetterCategory,
     log: Logger,
   ): Promise<void> {
-    const originalHeaders = headersAsText(message.headers);
-    const record = {
-      sourceTopic: topic,
-      sourcePartition: partition,
-      sourceOffset: message.offset,
-      reason,
-      originalKey: message.key,
-      originalValue: message.value,
-      originalHeaders,
-      deadLetteredAt: new Date().toISOString(),
-    };
-    const value = await withRetry(
-      () => this.deps.codec.encode('escrow.dlq.v1', record),
-      retryOptions,
-    );
-    await this.dlqProducer.send({
-      topic: this.prefixed('escrow.dlq.v1'),
-      acks: -1,
-      messages: [
-        {
-          key: message.key,
-          value,
-          headers: {
-            'dlq-source-topic': topic,
-            'dlq-source-partition': String(partition),
-            'dlq-source-offset': message.offset,
-            'dlq-reason': reason.slice(0, 1000),
-          },
-        },
-      ],
-    });
-    this.deps.metrics.eventsDeadLettered.inc({
-      topic: topic.slice(this.deps.settings.topicPrefix.length),
-      reason: category,
-    });
-    log.warn({ reason, category }, 'message dead-lettered');
+    await this.deadLetters.send({ topic, partition, message }, reason, category, log);
   }
-}
-
-function headersAsText(headers: IHeaders | undefined): Record<string, string> {
-  const text: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    if (value === undefined) continue;
-    text[name] = Array.isArray(value) ? value.map(String).join(',') : value.toString();
-  }
-  return text;
 }

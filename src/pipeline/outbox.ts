@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { prepared, recordset } from '../db/columns';
 import type { OutcomeDraft } from '../domain/escrow';
 
 export interface OutcomeCause {
@@ -31,6 +32,7 @@ const eventColumns = [
   'reason',
   'message',
 ] as const;
+const eventColumnSet: ReadonlySet<string> = new Set(eventColumns);
 
 /** The Avro record of the outcome's topic; escrow.events.v1 keeps extra facts in `details`. */
 export function outcomeRecord(draft: OutcomeDraft, outcomeId: string, cause: OutcomeCause) {
@@ -48,25 +50,29 @@ export function outcomeRecord(draft: OutcomeDraft, outcomeId: string, cause: Out
     occurredAt: cause.now.toISOString(),
   };
   if (draft.topic !== 'escrow.events.v1') return { ...common, ...draft.fields };
-  const fields: Record<string, unknown> = { ...draft.fields };
-  const columns = Object.fromEntries(
-    eventColumns.map((column) => {
-      const value = fields[column];
-      delete fields[column];
-      return [column, typeof value === 'string' ? value : null];
-    }),
-  );
-  const details = Object.keys(fields).length > 0 ? JSON.stringify(fields) : null;
+  // Built without `delete`, which turns objects into slow dictionaries (this runs per outcome).
+  const columns: Record<string, string | null> = {};
+  for (const column of eventColumns) {
+    const value = draft.fields[column];
+    columns[column] = typeof value === 'string' ? value : null;
+  }
+  const extra = Object.entries(draft.fields).filter(([name]) => !eventColumnSet.has(name));
+  const details = extra.length > 0 ? JSON.stringify(Object.fromEntries(extra)) : null;
   return { ...common, ...columns, details };
 }
 
-export async function writeOutcomes(
-  trx: Knex.Transaction,
-  outcomes: readonly OutcomeDraft[],
-  cause: OutcomeCause,
-): Promise<string[]> {
-  if (outcomes.length === 0) return [];
-  const rows = outcomes.map((draft) => {
+export interface OutboxRow {
+  readonly outcome_id: string;
+  readonly topic: string;
+  readonly message_key: string;
+  readonly type: string;
+  readonly payload: Record<string, unknown>;
+  readonly headers: Record<string, string>;
+}
+
+/** The outbox rows of a decision's outcomes, each with a fresh outcomeId. */
+export function outboxRows(outcomes: readonly OutcomeDraft[], cause: OutcomeCause): OutboxRow[] {
+  return outcomes.map((draft) => {
     const outcomeId = randomUUID();
     return {
       outcome_id: outcomeId,
@@ -77,8 +83,47 @@ export async function writeOutcomes(
       headers: { 'outcome-id': outcomeId, 'cause-event-id': cause.eventId },
     };
   });
-  await trx('outbox').insert(rows);
-  // Delivered at commit: wakes the relay without waiting for its poll.
-  await trx.raw(`SELECT pg_notify('escrow_outbox', '')`);
+}
+
+/**
+ * Inserts rows in one statement, in their order (outbox ids rise with it, and
+ * the relay publishes by outbox id), and wakes the relay at commit.
+ */
+/**
+ * Inserts the outbox rows of its one jsonb parameter, in their order: WITH
+ * ORDINALITY ... ORDER BY draws identity values in that order, which the
+ * relay's per-key order relies on.
+ */
+export const insertOutboxSql = `
+  INSERT INTO outbox (outcome_id, topic, message_key, type, payload, headers)
+  SELECT r.outcome_id, r.topic, r.message_key, r.type, r.payload, r.headers
+  FROM jsonb_array_elements(?::jsonb) WITH ORDINALITY AS e(row, n),
+    jsonb_to_record(e.row) AS r(outcome_id uuid, topic text, message_key text, type text,
+                                payload jsonb, headers jsonb)
+  ORDER BY e.n`;
+
+/**
+ * Inserts rows in one statement, in their order, with the notification that
+ * wakes the relay at commit without waiting for its poll (in the same
+ * statement, to save a round trip).
+ */
+export async function insertOutbox(trx: Knex.Transaction, rows: readonly OutboxRow[]) {
+  if (rows.length === 0) return;
+  await prepared(
+    trx,
+    'outbox_insert',
+    `WITH inserted AS (${insertOutboxSql} RETURNING 1)
+     SELECT pg_notify('escrow_outbox', '') FROM (SELECT count(*) FROM inserted) AS n`,
+    [recordset(rows)],
+  );
+}
+
+export async function writeOutcomes(
+  trx: Knex.Transaction,
+  outcomes: readonly OutcomeDraft[],
+  cause: OutcomeCause,
+): Promise<string[]> {
+  const rows = outboxRows(outcomes, cause);
+  await insertOutbox(trx, rows);
   return rows.map((row) => row.outcome_id);
 }

@@ -7,6 +7,15 @@ import type { Knex } from 'knex';
 import type { ConfirmPayment, Decision } from '../domain/escrow';
 import { MoneyError, parseAmount } from '../domain/money';
 
+/** Columns a kept payment replayed when its order opens updates in the row it left. */
+export const paymentMergeColumns = [
+  'status',
+  'applied_minor',
+  'refunded_minor',
+  'ledger_transaction_id',
+  'applied_at',
+] as const;
+
 export async function recordPayment(
   trx: Knex.Transaction,
   command: ConfirmPayment,
@@ -15,12 +24,30 @@ export async function recordPayment(
   payloadHash: string,
   at: { confirmedAt: Date; now: Date },
 ): Promise<void> {
+  const row = paymentRow(command, decision, transactionIds, payloadHash, at);
+  if (!row) return;
+  await trx('payments')
+    .insert(row)
+    .onConflict(['gateway', 'gateway_reference'])
+    .merge([...paymentMergeColumns]);
+}
+
+export type PaymentRow = NonNullable<ReturnType<typeof paymentRow>>;
+
+/** The payments row a decision on a payment leaves; null when nothing arrived the ledger could hold. */
+export function paymentRow(
+  command: ConfirmPayment,
+  decision: Decision,
+  transactionIds: readonly string[],
+  payloadHash: string,
+  at: { confirmedAt: Date; now: Date },
+) {
   let amount: bigint;
   try {
     amount = parseAmount(command.amount, command.currency).minor;
   } catch (error) {
     // Rejected for its amount or currency: nothing arrived that the ledger could hold.
-    if (error instanceof MoneyError) return;
+    if (error instanceof MoneyError) return null;
     throw error;
   }
   const received = decision.transactions
@@ -53,9 +80,5 @@ export async function recordPayment(
       received.length > 0 ? (transactionIds[received[0]!.index] ?? null) : null,
     applied_at: status === 'PENDING_ORDER' ? null : at.now,
   };
-  // A kept payment replayed when its order opens updates the row it left.
-  await trx('payments')
-    .insert(row)
-    .onConflict(['gateway', 'gateway_reference'])
-    .merge(['status', 'applied_minor', 'refunded_minor', 'ledger_transaction_id', 'applied_at']);
+  return row;
 }

@@ -54,7 +54,9 @@ export async function loadOrder(
   const orderQuery = db<OrderRow>('orders').where({ order_id: orderId }).first();
   const orderRow = options.lock ? await orderQuery.forUpdate() : await orderQuery;
   if (!orderRow) return { order: null, milestones: [] };
-  const query = db<MilestoneRow>('milestones').where({ order_id: orderId }).orderBy('milestone_id');
+  const query = db<MilestoneRow>('milestones')
+    .where({ order_id: orderId })
+    .orderByRaw('milestone_id COLLATE "C"');
   const rows = options.lock ? await query.forUpdate() : await query;
   return { order: toOrder(orderRow), milestones: rows.map(toMilestone) };
 }

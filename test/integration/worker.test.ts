@@ -126,12 +126,12 @@ test('garbage bytes and a schema-invalid message are dead-lettered with their re
   );
 }, 60_000);
 
-test('the health endpoints answer; readiness names each dependency', async () => {
+test('the health endpoints answer; readiness names each dependency and the consumer', async () => {
   expect((await fetch(`http://127.0.0.1:${opsPort}/healthz`)).status).toBe(200);
   const ready = await fetch(`http://127.0.0.1:${opsPort}/readyz`);
   expect(await ready.json()).toEqual({
     status: 'ready',
-    checks: { kafka: 'ok', registry: 'ok', postgres: 'ok', redis: 'ok' },
+    checks: { kafka: 'ok', registry: 'ok', postgres: 'ok', redis: 'ok', consumer: 'ok' },
   });
 });
 

@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Config } from '../../src/config';
+import { workerEnvironment } from '../../src/bench/worker-process';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -12,18 +13,7 @@ export interface WorkerProcess {
 }
 
 export function spawnWorker(config: Config, extraEnv: Record<string, string> = {}): WorkerProcess {
-  const env = {
-    ...process.env,
-    KAFKA_BROKERS: config.KAFKA_BROKERS.join(','),
-    SCHEMA_REGISTRY_URL: config.SCHEMA_REGISTRY_URL,
-    DATABASE_URL: config.DATABASE_URL,
-    REDIS_URL: config.REDIS_URL.join(','),
-    TOPIC_PREFIX: config.TOPIC_PREFIX,
-    CONSUMER_GROUP: config.CONSUMER_GROUP,
-    OPS_PORT: String(config.OPS_PORT),
-    LOG_LEVEL: 'info',
-    ...extraEnv,
-  };
+  const env = { ...workerEnvironment(config, process.env), LOG_LEVEL: 'info', ...extraEnv };
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -17,6 +17,7 @@ interface ComposeService {
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
   ports?: string[];
+  restart?: string;
 }
 
 const root = path.resolve(__dirname, '..', '..');
@@ -127,5 +128,9 @@ test('the image is multi-stage and runs as a non-root user', () => {
   expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
   expect(dockerfile).toMatch(/^FROM node:20[.\d]*-\S+ AS build$/m);
   expect(dockerfile).toMatch(/^USER node$/m);
-  expect(dockerfile).toMatch(/^CMD \["node", "dist\/src\/main.js"\]$/m);
+  expect(dockerfile).toMatch(/^CMD \["node", .*"dist\/src\/main.js"\]$/m);
+});
+
+test('the worker is restarted when it exits with an error (its consumer stopped for good)', () => {
+  expect(service('worker').restart).toBe('on-failure');
 });

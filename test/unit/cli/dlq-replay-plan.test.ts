@@ -74,6 +74,14 @@ describe('by id', () => {
       expect.objectContaining({ code: 'DLQ_NOT_REPLAYABLE' }) as Error,
     );
   });
+
+  test('the refusal of an unreplayable entry says --force does not help, not to pass it', () => {
+    expect(() => planReplay(entries, states, { ids: ['1:2'] }, prefix)).toThrow(
+      'Nothing was replayed: 1:2: it has no original value (a tombstone). ' +
+        'Leave the unreplayable entries out of --id; --force does not send them',
+    );
+    expect(() => planReplay(entries, states, { ids: ['0:2'] }, prefix)).toThrow(/pass --force/);
+  });
 });
 
 describe('--all', () => {

@@ -1,0 +1,218 @@
+/**
+ * The batch path against the one-event path, on real Postgres: the same
+ * stream of events goes through applyEvent one at a time into one database
+ * and through applyBatch, in batches of varying size, into another; the two
+ * must end with the same verdicts and the same rows — inbox, orders,
+ * milestones, accounts, ledger, releases, payments, kept events and outbox —
+ * up to generated ids. The stream is the benchmark's realistic mix, shuffled
+ * across topics so payments and milestone events arrive before their orders,
+ * with reused keys, rejected amounts and a batch the ledger refuses.
+ */
+import type { Knex } from 'knex';
+import { consumers } from '../../consumers';
+import { generatePlan } from '../../src/bench/generator';
+import { seededRandom } from '../../src/bench/random';
+import type { EscrowCommand } from '../../src/domain/escrow';
+import { applyBatch, BatchNeedsSinglePath } from '../../src/pipeline/apply-batch';
+import {
+  applyEvent,
+  type EventResult,
+  type InboundEvent,
+  type PipelineSettings,
+} from '../../src/pipeline/apply-event';
+import { useTestContext } from '../support/test-context';
+
+// A pair of databases per case: one for each path.
+const pairs = [0, 1, 2].map(() => ({ single: useTestContext(), batched: useTestContext() }));
+
+const settings = (prefix: string): PipelineSettings => ({
+  topicPrefix: prefix,
+  defaultFeeRate: '0.10',
+  now: () => new Date('2026-06-01T09:00:00Z'),
+});
+const handlers = new Map(consumers.map((handler) => [handler.topic, handler]));
+
+/** The benchmark's stream as inbound events, each topic's events moved up to `spread` places. */
+function stream(seed: string, events: number, spread: number): InboundEvent[] {
+  const plan = generatePlan({ events, seed });
+  const random = seededRandom(`apply-batch:${seed}`);
+  const offsets = new Map<string, number>();
+  const inbound = plan.events.map((planned, index) => {
+    const parsed = handlers.get(planned.message.topic)!.parse(planned.message.value);
+    if (!parsed.ok) throw new Error(parsed.reason);
+    const offset = (offsets.get(planned.message.topic) ?? 0) + 1;
+    offsets.set(planned.message.topic, offset);
+    return {
+      position:
+        index + random.next() * spread * (planned.message.topic === 'escrow.orders.v1' ? 1 : 0),
+      event: {
+        topic: planned.message.topic,
+        partition: 0,
+        offset: String(offset),
+        occurredAt: new Date(Date.UTC(2026, 4, 1) + index * 1000),
+        command: parsed.command,
+      } satisfies InboundEvent,
+    };
+  });
+  // Orders arrive late: events of other topics overtake their ORDER_OPENED (kept, then replayed).
+  return inbound.sort((a, b) => a.position - b.position).map((entry) => entry.event);
+}
+
+const withCommand = (event: InboundEvent, command: EscrowCommand): InboundEvent => ({
+  ...event,
+  command,
+});
+
+/** Adversarial variations: a reused gateway reference, an over-precise amount, a repeated eventId. */
+function withTrouble(events: InboundEvent[]): InboundEvent[] {
+  const out = [...events];
+  const payments = events.filter((e) => e.command.type === 'PAYMENT_CONFIRMED');
+  const first = payments[3]!.command as Extract<EscrowCommand, { type: 'PAYMENT_CONFIRMED' }>;
+  out.splice(
+    out.indexOf(payments[3]!) + 7,
+    0,
+    withCommand(payments[3]!, { ...first, eventId: 'reused-ref', amount: '1.00' }),
+  );
+  const second = payments[9]!.command as Extract<EscrowCommand, { type: 'PAYMENT_CONFIRMED' }>;
+  // At the end, when its order is surely open: rejected, not kept.
+  out.push(
+    withCommand(payments[9]!, {
+      ...second,
+      eventId: 'too-precise',
+      gatewayReference: 'too-precise',
+      amount: '10.001',
+    }),
+  );
+  out.push(out[5]!); // a plain redelivery
+  return out;
+}
+
+async function runSingle(db: Knex, prefix: string, events: readonly InboundEvent[]) {
+  const results: EventResult[] = [];
+  for (const event of events) results.push(await applyEvent(db, settings(prefix), event));
+  return results;
+}
+
+/** As the consumer does it: a batch that cannot go in bulk goes one event at a time. */
+async function runBatched(db: Knex, prefix: string, events: readonly InboundEvent[], seed: string) {
+  const random = seededRandom(`batch-sizes:${seed}`);
+  const results: EventResult[] = [];
+  let fallbacks = 0;
+  for (let start = 0; start < events.length;) {
+    const size = 1 + Math.floor(random.next() * 120);
+    const batch = events.slice(start, start + size);
+    try {
+      results.push(...(await applyBatch(db, settings(prefix), batch)));
+    } catch (error) {
+      if (!(error instanceof BatchNeedsSinglePath)) throw error;
+      fallbacks++;
+      results.push(...(await runSingle(db, prefix, batch)));
+    }
+    start += batch.length;
+  }
+  return { results, fallbacks };
+}
+
+/** Every row the pipeline writes, with generated ids replaced by their rank. */
+async function snapshot(db: Knex) {
+  const q = async (sql: string) => (await db.raw<{ rows: Record<string, unknown>[] }>(sql)).rows;
+  return {
+    inbox: await q(
+      `SELECT dedupe_key, event_id, topic, kafka_partition, kafka_offset, payload_hash, outcome, reason
+       FROM inbox ORDER BY dedupe_key COLLATE "C"`,
+    ),
+    orders: await q(
+      `SELECT order_id, buyer_id, provider_id, currency, state, opened_event_id, opened_at
+       FROM orders ORDER BY order_id COLLATE "C"`,
+    ),
+    milestones: await q(
+      `SELECT * FROM milestones ORDER BY order_id COLLATE "C", milestone_id COLLATE "C"`,
+    ).then((rows) => rows.map(({ created_at, updated_at, ...row }) => row)),
+    accounts: await q(
+      `SELECT code, kind, currency, order_id, milestone_id, party_id, balance_minor, version
+       FROM accounts ORDER BY code COLLATE "C"`,
+    ),
+    ledger: await q(
+      `WITH t AS (SELECT *, row_number() OVER (ORDER BY transaction_id) AS n FROM ledger_transactions)
+       SELECT t.n, t.kind, t.order_id, t.milestone_id, t.cause_event_id, t.cause_topic, t.memo,
+         json_agg(json_build_object('account', a.code, 'amount', e.amount_minor,
+           'after', e.balance_after_minor, 'version', e.account_version) ORDER BY e.entry_id) AS entries
+       FROM t JOIN ledger_entries e USING (transaction_id) JOIN accounts a USING (account_id)
+       GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY t.n`,
+    ),
+    releases: await q(
+      `SELECT t.n, r.provider_id, r.currency, r.gross_minor, r.fee_minor FROM releases r
+       JOIN (SELECT transaction_id, row_number() OVER (ORDER BY transaction_id) AS n
+             FROM ledger_transactions) t USING (transaction_id) ORDER BY t.n`,
+    ),
+    payments: await q(
+      `SELECT p.gateway, p.gateway_reference, p.event_id, p.order_id, p.milestone_id, p.kind,
+         p.currency, p.amount_minor, p.status, p.applied_minor, p.refunded_minor, t.n AS ledger_n
+       FROM payments p LEFT JOIN (SELECT transaction_id, row_number() OVER (ORDER BY transaction_id) AS n
+             FROM ledger_transactions) t ON t.transaction_id = p.ledger_transaction_id
+       ORDER BY p.payment_id`,
+    ),
+    kept: await q(
+      `SELECT order_id, dedupe_key, topic, command, replayed_at IS NOT NULL AS replayed, failed_reason
+       FROM kept_events ORDER BY kept_id`,
+    ),
+    outbox: await q(
+      `SELECT o.topic, o.message_key, o.type, o.payload - 'outcomeId' - 'ledgerTransactionId' AS payload,
+         o.headers->>'cause-event-id' AS cause, t.n AS ledger_n
+       FROM outbox o LEFT JOIN (SELECT transaction_id::text AS id,
+             row_number() OVER (ORDER BY transaction_id) AS n FROM ledger_transactions) t
+         ON t.id = o.payload->>'ledgerTransactionId'
+       ORDER BY o.outbox_id`,
+    ),
+  };
+}
+
+const verdicts = (results: readonly EventResult[]) =>
+  results.map((r) => ({
+    verdict: r.verdict,
+    reason: r.reason,
+    outcomes: r.outcomeIds.length,
+    ledgerTransactions: r.ledgerTransactions,
+  }));
+
+const prefix = 'escrow-batch-test.';
+
+test.each([
+  ['a', 1200, 0, 0],
+  ['b', 1200, 40, 1],
+])(
+  'seed %s: %i events (orders overtaken by up to %i places) leave the same rows',
+  async (seed, count, spread, pair) => {
+    const { single, batched } = pairs[pair]!;
+    const events = stream(seed, count, spread);
+    const one = await runSingle(single.db, prefix, events);
+    const { results, fallbacks } = await runBatched(batched.db, prefix, events, seed);
+
+    expect(verdicts(results)).toEqual(verdicts(one));
+    const [expected, actual] = [await snapshot(single.db), await snapshot(batched.db)];
+    expect(actual).toEqual(expected);
+    // The stream is clean: every batch went in bulk.
+    expect(fallbacks).toBe(0);
+    // And it covered what it claims to.
+    const seen = new Set(one.map((r) => r.verdict));
+    expect([...seen].sort()).toEqual(expect.arrayContaining(['APPLIED', 'DUPLICATE']));
+    if (spread > 0) expect(expected.kept.length).toBeGreaterThan(0);
+    expect(expected.releases.length).toBeGreaterThan(0);
+  },
+  120_000,
+);
+
+test('a stream with a reused key and rejected amounts: the batches holding them go one event at a time, with the same result', async () => {
+  const { single, batched } = pairs[2]!;
+  const events = withTrouble(stream('c', 600, 20));
+  const one = await runSingle(single.db, prefix, events);
+  const { results, fallbacks } = await runBatched(batched.db, prefix, events, 'c');
+
+  expect(verdicts(results)).toEqual(verdicts(one));
+  expect(one.map((r) => r.reason)).toEqual(
+    expect.arrayContaining(['IDEMPOTENCY_CONFLICT', 'AMOUNT_PRECISION']),
+  );
+  const [expected, actual] = [await snapshot(single.db), await snapshot(batched.db)];
+  expect(actual).toEqual(expected);
+  expect(fallbacks).toBe(1);
+}, 120_000);
