@@ -17,6 +17,8 @@ interface Life {
   process: WorkerProcess;
   /** Why it ended, when the suite ended it. */
   endedBy?: 'SIGKILL' | 'SIGTERM';
+  /** Set when it outlived the suite's SIGTERM by the stop timeout and the suite sent SIGKILL. */
+  killedAfterStopTimeout?: boolean;
   /** FAULT_CRASH_AFTER_COMMIT: the eventId after whose database commit it kills itself. */
   armedWith?: string;
   exit?: { code: number | null; signal: NodeJS.Signals | null };
@@ -109,6 +111,7 @@ export class WorkerFleet {
     ]);
     if (!stopped) {
       // Recorded as a discrepancy by exitProblems(): SIGTERM must end a worker.
+      life.killedAfterStopTimeout = true;
       life.process.child.kill('SIGKILL');
       await life.process.exited;
     }
@@ -150,7 +153,11 @@ export class WorkerFleet {
       // ends by the signal itself: nothing was in flight yet, so that is a clean stop too.
       if (life.endedBy === 'SIGTERM' && (exit.code === 0 || exit.signal === 'SIGTERM')) continue;
       const how = exit.signal ? `signal ${exit.signal}` : `exit code ${String(exit.code)}`;
-      const expected = life.endedBy ? `after the suite's ${life.endedBy}` : 'without being told to';
+      const expected = life.killedAfterStopTimeout
+        ? "because it was still running a minute after the suite's SIGTERM"
+        : life.endedBy
+          ? `after the suite's ${life.endedBy}`
+          : 'without being told to';
       problems.push(
         `${name} ended with ${how} ${expected}; last log lines:\n${tail(life.process.output(), 15)}`,
       );
@@ -166,8 +173,15 @@ export class WorkerFleet {
   private killedItself(life: Life): boolean {
     const { exit, armedWith } = life;
     // Nothing else sends an armed worker SIGKILL unasked (the kernel's OOM killer would, but
-    // then its memory, not this suite, is what to look at).
-    return Boolean(exit && armedWith && life.endedBy === undefined && exit.signal === 'SIGKILL');
+    // then its memory, not this suite, is what to look at). A SIGTERM does not rule it
+    // out: a stopping worker finishes the slice in hand, which may hold the armed event.
+    return Boolean(
+      exit &&
+      armedWith &&
+      exit.signal === 'SIGKILL' &&
+      life.endedBy !== 'SIGKILL' &&
+      !life.killedAfterStopTimeout,
+    );
   }
 
   /** The logs of every worker the fleet ran, concatenated. */

@@ -90,9 +90,20 @@ export async function probeNearLimitValue(deps: {
     deps.say(
       `probe: a ${size}-byte value (limit ${deps.maxMessageBytes}) then an ORDER_OPENED behind it`,
     );
+    // The chaos may have the suite's Postgres stopped right now: a failed
+    // look at the inbox means "not yet", never "not handled".
+    let lastLookError: string | undefined;
     const opened = await waitUntil(
-      async () =>
-        (await db('inbox').where({ dedupe_key: 'event:probe-open' }).first()) !== undefined,
+      async () => {
+        try {
+          const row = await db('inbox').where({ dedupe_key: 'event:probe-open' }).first();
+          lastLookError = undefined;
+          return row !== undefined;
+        } catch (error) {
+          lastLookError = (error as Error).message;
+          return false;
+        }
+      },
       30_000,
       'the order behind the near-limit value opening',
     ).then(
@@ -108,7 +119,10 @@ export async function probeNearLimitValue(deps: {
         check,
         `the ORDER_OPENED behind a ${size}-byte value (max.message.bytes ${deps.maxMessageBytes}) on ` +
           `${topic} was not handled within 30 s: the worker stopped consuming` +
-          (crash ? `; its log: ${crash.slice(0, 500)}` : ''),
+          (crash ? `; its log: ${crash.slice(0, 500)}` : '') +
+          (lastLookError === undefined
+            ? ''
+            : `; the probe's last look at the inbox failed: ${lastLookError.slice(0, 200)}`),
       );
     }
     await fleet.stopAll();
