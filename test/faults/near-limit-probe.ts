@@ -96,7 +96,7 @@ export async function probeNearLimitValue(deps: {
     const opened = await waitUntil(
       async () => {
         try {
-          const row = await db('inbox').where({ dedupe_key: 'event:probe-open' }).first();
+          const row: unknown = await db('inbox').where({ dedupe_key: 'event:probe-open' }).first();
           lastLookError = undefined;
           return row !== undefined;
         } catch (error) {
