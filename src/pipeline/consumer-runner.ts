@@ -43,6 +43,7 @@ import { isPermanent, withRetry } from './retry';
 import type { InboundHandler } from './topic-handler';
 import { createProducer } from '../kafka/client';
 import { DeadLetterSender } from './dead-letter-sender';
+import { GroupCommit } from './group-commit';
 
 export interface RunnerDependencies {
   kafka: Kafka;
@@ -85,6 +86,10 @@ export class ConsumerRunner {
   private readonly dlqProducer: Producer;
   private readonly byTopic: Map<string, InboundHandler>;
   private readonly deadLetters: DeadLetterSender;
+  private readonly groups = new GroupCommit<InboundEvent, EventResult>(
+    BATCH_LIMIT,
+    (events, heartbeat) => this.applyGroup(events, heartbeat),
+  );
   private state: { running: false; why: string } | { running: true } = {
     running: false,
     why: 'the consumer has not started yet',
@@ -217,27 +222,12 @@ export class ConsumerRunner {
     }
     if (events.length === 0) return;
 
-    const lock = await this.lockOrders(
-      events.map((event) => event.command.orderId),
-      log,
-    );
     let results: EventResult[];
     try {
-      results = await withRetry(() => applyBatch(this.deps.db, this.deps.settings, events), {
-        ...retryOptions,
-        onRetry: (error, attempt) => {
-          void heartbeat().catch(() => undefined);
-          metrics.transientRetries.inc({ stage: 'apply' });
-          log.warn(
-            { err: error, attempt, events: events.length },
-            'transient failure; retrying the batch',
-          );
-        },
-      });
+      results = await this.groups.submit(events, () => void heartbeat().catch(() => undefined));
     } catch (error) {
       // Transient and still failing: nothing committed; KafkaJS redelivers from the last resolved offset.
       if (!isPermanent(error)) throw error;
-      await lock?.release().catch(() => undefined);
       log.warn(
         { err: error, events: events.length, firstOffset: messages[0]!.offset },
         'batch could not be applied in bulk; applying its events one at a time',
@@ -246,7 +236,6 @@ export class ConsumerRunner {
       for (const message of valid) await this.handle(topic, partition, message, heartbeat, false);
       return;
     }
-    await lock?.release().catch(() => undefined);
     if (events.some((event) => event.command.eventId === this.deps.crashAfterCommitOf))
       process.kill(process.pid, 'SIGKILL');
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -275,6 +264,33 @@ export class ConsumerRunner {
       },
       'batch processed',
     );
+  }
+
+  /**
+   * One group's transaction (see group-commit.ts): one Redlock lock over all
+   * its orders, then applyBatch with bounded retries of transient failures.
+   */
+  private async applyGroup(events: readonly InboundEvent[], heartbeat: () => void) {
+    const { metrics } = this.deps;
+    const lock = await this.lockOrders(
+      events.map((event) => event.command.orderId),
+      this.deps.log,
+    );
+    try {
+      return await withRetry(() => applyBatch(this.deps.db, this.deps.settings, events), {
+        ...retryOptions,
+        onRetry: (error, attempt) => {
+          heartbeat();
+          metrics.transientRetries.inc({ stage: 'apply' });
+          this.deps.log.warn(
+            { err: error, attempt, events: events.length },
+            'transient failure; retrying the batch',
+          );
+        },
+      });
+    } finally {
+      await lock?.release().catch(() => undefined);
+    }
   }
 
   /** Decodes and validates one message; a bad one is dead-lettered here and yields nothing. */
