@@ -18,7 +18,7 @@ import { scrapeSources } from './ops/scrape-sources';
 import { formatReport, runReconciliation } from './reconcile';
 import { orderLedger, orderView } from './views/order-view';
 import { OutboxRelay } from './outbox/relay';
-import { ConsumerRunner } from './pipeline/consumer-runner';
+import { ConsumerRunner, DB_POOL_SPARE, PARTITIONS_IN_PARALLEL } from './pipeline/consumer-runner';
 import { InspectionTimer } from './timers/inspection-timer';
 
 export interface RunningWorker {
@@ -31,7 +31,7 @@ export interface RunningWorker {
 }
 
 export async function startWorker(config: Config, log: Logger): Promise<RunningWorker> {
-  const db = createKnex(config);
+  const db = createKnex(config, { poolMax: PARTITIONS_IN_PARALLEL + DB_POOL_SPARE });
   const kafka = createKafka(config, 'escrow-worker', log);
   const locks = createLockService(config);
   const codec = new RegistryCodec(config.SCHEMA_REGISTRY_URL, config.TOPIC_PREFIX);

@@ -64,13 +64,20 @@ export interface RunnerDependencies {
   onConsumerStopped?: (error: Error) => void;
 }
 
+/**
+ * Every partition a fetch brings is handed over at once (12 inbound
+ * partitions by default), so that at a steady rate their slices arrive in
+ * the same turn and go in one transaction (group-commit.ts). Flooded, each
+ * full slice is its own transaction, overlapping the others. Each needs a
+ * database connection: the worker's pool is this plus DB_POOL_SPARE.
+ */
+export const PARTITIONS_IN_PARALLEL = 12;
+/** Connections beyond the partitions' for the relay, its listener's lock check, the timer and the ops API. */
+export const DB_POOL_SPARE = 4;
+
 // Bounded so that one message never holds its partition long: after the budget
 // the handler throws, nothing is committed, and KafkaJS redelivers after its
 // own backoff. Heartbeats between attempts keep the member in the group.
-// Enough to overlap the database's and the broker's round trips on two cores,
-// and well inside the database pool (10), which the relay and timer share.
-const PARTITIONS_IN_PARALLEL = 4;
-
 const retryOptions = { attempts: 8, baseDelayMs: 50, maxDelayMs: 2000, budgetMs: 8000 };
 
 /**
