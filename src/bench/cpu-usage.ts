@@ -119,3 +119,41 @@ export function cpuUsageBetween(start: Snapshot | null, end: Snapshot | null): C
   );
   return { seconds: (end.at - start.at) / 1000, cores: cpus().length, cpuSeconds };
 }
+
+/** The share of the whole machine busy over the next `windowMs` (null where /proc is missing). */
+export async function machineBusyShare(windowMs: number): Promise<number | null> {
+  const ticks = () => {
+    const stat = read('/proc/stat');
+    if (stat === null) return null;
+    const fields = (stat.split('\n', 1)[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+    const total = fields.reduce((sum, value) => sum + value, 0);
+    // As in cpuSnapshot: busy is everything but idle and iowait.
+    return { total, busy: total - (fields[3] ?? 0) - (fields[4] ?? 0) };
+  };
+  const start = ticks();
+  await new Promise((resolve) => setTimeout(resolve, windowMs));
+  const end = ticks();
+  if (!start || !end || end.total === start.total) return null;
+  return (end.busy - start.busy) / (end.total - start.total);
+}
+
+/**
+ * Waits until the machine has been quiet (at most `maxBusy` of it busy) over
+ * a window of `windowMs`, or `timeoutMs` have passed; says how long it waited
+ * and how busy the last window was.
+ */
+export async function waitForQuietMachine(options: {
+  maxBusy: number;
+  windowMs: number;
+  timeoutMs: number;
+  signal: AbortSignal;
+}): Promise<{ waitedMs: number; busy: number | null; quiet: boolean }> {
+  const started = Date.now();
+  for (;;) {
+    const busy = await machineBusyShare(options.windowMs);
+    const waitedMs = Date.now() - started;
+    if (busy === null || busy <= options.maxBusy) return { waitedMs, busy, quiet: true };
+    if (options.signal.aborted || waitedMs >= options.timeoutMs)
+      return { waitedMs, busy, quiet: false };
+  }
+}
