@@ -15,8 +15,9 @@ import { type RunningWorker, startWorker } from '../../src/worker';
 import { createTopics } from '../support/kafka';
 import { useTestContext } from '../support/test-context';
 import { spawnWorker } from '../support/worker-process';
+import { randomOpsPort } from '../support/ops-port';
 
-const opsPort = 20_000 + Math.floor(Math.random() * 20_000);
+const opsPort = randomOpsPort();
 const ctx = useTestContext({ OPS_PORT: String(opsPort) });
 let foreign: Consumer | undefined;
 let worker: RunningWorker | undefined;

@@ -12,8 +12,9 @@ import { validMessages } from '../support/messages';
 import { useTestContext } from '../support/test-context';
 import { waitUntil } from '../support/wait';
 import { spawnWorker, type WorkerProcess } from '../support/worker-process';
+import { randomOpsPort } from '../support/ops-port';
 
-const ctx = useTestContext({ OPS_PORT: String(20_000 + Math.floor(Math.random() * 20_000)) });
+const ctx = useTestContext({ OPS_PORT: String(randomOpsPort()) });
 const running: WorkerProcess[] = [];
 ctx.beforeTeardown(async () => {
   for (const worker of running) {

@@ -25,8 +25,9 @@ import { collectMessages } from '../support/kafka';
 import { validMessages } from '../support/messages';
 import { useTestContext } from '../support/test-context';
 import { waitUntil } from '../support/wait';
+import { randomOpsPort } from '../support/ops-port';
 
-const ctx = useTestContext({ OPS_PORT: String(20_000 + Math.floor(Math.random() * 20_000)) });
+const ctx = useTestContext({ OPS_PORT: String(randomOpsPort()) });
 let worker: RunningWorker;
 let kafka: Kafka;
 let codec: RegistryCodec;

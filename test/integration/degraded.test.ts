@@ -10,8 +10,9 @@ import { validMessages } from '../support/messages';
 import { useTestContext } from '../support/test-context';
 import { waitUntil } from '../support/wait';
 import { spawnWorker, type WorkerProcess } from '../support/worker-process';
+import { randomOpsPort } from '../support/ops-port';
 
-const ctx = useTestContext({ OPS_PORT: String(20_000 + Math.floor(Math.random() * 20_000)) });
+const ctx = useTestContext({ OPS_PORT: String(randomOpsPort()) });
 let worker: WorkerProcess | undefined;
 ctx.beforeTeardown(async () => {
   if (worker && worker.child.exitCode === null && worker.child.signalCode === null) {
@@ -25,8 +26,14 @@ test('with Redis down the worker processes events correctly, then SIGTERM stops 
   const kafka = createKafka(ctx.config, 'degraded-test');
   const codec = new RegistryCodec(ctx.config.SCHEMA_REGISTRY_URL, ctx.config.TOPIC_PREFIX);
   await codec.registerSchemas([...inboundTopics, ...outboundTopics]);
+  const started = worker;
   await waitUntil(
     async () => {
+      // A worker that could not start says why on stderr: fail with that, not a timeout.
+      if (started.child.exitCode !== null)
+        throw new Error(
+          `the worker exited with code ${started.child.exitCode}: ${started.output().slice(-2000)}`,
+        );
       try {
         return (await fetch(`http://127.0.0.1:${ctx.config.OPS_PORT}/healthz`)).ok;
       } catch {

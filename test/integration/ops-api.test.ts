@@ -13,8 +13,9 @@ import { type RunningWorker, startWorker } from '../../src/worker';
 import { validMessages } from '../support/messages';
 import { useTestContext } from '../support/test-context';
 import { waitUntil } from '../support/wait';
+import { randomOpsPort } from '../support/ops-port';
 
-const opsPort = 20_000 + Math.floor(Math.random() * 20_000);
+const opsPort = randomOpsPort();
 const token = 'ops-token-for-tests-0123456789';
 const ctx = useTestContext({ OPS_PORT: String(opsPort), OPS_TOKEN: token });
 const base = `http://127.0.0.1:${opsPort}`;

@@ -12,8 +12,9 @@ import { type RunningWorker, startWorker } from '../../src/worker';
 import { validMessages } from '../support/messages';
 import { useTestContext } from '../support/test-context';
 import { waitUntil } from '../support/wait';
+import { randomOpsPort } from '../support/ops-port';
 
-const basePort = 20_000 + Math.floor(Math.random() * 20_000);
+const basePort = randomOpsPort();
 const ctx = useTestContext({ OPS_PORT: String(basePort) });
 const workers: RunningWorker[] = [];
 ctx.beforeTeardown(async () => {

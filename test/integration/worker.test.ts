@@ -14,8 +14,9 @@ import { collectMessages } from '../support/kafka';
 import { waitUntil } from '../support/wait';
 import { validMessages } from '../support/messages';
 import { useTestContext } from '../support/test-context';
+import { randomOpsPort } from '../support/ops-port';
 
-const opsPort = 20_000 + Math.floor(Math.random() * 20_000);
+const opsPort = randomOpsPort();
 const ctx = useTestContext({ OPS_PORT: String(opsPort) });
 let worker: RunningWorker;
 let kafka: Kafka;
