@@ -61,6 +61,7 @@ export function benchJson(run: BenchRun): Record<string, unknown> {
     workerDbActivity: worker.dbActivity,
     preloadEntries: run.preload?.entries ?? 0,
     preloadMs: run.preload?.durationMs ?? null,
+    ...(run.preload ? preloadComparison(worker.eventsPerSecond, run.preload.emptyLedger) : {}),
     machine: machine(),
   };
 }
@@ -101,6 +102,18 @@ export function summaryLines(run: BenchRun, json: Record<string, unknown>): stri
           ],
           ['database floor (same rows, batched SQL)', perSecond(json.dbFloorEventsPerSecond)],
           ['throughput as a share of the lower floor', `${String(json.shareOfLowerFloor)} %`],
+          ...(run.preload
+            ? [
+                [
+                  'the same plan on an empty ledger, right before / right after',
+                  `${String(json.emptyLedgerBeforeEventsPerSecond)} / ${String(json.emptyLedgerAfterEventsPerSecond)} events/s`,
+                ],
+                [
+                  'preloaded throughput against the mean of those two',
+                  `${String(json.preloadedVsEmptyPercent)} %`,
+                ],
+              ]
+            : []),
           ['measured span', `${(worker.durationMs / 1000).toFixed(1)} s`],
           [
             'reconciliation',
@@ -175,4 +188,20 @@ export function summaryLines(run: BenchRun, json: Record<string, unknown>): stri
       `Redlock wait ${String(json.lockWaitMeanMs)} ms mean, p99 <= ${String(json.lockWaitP99AtMostMs)} ms.`,
   );
   return lines;
+}
+
+/**
+ * The preloaded run against the empty-ledger runs that bracket it: their
+ * mean cancels a machine that speeds up or slows down steadily over the runs.
+ */
+function preloadComparison(
+  preloaded: number,
+  empty: { before: number; after: number },
+): Record<string, number | null> {
+  const mean = (empty.before + empty.after) / 2;
+  return {
+    emptyLedgerBeforeEventsPerSecond: round(empty.before),
+    emptyLedgerAfterEventsPerSecond: round(empty.after),
+    preloadedVsEmptyPercent: round((100 * preloaded) / mean),
+  };
 }

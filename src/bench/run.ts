@@ -11,7 +11,12 @@ import type { Knex } from 'knex';
 import { createKnex } from '../db/knex';
 import { runReconciliation } from '../reconcile';
 import { measureDbFloor } from './db-floor';
-import { createBenchDatabases, type BenchEnvironment } from './environment';
+import {
+  cleanUpBench,
+  createBenchDatabases,
+  planBenchEnvironment,
+  type BenchEnvironment,
+} from './environment';
 import type { BenchPlan } from './generator';
 import { measureKafkaFloor } from './kafka-floor';
 import { measureWorker, type WorkerMeasurement } from './measure-worker';
@@ -27,7 +32,16 @@ export interface BenchRun {
   readonly reconciliation: { clean: boolean; findings: string[]; elapsedMs: number };
   readonly kafkaFloor: { eventsPerSecond: number; durationMs: number; passes: number };
   readonly dbFloor: { eventsPerSecond: number; durationMs: number; rows: number };
-  readonly preload: { entries: number; durationMs: number } | null;
+  readonly preload: {
+    entries: number;
+    durationMs: number;
+    /**
+     * The same plan on an empty ledger, right before and right after the
+     * preloaded measurement (each on a database and prefix of its own), so
+     * the preloaded figure is compared with runs on the same machine state.
+     */
+    emptyLedger: { before: number; after: number };
+  } | null;
 }
 
 export interface RunContext {
@@ -49,13 +63,13 @@ export async function runBench(context: RunContext): Promise<BenchRun> {
   await createBenchDatabases(environment);
   const db = createKnex(config, { poolMax: 3 });
   try {
-    let preload: BenchRun['preload'] = null;
+    let preloaded: { entries: number; durationMs: number } | null = null;
     if (options.preloadEntries > 0) {
       const started = Date.now();
       const entries = await preloadLedger(db, options.preloadEntries, progress, context.signal);
-      preload = { entries, durationMs: Date.now() - started };
+      preloaded = { entries, durationMs: Date.now() - started };
       progress(
-        `preloaded ${entries} ledger entries in ${(preload.durationMs / 1000).toFixed(1)} s`,
+        `preloaded ${entries} ledger entries in ${(preloaded.durationMs / 1000).toFixed(1)} s`,
       );
       // Minutes of bulk writes leave the machine busy for a while (dirty pages
       // written back, autovacuum); the figure to compare is the worker on a
@@ -74,10 +88,18 @@ export async function runBench(context: RunContext): Promise<BenchRun> {
       );
     }
 
+    // With a preload, the same plan also runs on an empty ledger right before
+    // and right after, so the comparison is made on the same machine state.
+    const before = preloaded ? await measureOnEmptyLedger(context, 'before') : null;
     const worker = await measureWorker({ ...context, db, rate: options.rate });
     progress(
       `worker done: ${worker.eventsPerSecond.toFixed(0)} events/s, p99 ${worker.latency.p99Ms.toFixed(0)} ms`,
     );
+    const after = preloaded ? await measureOnEmptyLedger(context, 'after') : null;
+    const preload: BenchRun['preload'] =
+      preloaded && before !== null && after !== null
+        ? { ...preloaded, emptyLedger: { before, after } }
+        : null;
     const verdicts = await inboxVerdicts(db);
 
     progress('reconciling the bench database');
@@ -160,4 +182,35 @@ async function inboxVerdicts(db: Knex): Promise<Record<string, number>> {
     .groupBy('verdict')
     .orderBy('count', 'desc');
   return Object.fromEntries(rows.map((row) => [row.verdict, Number(row.count)]));
+}
+
+/**
+ * The worker on an empty ledger: the same plan, a database, prefix and group
+ * of its own (created and removed here), measured for its throughput only.
+ */
+async function measureOnEmptyLedger(
+  context: RunContext,
+  when: 'before' | 'after',
+): Promise<number> {
+  const { progress, kafka } = context;
+  const twin = await planBenchEnvironment(context.baseEnv);
+  progress(`measuring the same plan on an empty ledger (${when} the preloaded run)`);
+  await createBenchDatabases(twin);
+  const db = createKnex(twin.config, { poolMax: 3 });
+  let failed = true;
+  try {
+    const measured = await measureWorker({
+      ...context,
+      environment: twin,
+      db,
+      rate: context.options.rate,
+    });
+    progress(`empty ledger (${when}): ${measured.eventsPerSecond.toFixed(0)} events/s`);
+    failed = false;
+    return measured.eventsPerSecond;
+  } finally {
+    await db.destroy();
+    const report = await cleanUpBench(twin, kafka, { keep: false, keepLog: failed });
+    for (const failure of report.failed) progress(`clean-up: ${failure}`);
+  }
 }
