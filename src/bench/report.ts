@@ -194,7 +194,7 @@ export function summaryLines(run: BenchRun, json: Record<string, unknown>): stri
  * The preloaded run against the empty-ledger runs that bracket it: their
  * mean cancels a machine that speeds up or slows down steadily over the runs.
  */
-function preloadComparison(
+export function preloadComparison(
   preloaded: number,
   empty: { before: number; after: number },
 ): Record<string, number | null> {
