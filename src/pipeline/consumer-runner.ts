@@ -1,20 +1,22 @@
 /**
- * Runs the consumers: one consumer group over the four inbound topics. For each
- * message: decode → validate (undecodable or invalid → escrow.dlq.v1 with the
- * reason, then committed) → Redlock on the order (an efficiency guard only) →
- * applyEvent in one database transaction (transient failures retried with
- * backoff) → offset committed only after the database commit.
+ * Runs the consumers: one consumer group over the four inbound topics. Each
+ * partition's fetch is taken in slices: every message is decoded and
+ * validated (undecodable or invalid → escrow.dlq.v1 with the reason), the
+ * slice's events go to the group commit (group-commit.ts) → one Redlock lock
+ * over the group's orders (an efficiency guard only) → applyBatch in one
+ * database transaction (transient failures retried with backoff). A slice the
+ * batch path refuses goes through applyEvent one event at a time.
  *
- * Offsets: KafkaJS resolves a message's offset only when this handler
- * returns, which is after its database commit, never when it throws. Resolved
- * offsets are committed in batches (every 100 messages or every second, on a
- * rebalance, on a failure and at shutdown) rather than one round trip per
- * message. A crash between a database commit and the next offset commit
- * redelivers the messages since; the inbox makes each a no-op.
+ * Offsets: a slice's last offset is resolved only after its database commit,
+ * never when it throws. Resolved offsets are committed in batches (every 100
+ * messages or every second, on a rebalance, on a failure and at shutdown). A
+ * crash between a database commit and the next offset commit redelivers the
+ * messages since; the inbox makes each a no-op.
  *
- * Partitions are processed concurrently (a few at a time), each in order, so
- * one order's events on one topic keep their order; events of one order on
- * different topics may run at once, and are serialized by the order's locks.
+ * Partitions are processed concurrently (all of a fetch at once), each in
+ * order, so one order's events on one topic keep their order; events of one
+ * order on different topics may run at once, and are serialized by the
+ * order's locks.
  *
  * Redis down: the lock is skipped (logged), and processing goes on serialized
  * by the database (the order's advisory lock and row locks, and the version
@@ -240,7 +242,8 @@ export class ConsumerRunner {
         'batch could not be applied in bulk; applying its events one at a time',
       );
       metrics.batchFallbacks.inc(labels);
-      for (const message of valid) await this.handle(topic, partition, message, heartbeat, false);
+      for (const [index, event] of events.entries())
+        await this.applyOne(topic, partition, valid[index]!, event, heartbeat);
       return;
     }
     if (events.some((event) => event.command.eventId === this.deps.crashAfterCommitOf))
@@ -338,39 +341,23 @@ export class ConsumerRunner {
     };
   }
 
-  async handle(
+  /**
+   * The one-event path for a prepared event (the fallback for a slice the
+   * batch path refused): its own lock and transaction (applyEvent); a
+   * permanent failure dead-letters this message alone as PROCESSING_FAILED.
+   */
+  private async applyOne(
     topic: string,
     partition: number,
     message: KafkaMessage,
-    heartbeat: () => Promise<void> = () => Promise.resolve(),
-    countConsumed = true,
+    event: InboundEvent,
+    heartbeat: () => Promise<void>,
   ): Promise<void> {
     const keepAlive = () => void heartbeat().catch(() => undefined);
-    const handler = this.byTopic.get(topic)!;
     const { metrics } = this.deps;
-    const labels = { topic: handler.topic };
-    const finished = metrics.processingSeconds.startTimer(labels);
-    if (countConsumed) metrics.eventsConsumed.inc(labels);
+    const { command } = event;
+    const finished = metrics.processingSeconds.startTimer({ topic: event.topic });
     const log = this.deps.log.child({ topic, partition, offset: message.offset });
-    const decoded = await withRetry(() => this.deps.codec.decode(handler.topic, message.value), {
-      ...retryOptions,
-      onRetry: (error) => {
-        keepAlive();
-        metrics.transientRetries.inc({ stage: 'decode' });
-        log.warn({ err: error }, 'schema registry unavailable; retrying');
-      },
-    });
-    if (!decoded.ok) {
-      await this.deadLetter(topic, partition, message, decoded.reason, 'UNDECODABLE', log);
-      return void finished();
-    }
-    const parsed = handler.parse(decoded.value);
-    if (!parsed.ok) {
-      await this.deadLetter(topic, partition, message, parsed.reason, 'INVALID', log);
-      return void finished();
-    }
-
-    const { command } = parsed;
     const eventLog = log.child({
       eventId: command.eventId,
       orderId: command.orderId,
@@ -378,26 +365,16 @@ export class ConsumerRunner {
     });
     const lock = await this.lockOrder(command.orderId, eventLog);
     try {
-      const result = await withRetry(
-        () =>
-          applyEvent(this.deps.db, this.deps.settings, {
-            topic: handler.topic,
-            partition,
-            offset: message.offset,
-            occurredAt: parsed.occurredAt,
-            command,
-          }),
-        {
-          ...retryOptions,
-          onRetry: (error, attempt) => {
-            keepAlive();
-            metrics.transientRetries.inc({ stage: 'apply' });
-            eventLog.warn({ err: error, attempt }, 'transient failure; retrying');
-          },
+      const result = await withRetry(() => applyEvent(this.deps.db, this.deps.settings, event), {
+        ...retryOptions,
+        onRetry: (error, attempt) => {
+          keepAlive();
+          metrics.transientRetries.inc({ stage: 'apply' });
+          eventLog.warn({ err: error, attempt }, 'transient failure; retrying');
         },
-      );
+      });
       if (command.eventId === this.deps.crashAfterCommitOf) process.kill(process.pid, 'SIGKILL');
-      this.count(handler.topic, result);
+      this.count(event.topic, result);
       finished();
       eventLog.info(
         { verdict: result.verdict, reason: result.reason, outcomes: result.outcomeIds.length },
