@@ -12,7 +12,7 @@ import { insertOutbox } from '../pipeline/outbox';
 import { fromOrder } from '../store/order-rows';
 import { type AccountState, type FloorEvent, FloorModel } from './db-floor-model';
 import { columnsOf } from '../db/columns';
-import { type MilestoneChange, writeMilestones } from '../store/order-writes';
+import { type MilestoneChange, noteMilestoneChange, writeMilestones } from '../store/order-writes';
 import type { PlannedEvent } from './order-plan';
 
 export interface FloorResult {
@@ -180,10 +180,7 @@ async function writeBatch(trx: Knex.Transaction, batch: Batch, now: Date): Promi
 /** Each milestone the batch touched once: its state at the end, the version read before the batch. */
 function lastStates(events: readonly FloorEvent[]): MilestoneChange[] {
   const latest = new Map<string, MilestoneChange>();
-  for (const { milestone, readVersion } of events.flatMap((e) => e.milestones)) {
-    const key = `${milestone.orderId}\u0000${milestone.milestoneId}`;
-    const first = latest.get(key);
-    latest.set(key, { milestone, readVersion: first ? first.readVersion : readVersion });
-  }
+  for (const { milestone, readVersion } of events.flatMap((e) => e.milestones))
+    noteMilestoneChange(latest, milestone, readVersion);
   return [...latest.values()];
 }

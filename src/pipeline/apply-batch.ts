@@ -36,7 +36,12 @@ import { money, zero } from '../domain/money';
 import { prepared } from '../db/columns';
 import { postLedger } from '../ledger/post-transactions';
 import type { StoredOrder } from '../store/orders';
-import { byCodePoint, lockAndLoadOrders, type MilestoneChange } from '../store/order-writes';
+import {
+  byCodePoint,
+  lockAndLoadOrders,
+  type MilestoneChange,
+  noteMilestoneChange,
+} from '../store/order-writes';
 import type { EventResult, InboundEvent, PipelineSettings, Verdict } from './apply-event';
 import { policyInForceAt } from './fee-context';
 import { inboxKeyOf } from './inbox-key';
@@ -376,12 +381,8 @@ class BatchUnit {
       (this.milestones.get(command.orderId) ?? []).map((m) => [m.milestoneId, m]),
     );
     for (const milestone of decision.milestones) {
-      const key = `${milestone.orderId}\u0000${milestone.milestoneId}`;
-      const before = this.milestoneChanges.get(key);
-      const readVersion = before
-        ? before.readVersion
-        : (current.get(milestone.milestoneId)?.version ?? null);
-      this.milestoneChanges.set(key, { milestone, readVersion });
+      const read = current.get(milestone.milestoneId)?.version ?? null;
+      noteMilestoneChange(this.milestoneChanges, milestone, read);
       current.set(milestone.milestoneId, milestone);
     }
     this.milestones.set(

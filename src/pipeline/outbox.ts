@@ -86,10 +86,6 @@ export function outboxRows(outcomes: readonly OutcomeDraft[], cause: OutcomeCaus
 }
 
 /**
- * Inserts rows in one statement, in their order (outbox ids rise with it, and
- * the relay publishes by outbox id), and wakes the relay at commit.
- */
-/**
  * Inserts the outbox rows of its one jsonb parameter, in their order: WITH
  * ORDINALITY ... ORDER BY draws identity values in that order, which the
  * relay's per-key order relies on.

@@ -68,6 +68,23 @@ export interface MilestoneChange {
   readonly readVersion: number | null;
 }
 
+const milestoneKey = (orderId: string, milestoneId: string) => `${orderId}\u0000${milestoneId}`;
+
+/**
+ * Records a milestone's new state in `changes`, one entry per milestone: its
+ * latest state, under the version it was first read at (`readVersion` counts
+ * only for the first change).
+ */
+export function noteMilestoneChange(
+  changes: Map<string, MilestoneChange>,
+  milestone: Milestone,
+  readVersion: number | null,
+): void {
+  const key = milestoneKey(milestone.orderId, milestone.milestoneId);
+  const first = changes.get(key);
+  changes.set(key, { milestone, readVersion: first ? first.readVersion : readVersion });
+}
+
 type Column = keyof ReturnType<typeof fromMilestone>;
 
 /** Every column the pipeline writes, with its SQL type in a recordset. */
@@ -144,9 +161,9 @@ export function assertAllUpdated(
   updated: readonly { order_id: string; milestone_id: string }[],
 ): void {
   if (updated.length === changed.length) return;
-  const written = new Set(updated.map((row) => `${row.order_id}\u0000${row.milestone_id}`));
+  const written = new Set(updated.map((row) => milestoneKey(row.order_id, row.milestone_id)));
   const lost = changed.find(
-    ({ milestone: m }) => !written.has(`${m.orderId}\u0000${m.milestoneId}`),
+    ({ milestone: m }) => !written.has(milestoneKey(m.orderId, m.milestoneId)),
   )!;
   throw new VersionConflict(lost.milestone.orderId, lost.milestone.milestoneId, lost.readVersion!);
 }
