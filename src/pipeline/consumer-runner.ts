@@ -41,7 +41,7 @@ import {
   type InboundEvent,
   type PipelineSettings,
 } from './apply-event';
-import { isPermanent, withRetry } from './retry';
+import { isPermanent, MESSAGE_RETRY, withRetry } from './retry';
 import type { InboundHandler } from './topic-handler';
 import { createProducer } from '../kafka/client';
 import { DeadLetterSender } from './dead-letter-sender';
@@ -76,11 +76,6 @@ export interface RunnerDependencies {
 export const PARTITIONS_IN_PARALLEL = 12;
 /** Connections beyond the partitions' for the relay, its listener's lock check, the timer and the ops API. */
 export const DB_POOL_SPARE = 4;
-
-// Bounded so that one message never holds its partition long: after the budget
-// the handler throws, nothing is committed, and KafkaJS redelivers after its
-// own backoff. Heartbeats between attempts keep the member in the group.
-const retryOptions = { attempts: 8, baseDelayMs: 50, maxDelayMs: 2000, budgetMs: 8000 };
 
 /**
  * Messages per database transaction. A fetch brings up to 1 MiB per
@@ -288,7 +283,7 @@ export class ConsumerRunner {
     );
     try {
       return await withRetry(() => applyBatch(this.deps.db, this.deps.settings, events), {
-        ...retryOptions,
+        ...MESSAGE_RETRY,
         onRetry: (error, attempt) => {
           heartbeat();
           metrics.transientRetries.inc({ stage: 'apply' });
@@ -314,7 +309,7 @@ export class ConsumerRunner {
   ): Promise<InboundEvent | undefined> {
     const { metrics } = this.deps;
     const decoded = await withRetry(() => this.deps.codec.decode(handler.topic, message.value), {
-      ...retryOptions,
+      ...MESSAGE_RETRY,
       onRetry: (error) => {
         void heartbeat().catch(() => undefined);
         metrics.transientRetries.inc({ stage: 'decode' });
@@ -366,7 +361,7 @@ export class ConsumerRunner {
     const lock = await this.lockOrder(command.orderId, eventLog);
     try {
       const result = await withRetry(() => applyEvent(this.deps.db, this.deps.settings, event), {
-        ...retryOptions,
+        ...MESSAGE_RETRY,
         onRetry: (error, attempt) => {
           keepAlive();
           metrics.transientRetries.inc({ stage: 'apply' });

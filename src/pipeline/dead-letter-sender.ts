@@ -20,7 +20,7 @@ import { DLQ_TOPIC } from '../dlq/dead-letter';
 import type { Logger } from '../logging/logger';
 import type { DeadLetterCategory, WorkerMetrics } from '../ops/metrics';
 import { type DeadLetterSource, type FittedDeadLetter, fitDeadLetter } from './dead-letter-record';
-import { type RetryOptions, withRetry } from './retry';
+import { MESSAGE_RETRY, type RetryOptions, withRetry } from './retry';
 
 export type { DeadLetterSource };
 
@@ -75,8 +75,6 @@ export interface DeadLetterSenderDependencies {
   readonly retry?: Omit<RetryOptions, 'onRetry'>;
 }
 
-const defaultRetry = { attempts: 8, baseDelayMs: 50, maxDelayMs: 2000, budgetMs: 8000 };
-
 export class DeadLetterSender {
   constructor(private readonly deps: DeadLetterSenderDependencies) {}
 
@@ -120,7 +118,7 @@ export class DeadLetterSender {
 
   private async publish(letter: FittedDeadLetter, log: Logger): Promise<void> {
     const options = {
-      ...(this.deps.retry ?? defaultRetry),
+      ...(this.deps.retry ?? MESSAGE_RETRY),
       onRetry: (error: unknown, attempt: number) => {
         this.deps.metrics.transientRetries.inc({ stage: 'dead-letter' });
         log.warn({ err: error, attempt }, 'dead letter not sent yet; retrying');

@@ -55,6 +55,14 @@ export interface RetryOptions {
   onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
 }
 
+/**
+ * The budget for one message's step (decoding, applying, dead-lettering):
+ * bounded so that one message never holds its partition long. After it the
+ * step throws, nothing is committed, and KafkaJS redelivers after its own
+ * backoff; heartbeats between attempts keep the member in the group.
+ */
+export const MESSAGE_RETRY = { attempts: 8, baseDelayMs: 50, maxDelayMs: 2000, budgetMs: 8000 };
+
 export async function withRetry<T>(work: () => Promise<T>, options: RetryOptions): Promise<T> {
   const started = Date.now();
   for (let attempt = 1; ; attempt++) {
