@@ -69,15 +69,19 @@ export function parentOf(pid: number): number | null {
   return Number.isFinite(parent) ? parent : null;
 }
 
-export function cpuSnapshot(owners: Owners): Snapshot | null {
+/** The whole machine's clock ticks since boot, all and busy (null where /proc is missing). */
+function machineTicks(): { total: number; busy: number } | null {
   const stat = read('/proc/stat');
   if (stat === null) return null;
   // cpu user nice system idle iowait irq softirq steal: busy is everything but idle and iowait.
   const fields = (stat.split('\n', 1)[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
-  const busy = fields.reduce(
-    (sum, value, index) => (index === 3 || index === 4 ? sum : sum + value),
-    0,
-  );
+  const total = fields.reduce((sum, value) => sum + value, 0);
+  return { total, busy: total - (fields[3] ?? 0) - (fields[4] ?? 0) };
+}
+
+export function cpuSnapshot(owners: Owners): Snapshot | null {
+  const machine = machineTicks();
+  if (machine === null) return null;
   const byPid = new Map<number, { component: Component; ticks: number }>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -92,7 +96,7 @@ export function cpuSnapshot(owners: Owners): Snapshot | null {
     if (component)
       byPid.set(Number(entry), { component, ticks: Number(rest[11]) + Number(rest[12]) });
   }
-  return { at: Date.now(), machineBusyTicks: busy, byPid };
+  return { at: Date.now(), machineBusyTicks: machine.busy, byPid };
 }
 
 export function cpuUsageBetween(start: Snapshot | null, end: Snapshot | null): CpuUsage | null {
@@ -122,17 +126,9 @@ export function cpuUsageBetween(start: Snapshot | null, end: Snapshot | null): C
 
 /** The share of the whole machine busy over the next `windowMs` (null where /proc is missing). */
 export async function machineBusyShare(windowMs: number): Promise<number | null> {
-  const ticks = () => {
-    const stat = read('/proc/stat');
-    if (stat === null) return null;
-    const fields = (stat.split('\n', 1)[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
-    const total = fields.reduce((sum, value) => sum + value, 0);
-    // As in cpuSnapshot: busy is everything but idle and iowait.
-    return { total, busy: total - (fields[3] ?? 0) - (fields[4] ?? 0) };
-  };
-  const start = ticks();
+  const start = machineTicks();
   await new Promise((resolve) => setTimeout(resolve, windowMs));
-  const end = ticks();
+  const end = machineTicks();
   if (!start || !end || end.total === start.total) return null;
   return (end.busy - start.busy) / (end.total - start.total);
 }
