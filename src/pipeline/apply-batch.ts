@@ -308,7 +308,14 @@ class BatchUnit {
         reason: decision.reason ?? null,
       });
     this.changeState(command, order, decision, item.event);
-    this.decided.push({ ...item, decision, firstDraft: this.drafts.length, owner });
+    this.decided.push({
+      event: item.event,
+      key: item.key,
+      hash: item.hash,
+      decision,
+      firstDraft: this.drafts.length,
+      owner,
+    });
     owner.ledgerTransactions += decision.transactions.length;
     for (const draft of decision.transactions) {
       this.drafts.push({ draft, cause: { eventId: command.eventId, topic: item.event.topic } });
@@ -341,7 +348,13 @@ class BatchUnit {
 
   private keep(item: Keyed): void {
     const { event } = item;
-    this.keptFor(event.command.orderId).push({ ...item, keptId: null, row: this.keptRows.length });
+    this.keptFor(event.command.orderId).push({
+      event,
+      key: item.key,
+      hash: item.hash,
+      keptId: null,
+      row: this.keptRows.length,
+    });
     this.keptRows.push({
       order_id: event.command.orderId,
       dedupe_key: item.key,
