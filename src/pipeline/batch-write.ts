@@ -102,11 +102,9 @@ export async function writeBatch(trx: Knex.Transaction, writes: BatchWrites): Pr
     recordset(writes.inbox),
     recordset(writes.replayedVerdicts),
     recordset(
-      writes.opened.map(({ order, eventId, occurredAt }) => ({
-        ...fromOrder(order),
-        opened_event_id: eventId,
-        opened_at: occurredAt,
-      })),
+      writes.opened.map(({ order, eventId, occurredAt }) =>
+        Object.assign(fromOrder(order), { opened_event_id: eventId, opened_at: occurredAt }),
+      ),
     ),
     recordset(
       writes.changedOrders.map((order) => ({ order_id: order.orderId, state: order.state })),
