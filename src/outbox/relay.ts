@@ -18,6 +18,7 @@ import type { Producer } from 'kafkajs';
 import { Client } from 'pg';
 import type { RegistryCodec } from '../codec/registry-codec';
 import type { OutboundTopic } from '../codec/schemas';
+import { prepared } from '../db/columns';
 
 const RELAY_LOCK_KEY = 0x0e5c0701; // advisory lock id: "escrow outbox relay"
 
@@ -90,26 +91,22 @@ export class OutboxRelay {
         return total;
       }
       this.notified = false;
-      const rows = await this.db('outbox')
-        .whereNull('published_at')
-        .orderBy('outbox_id')
-        .limit(this.options.batchSize ?? 500)
-        .select<OutboxRow[]>(
-          'outbox_id',
-          'outcome_id',
-          'topic',
-          'message_key',
-          'payload',
-          'headers',
-        );
+      const { rows } = await prepared<{ rows: OutboxRow[] }>(
+        this.db,
+        'relay_pending',
+        `SELECT outbox_id, outcome_id, topic, message_key, payload, headers FROM outbox
+         WHERE published_at IS NULL ORDER BY outbox_id LIMIT ?`,
+        [this.options.batchSize ?? 500],
+      );
       if (rows.length === 0) return total;
       await this.send(rows);
-      await this.db('outbox')
-        .whereIn(
-          'outbox_id',
-          rows.map((row) => row.outbox_id),
-        )
-        .update({ published_at: this.db.fn.now() });
+      // One array parameter, not one per row: a fixed statement, prepared once.
+      await prepared(
+        this.db,
+        'relay_mark_published',
+        `UPDATE outbox SET published_at = now() WHERE outbox_id = ANY(?::bigint[])`,
+        [rows.map((row) => row.outbox_id)],
+      );
       total += rows.length;
       this.options.onPublished?.(
         rows.map((row) => row.topic.slice(this.options.topicPrefix.length)),
@@ -118,20 +115,24 @@ export class OutboxRelay {
   }
 
   private async send(rows: OutboxRow[]): Promise<void> {
-    // Consecutive rows of one topic go in one request; topics keep their row order.
-    const batches: {
-      topic: string;
-      messages: { key: string; value: Buffer; headers: Record<string, string> }[];
-    }[] = [];
+    // One entry per topic, its messages in row order (so per key too). Not one
+    // entry per run of rows of a topic: KafkaJS merges entries of one topic by
+    // copying the messages so far at every merge, quadratic in the batch.
+    const byTopic = new Map<
+      string,
+      { key: string; value: Buffer; headers: Record<string, string> }[]
+    >();
     for (const row of rows) {
       const baseTopic = row.topic.slice(this.options.topicPrefix.length) as OutboundTopic;
       const value = await this.codec.encode(baseTopic, row.payload);
-      const last = batches.at(-1);
-      const message = { key: row.message_key, value, headers: row.headers };
-      if (last && last.topic === row.topic) last.messages.push(message);
-      else batches.push({ topic: row.topic, messages: [message] });
+      let messages = byTopic.get(row.topic);
+      if (!messages) byTopic.set(row.topic, (messages = []));
+      messages.push({ key: row.message_key, value, headers: row.headers });
     }
-    await this.producer.sendBatch({ acks: -1, topicMessages: batches });
+    await this.producer.sendBatch({
+      acks: -1,
+      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+    });
   }
 
   private async run(): Promise<void> {

@@ -63,10 +63,10 @@ export function outcomeRecord(draft: OutcomeDraft, outcomeId: string, cause: Out
     common[column] = typeof value === 'string' ? value : null;
   }
   let extra: Record<string, unknown> | null = null;
-  for (const [name, value] of Object.entries(draft.fields)) {
+  for (const name in draft.fields) {
     if (eventColumnSet.has(name)) continue;
     extra ??= {};
-    extra[name] = value;
+    extra[name] = draft.fields[name];
   }
   common.details = extra === null ? null : JSON.stringify(extra);
   return common;

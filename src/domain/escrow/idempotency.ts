@@ -31,14 +31,37 @@ export function inboxVerdict(storedSubstance: string | undefined, substance: str
   return storedSubstance === substance ? 'DUPLICATE' : 'IDEMPOTENCY_CONFLICT';
 }
 
+/**
+ * JSON with every object's keys in localeCompare order and undefined fields
+ * left out. The stored hashes depend on this exact text, so the order must
+ * never change (it is pinned by a test). Sorting with localeCompare costs
+ * microseconds per object, and objects of one shape always sort the same, so
+ * each shape's order is computed once; commands come in a few shapes, and
+ * the cache stops growing at `maxCachedShapes` in case input brings more.
+ */
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, inner: unknown) =>
     inner !== null && typeof inner === 'object' && !Array.isArray(inner)
-      ? Object.fromEntries(
-          Object.entries(inner as Record<string, unknown>)
-            .filter(([, field]) => field !== undefined)
-            .sort(([a], [b]) => a.localeCompare(b)),
-        )
+      ? sortedCopy(inner as Record<string, unknown>)
       : inner,
   );
+}
+
+const maxCachedShapes = 256;
+const sortedKeysByShape = new Map<string, readonly string[]>();
+
+function sortedCopy(object: Record<string, unknown>): Record<string, unknown> {
+  const keys = Object.keys(object);
+  const shape = keys.join('\u0000');
+  let sorted = sortedKeysByShape.get(shape);
+  if (sorted === undefined) {
+    sorted = keys.sort((a, b) => a.localeCompare(b));
+    if (sortedKeysByShape.size < maxCachedShapes) sortedKeysByShape.set(shape, sorted);
+  }
+  const copy: Record<string, unknown> = {};
+  for (const key of sorted) {
+    const field = object[key];
+    if (field !== undefined) copy[key] = field;
+  }
+  return copy;
 }

@@ -55,3 +55,29 @@ test('for other events the eventId is the key and every other field is substance
     'IDEMPOTENCY_CONFLICT',
   );
 });
+
+test('the substance text is pinned: stored hashes depend on its exact key order (localeCompare, not code points)', () => {
+  const opened = {
+    type: 'ORDER_OPENED',
+    eventId: 'e-2',
+    orderId: 'o-2',
+    buyerId: 'b',
+    providerId: 'p',
+    currency: 'EUR',
+    milestones: [
+      { milestoneId: 'B', amount: '1.00', releaseCondition: 'ANY', Zeta: 1, alpha: undefined },
+      { milestoneId: 'a', amount: '2.00', releaseCondition: 'BUYER_APPROVED' },
+    ],
+  } as unknown as Parameters<typeof substanceOf>[0];
+  const expected =
+    '{"buyerId":"b","currency":"EUR","milestones":[' +
+    '{"amount":"1.00","milestoneId":"B","releaseCondition":"ANY","Zeta":1},' +
+    '{"amount":"2.00","milestoneId":"a","releaseCondition":"BUYER_APPROVED"}],' +
+    '"orderId":"o-2","providerId":"p","type":"ORDER_OPENED"}';
+  // Twice: the second call takes each shape's key order from the cache.
+  expect(substanceOf(opened)).toBe(expected);
+  expect(substanceOf(opened)).toBe(expected);
+  expect(
+    substanceOf(payment('300.00', { gateway: 'adyen', gatewayReference: 'psp-1', eventId: 'x' })),
+  ).toBe(substanceOf(payment('300.00', { gateway: 'adyen', gatewayReference: 'psp-1' })));
+});
