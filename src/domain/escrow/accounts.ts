@@ -34,12 +34,11 @@ export const accounts = {
 
 /** e.g. ESCROW_HOLD:USD:order-1:m-1, PROVIDER_PAYABLE:USD:provider-7, PLATFORM_REVENUE:USD. */
 export function accountCode(account: AccountRef): string {
-  const scope =
-    account.orderId !== undefined
-      ? [account.orderId, account.milestoneId ?? '']
-      : account.partyId !== undefined
-        ? [account.partyId]
-        : [];
   // Percent-encoding keeps the code unambiguous when an id itself contains ":".
-  return [account.kind, account.currency, ...scope.map(encodeURIComponent)].join(':');
+  // Concatenated rather than joined from arrays: this runs for every posting.
+  const code = `${account.kind}:${account.currency}`;
+  if (account.orderId !== undefined)
+    return `${code}:${encodeURIComponent(account.orderId)}:${encodeURIComponent(account.milestoneId ?? '')}`;
+  if (account.partyId !== undefined) return `${code}:${encodeURIComponent(account.partyId)}`;
+  return code;
 }
