@@ -86,28 +86,25 @@ export async function lockAccounts(trx: Knex.Transaction, drafts: readonly Trans
       codes.map((code) => byCode.get(code)!.partyId ?? null),
     ),
   );
+  // Locks only accounts with a running balance, in code order; clearing and
+  // revenue keep none and are touched by nearly every writer, so locking them
+  // would serialize all. One statement reads both kinds: the locked rows are
+  // the latest committed versions (read under the lock), the balances to build on.
   const { rows } = await prepared<{ rows: AccountRow[] }>(
     trx,
-    'ledger_accounts',
-    `SELECT account_id, code, balance_minor, version, maintains_balance FROM accounts
-     WHERE code = ANY(?::text[]) ORDER BY code`,
-    [codes],
+    'ledger_accounts_read_lock',
+    `WITH locked AS (
+       SELECT account_id, code, balance_minor, version, maintains_balance FROM accounts
+       WHERE code = ANY(?::text[]) AND maintains_balance
+       ORDER BY code
+       FOR UPDATE
+     )
+     SELECT account_id, code, balance_minor, version, maintains_balance FROM accounts
+     WHERE code = ANY(?::text[]) AND NOT maintains_balance
+     UNION ALL
+     SELECT account_id, code, balance_minor, version, maintains_balance FROM locked`,
+    [codes, codes],
   );
-  // Lock only accounts with a running balance; clearing and revenue keep none
-  // and are touched by nearly every writer, so locking them would serialize all.
-  const maintained = rows.filter((row) => row.maintains_balance).map((row) => row.code);
-  if (maintained.length > 0) {
-    const { rows: locked } = await prepared<{ rows: AccountRow[] }>(
-      trx,
-      'ledger_accounts_lock',
-      `SELECT account_id, code, balance_minor, version, maintains_balance FROM accounts
-       WHERE code = ANY(?::text[]) ORDER BY code
-       FOR UPDATE`,
-      [maintained],
-    );
-    // Re-read under the lock: these balances are the ones to build on.
-    return new Map([...rows, ...locked].map((row) => [row.code, row]));
-  }
   return new Map(rows.map((row) => [row.code, row]));
 }
 
