@@ -52,13 +52,15 @@ const sortedKeysByShape = new Map<string, readonly string[]>();
 
 function sortedCopy(object: Record<string, unknown>): Record<string, unknown> {
   const keys = Object.keys(object);
-  const shape = keys.join('\u0000');
+  // JSON, not a join: keys holding the separator must not make two shapes one.
+  const shape = JSON.stringify(keys);
   let sorted = sortedKeysByShape.get(shape);
   if (sorted === undefined) {
     sorted = keys.sort((a, b) => a.localeCompare(b));
     if (sortedKeysByShape.size < maxCachedShapes) sortedKeysByShape.set(shape, sorted);
   }
-  const copy: Record<string, unknown> = {};
+  // No prototype, so that a "__proto__" key is copied as a field like any other.
+  const copy: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const key of sorted) {
     const field = object[key];
     if (field !== undefined) copy[key] = field;

@@ -81,3 +81,17 @@ test('the substance text is pinned: stored hashes depend on its exact key order 
     substanceOf(payment('300.00', { gateway: 'adyen', gatewayReference: 'psp-1', eventId: 'x' })),
   ).toBe(substanceOf(payment('300.00', { gateway: 'adyen', gatewayReference: 'psp-1' })));
 });
+
+test('objects whose keys only differ in where a separator falls, or hold "__proto__", keep every field', () => {
+  const substance = (fields: string) =>
+    substanceOf({
+      type: 'ORDER_CANCELLED',
+      eventId: 'e',
+      orderId: 'o',
+      extra: JSON.parse(fields) as unknown,
+    } as unknown as Parameters<typeof substanceOf>[0]);
+  expect(substance('{"a":1,"b":2}')).toContain('"extra":{"a":1,"b":2}');
+  expect(substance('{"a\\u0000b":1}')).toContain('"extra":{"a\\u0000b":1}');
+  expect(substance('{"a\\u0000b":1,"c":2}')).not.toBe(substance('{"a":1,"b\\u0000c":2}'));
+  expect(substance('{"__proto__":{"x":1}}')).toContain('"extra":{"__proto__":{"x":1}}');
+});
