@@ -295,20 +295,24 @@ class BatchUnit {
     if (this.storedKept.has(item.key))
       this.storedKept.set(item.key, { outcome: decision.status, reason: decision.reason ?? null });
     else {
-      // The row is updated in place, not re-spread: see outbox.ts outcomeRecord.
-      const row = this.inbox.get(item.key) ?? {
-        dedupe_key: item.key,
-        event_id: command.eventId,
-        topic: item.event.topic,
-        kafka_partition: item.event.partition,
-        kafka_offset: item.event.offset,
-        payload_hash: item.hash,
-        outcome: decision.status,
-        reason: null,
-      };
-      row.outcome = decision.status;
-      row.reason = decision.reason ?? null;
-      this.inbox.set(item.key, row);
+      const row = this.inbox.get(item.key);
+      // A row already there (a kept event replayed) takes the new verdict in
+      // place, not by re-spreading it: see outbox.ts outcomeRecord.
+      if (row) {
+        row.outcome = decision.status;
+        row.reason = decision.reason ?? null;
+      } else {
+        this.inbox.set(item.key, {
+          dedupe_key: item.key,
+          event_id: command.eventId,
+          topic: item.event.topic,
+          kafka_partition: item.event.partition,
+          kafka_offset: item.event.offset,
+          payload_hash: item.hash,
+          outcome: decision.status,
+          reason: decision.reason ?? null,
+        });
+      }
     }
     this.changeState(command, order, decision, item.event);
     this.decided.push({

@@ -39,7 +39,7 @@ const eventColumnSet: ReadonlySet<string> = new Set(eventColumns);
  *
  * Built with Object.assign onto one literal, not `{ ...common, ...fields }`:
  * V8 (Node 20) takes a slow path for an object literal that adds properties
- * after a spread, about 10 µs for a record of this size, and this runs for
+ * after a spread, 13–17 µs for a record of this size, and this runs for
  * every outcome (measured in docs/benchmark.md).
  */
 export function outcomeRecord(draft: OutcomeDraft, outcomeId: string, cause: OutcomeCause) {
