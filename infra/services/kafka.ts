@@ -21,7 +21,8 @@ import {
   waitFor,
 } from './shell';
 
-export const KAFKA_VERSION = '3.9.1';
+/** Keep equal to `kafka.version` in infra/kafka/pom.xml (a unit test compares them). */
+export const KAFKA_VERSION = '4.4.0';
 export const BROKER_PORT = 9092;
 
 /** Where and how the local broker runs; tests of broken environments use other values. */
@@ -30,7 +31,7 @@ export interface LocalKafkaLayout {
   controllerPort: number;
   /** Data, logs and configuration. */
   dir: string;
-  /** The Kafka jars (the Maven build copies them here). */
+  /** The Kafka jars (the Maven build copies them here), one folder per version. */
   libsDir: string;
   /** Extra Maven arguments (tests point Maven at an unreachable repository). */
   mavenArgs: string[];
@@ -42,7 +43,7 @@ export const defaultKafkaLayout: LocalKafkaLayout = {
   brokerPort: BROKER_PORT,
   controllerPort: 9093,
   dir: path.join(servicesDir, 'kafka'),
-  libsDir: path.join(projectRoot, 'infra', 'kafka', 'target', 'libs'),
+  libsDir: path.join(projectRoot, 'infra', 'kafka', 'target', `libs-${KAFKA_VERSION}`),
   mavenArgs: [],
   record: true,
 };
@@ -53,7 +54,7 @@ const files = (layout: LocalKafkaLayout) => ({
   serverLog: path.join(layout.dir, 'server.log'),
   stdoutLog: path.join(layout.dir, 'stdout.log'),
   properties: path.join(layout.dir, 'server.properties'),
-  log4j: path.join(layout.dir, 'log4j.properties'),
+  log4j: path.join(layout.dir, 'log4j2.properties'),
 });
 
 /** True when a Kafka broker answers metadata requests on the port. */
@@ -147,17 +148,26 @@ function writeBrokerConfig(layout: LocalKafkaLayout): void {
       '',
     ].join('\n'),
   );
+  // Kafka 4 logs through Log4j 2 (its properties format, not Log4j 1's).
   writeFileSync(
     log4j,
     [
-      'log4j.rootLogger=INFO, file',
-      'log4j.logger.kafka.request.logger=WARN',
-      'log4j.appender.file=org.apache.log4j.RollingFileAppender',
-      `log4j.appender.file.File=${serverLog}`,
-      'log4j.appender.file.MaxFileSize=20MB',
-      'log4j.appender.file.MaxBackupIndex=2',
-      'log4j.appender.file.layout=org.apache.log4j.PatternLayout',
-      'log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n',
+      'status=warn',
+      'appender.file.type=RollingFile',
+      'appender.file.name=file',
+      `appender.file.fileName=${serverLog}`,
+      `appender.file.filePattern=${serverLog}.%i`,
+      'appender.file.layout.type=PatternLayout',
+      'appender.file.layout.pattern=[%d] %p %m (%c)%n',
+      'appender.file.policies.type=Policies',
+      'appender.file.policies.size.type=SizeBasedTriggeringPolicy',
+      'appender.file.policies.size.size=20MB',
+      'appender.file.strategy.type=DefaultRolloverStrategy',
+      'appender.file.strategy.max=2',
+      'rootLogger.level=INFO',
+      'rootLogger.appenderRef.file.ref=file',
+      'logger.request.name=kafka.request.logger',
+      'logger.request.level=WARN',
       '',
     ].join('\n'),
   );
@@ -253,7 +263,7 @@ export async function startKafka(
       '-XX:+UseG1GC',
       '-XX:MaxGCPauseMillis=20',
       '-Djava.awt.headless=true',
-      `-Dlog4j.configuration=file:${log4j}`,
+      `-Dlog4j2.configurationFile=${log4j}`,
       `-Dkafka.logs.dir=${layout.dir}`,
       '-cp',
       classpath(layout),

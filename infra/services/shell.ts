@@ -32,11 +32,18 @@ export function portOpen(port: number, host = '127.0.0.1', timeoutMs = 1000): Pr
   });
 }
 
-/** Names the process listening on a port, when `ss` can tell. */
+/**
+ * Names the process listening on a port, when `ss` can tell. The name is the
+ * program from its command line: `ss` reports the main thread's name, which a
+ * program may change (Node 24 names its main thread "MainThread").
+ */
 export function listenerOf(port: number): string {
   const result = spawnSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
   const match = /users:\(\("([^"]+)",pid=(\d+)/.exec(result.stdout ?? '');
-  return match ? `${match[1]} (pid ${match[2]})` : 'an unknown process';
+  if (!match) return 'an unknown process';
+  const pid = Number(match[2]);
+  const program = commandLineOf(pid).split(' ')[0]?.split('/').pop();
+  return `${program || match[1]} (pid ${pid})`;
 }
 
 export function commandExists(command: string): boolean {

@@ -10,7 +10,12 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { type LocalKafkaLayout, defaultKafkaLayout, startKafka } from '../../infra/services/kafka';
+import {
+  KAFKA_VERSION,
+  type LocalKafkaLayout,
+  defaultKafkaLayout,
+  startKafka,
+} from '../../infra/services/kafka';
 import { ensurePostgres } from '../../infra/services/postgres';
 import { stopProcess } from '../../infra/services/shell';
 
@@ -93,7 +98,9 @@ test('without Maven and without cached jars the message says Maven is needed', a
       startKafka(await layout({ libsDir: missingJars })),
     ),
   ).rejects.toThrow(
-    /Maven is not installed, and it fetches the Kafka 3\.9\.1 jars from Maven Central/,
+    new RegExp(
+      `Maven is not installed, and it fetches the Kafka ${KAFKA_VERSION.replaceAll('.', '\\.')} jars from Maven Central`,
+    ),
   );
 });
 

@@ -108,7 +108,7 @@ test('a Knex transaction on the real Postgres commits what it wrote and a rollba
   expect(rows).toEqual([{ id: 'kept', amount: '1000.0001' }]);
 });
 
-test('the broker runs Kafka 3.9 or newer and supports every request version KafkaJS sends', async () => {
+test('the broker runs Kafka 4.x and supports every request version KafkaJS sends', async () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const kafkajsRequests = require('kafkajs/src/protocol/requests') as {
     requests: Record<string, { versions: string[] }>;
@@ -117,8 +117,21 @@ test('the broker runs Kafka 3.9 or newer and supports every request version Kafk
   const apiKeys = require('kafkajs/src/protocol/requests/apiKeys') as Record<string, number>;
   const broker = await brokerApiVersions(ctx.config.KAFKA_BROKERS[0]!);
 
-  // metadata.version 21 is 3.9-IV0, the level a 3.9 broker formats its storage with.
-  expect(broker.finalizedFeatures.get('metadata.version')).toBeGreaterThanOrEqual(21);
+  // metadata.version 25 is 4.0-IV3, the level a 4.0 broker formats its storage with.
+  expect(broker.finalizedFeatures.get('metadata.version')).toBeGreaterThanOrEqual(25);
+  // Kafka 4.0 removed the request versions that predate 2.1 (KIP-896): the broker
+  // answers these minimums, so the check below is made against 4.x's floors.
+  const raisedMinimums: Record<string, number> = {
+    Fetch: 4,
+    ListOffsets: 1,
+    OffsetCommit: 2,
+    OffsetFetch: 1,
+    CreateTopics: 2,
+    DeleteTopics: 1,
+  };
+  for (const [name, minimum] of Object.entries(raisedMinimums)) {
+    expect({ name, min: broker.apis.get(apiKeys[name]!)?.min }).toEqual({ name, min: minimum });
+  }
 
   const used = [
     'Produce',

@@ -9,8 +9,9 @@ import { GenericContainer, Network, Wait, type StartedTestContainer } from 'test
 import type { Endpoints } from './endpoints';
 
 export const images = {
-  kafka: 'confluentinc/cp-kafka:7.9.0',
-  registry: 'confluentinc/cp-schema-registry:7.9.0',
+  // Confluent Platform 8.0 is Kafka 4.0 (KRaft only; testcontainers enables it for >= 8).
+  kafka: 'confluentinc/cp-kafka:8.0.0',
+  registry: 'confluentinc/cp-schema-registry:8.0.0',
   postgres: 'postgres:16-alpine',
   redis: 'redis:7-alpine',
 } as const;
