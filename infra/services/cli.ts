@@ -11,7 +11,7 @@ import path from 'node:path';
 import { defaults } from '../../src/config';
 import { BROKER_PORT, kafkaAnswers, startKafka } from './kafka';
 import { ensurePostgres, ensureRedis } from './postgres';
-import { REGISTRY_PORT, registryAnswers, startRegistry } from './registry';
+import { REGISTRY_PORT, registryAnswers, startRegistry, wipeRegistryStore } from './registry';
 import {
   ServicesError,
   commandLineOf,
@@ -68,6 +68,12 @@ export async function servicesDown(options: { wipe: boolean }): Promise<void> {
     const kafkaData = path.join(servicesDir, 'kafka');
     log(`removing local Kafka data in ${kafkaData}`);
     rmSync(kafkaData, { recursive: true, force: true });
+    // The registry's ids are what Kafka's messages name: they go together.
+    if (await portOpen(5432)) await wipeRegistryStore();
+    else
+      log(
+        'Postgres is not running: the schema registry database was left; wipe again once it runs',
+      );
   }
   log('done; services that were running before `services:up` were left alone');
 }

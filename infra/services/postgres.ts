@@ -67,6 +67,24 @@ export async function createDatabase(name: string, port = PG_PORT): Promise<void
   }
 }
 
+/** Drops a database if it exists, closing the sessions still on it. */
+export async function dropDatabase(name: string, port = PG_PORT): Promise<void> {
+  const client = new Client({
+    connectionString: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    connectionTimeoutMillis: 5000,
+  });
+  try {
+    await client.connect();
+    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } catch (error) {
+    throw new ServicesError(
+      `Could not drop database "${name}" on 127.0.0.1:${port}: ${(error as Error).message}.`,
+    );
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 export async function ensureRedis(): Promise<void> {
   if (await portOpen(REDIS_PORT)) {
     log(`Redis is ready on 127.0.0.1:${REDIS_PORT}`);
