@@ -10,6 +10,7 @@ export default tseslint.config(
       'coverage/',
       'node_modules/',
       '.services/',
+      '.tools/',
       'infra/kafka/target/',
       'infra/registry/target/',
     ],

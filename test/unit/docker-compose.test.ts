@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig, variables } from '../../src/config';
+import { KAFKA_VERSION } from '../../infra/services/kafka';
 
 interface ComposeService {
   image?: string;
@@ -39,9 +40,10 @@ test('it runs Apache Kafka, a Confluent schema registry, Postgres 16, Redis 7 an
   expect(Object.keys(services).sort()).toEqual(
     ['kafka', 'migrate', 'postgres', 'redis', 'schema-registry', 'worker'].sort(),
   );
-  expect(service('kafka').image).toMatch(/^apache\/kafka:3\.9\.\d+$/);
+  // The same Kafka as services:up runs locally, and a registry of the matching Confluent line.
+  expect(service('kafka').image).toBe(`apache/kafka:${KAFKA_VERSION}`);
   expect(service('schema-registry').image).toMatch(
-    /^confluentinc\/cp-schema-registry:7\.\d+\.\d+$/,
+    /^confluentinc\/cp-schema-registry:8\.\d+\.\d+$/,
   );
   expect(service('postgres').image).toMatch(/^postgres:16(\.|$)/);
   expect(service('redis').image).toMatch(/^redis:7(\.|$)/);
@@ -123,14 +125,30 @@ test('from the host, the published ports equal the worker defaults', () => {
   expect(service('redis').ports).toEqual([`${new URL(local.REDIS_URL[0]!).port}:6379`]);
 });
 
-test('the image is multi-stage and runs as a non-root user', () => {
+test('the image is multi-stage on Node 24 slim on Debian trixie and runs as a non-root user', () => {
   const dockerfile = readFileSync(path.join(root, 'Dockerfile'), 'utf8');
-  expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
-  expect(dockerfile).toMatch(/^FROM node:20[.\d]*-\S+ AS build$/m);
+  const bases = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((match) => match[1]);
+  expect(bases.length).toBeGreaterThanOrEqual(2);
+  for (const base of bases) expect(base).toMatch(/^node:24(\.\d+)*-trixie-slim$/);
+  expect(dockerfile).toMatch(/^FROM node:\S+ AS build$/m);
   expect(dockerfile).toMatch(/^USER node$/m);
   expect(dockerfile).toMatch(/^CMD \["node", .*"dist\/src\/main.js"\]$/m);
 });
 
 test('the worker is restarted when it exits with an error (its consumer stopped for good)', () => {
   expect(service('worker').restart).toBe('on-failure');
+});
+
+test('one Node line everywhere: engines, .nvmrc and the image agree on Node 24', () => {
+  const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    engines: { node: string };
+  };
+  expect(manifest.engines.node).toMatch(/^\^24\.\d+\.\d+$/);
+  expect(readFileSync(path.join(root, '.nvmrc'), 'utf8').trim()).toBe('24');
+});
+
+test("services:up fetches the Kafka version its code names (the pom's kafka.version)", () => {
+  const pom = readFileSync(path.join(root, 'infra', 'kafka', 'pom.xml'), 'utf8');
+  expect(/<kafka\.version>([^<]+)<\/kafka\.version>/.exec(pom)?.[1]).toBe(KAFKA_VERSION);
+  expect(KAFKA_VERSION).toMatch(/^4\.\d+\.\d+$/);
 });
