@@ -46,6 +46,10 @@ export function memoryOf(pid: number): { rss: number; hwm: number } | null {
  * the three in step), so the benchmark measures the worker as deployed. The
  * heap limit: without it V8 grows the old space far past the live set under
  * a burst (peak RSS 360-420 MB on 30,000 events, against about 240 MB with it).
+ * The semi-space limit: Node 24's V8 sizes the young generation from the heap
+ * limit, up to 64 MB per semi-space (heap_size_limit 448 MB with the flag
+ * above, against Node 20's 16 MB and 304 MB); at 64 MB the worker peaked at
+ * 311-333 MB, at 16 MB at 226 MB for the same CPU (docs/benchmark.md).
  * The warning filter: KafkaJS 2.2.4's request queue schedules its idle check
  * with a negative delay, which Node (as always) runs after 1 ms but, since
  * Node 24, also reports with a TimeoutNegativeWarning line on stderr in every
@@ -54,6 +58,7 @@ export function memoryOf(pid: number): { rss: number; hwm: number } | null {
  */
 export const workerNodeFlags = [
   '--max-old-space-size=256',
+  '--max-semi-space-size=16',
   '--disable-warning=TimeoutNegativeWarning',
 ] as const;
 
