@@ -16,11 +16,14 @@ export interface ParseAmountOptions {
 }
 
 /**
- * At most this many digits, integer and fraction together, in an amount: 18
- * digits of minor units always fit the ledger's BIGINT columns
- * (9,223,372,036,854,775,807), with room for the sums of many of them.
+ * At most this many digits of minor units in an amount, counted after the
+ * fraction is padded to the currency's digits ("99999999999999999" USD is 19:
+ * 9,999,999,999,999,999,900 cents). 18 digits always fit the ledger's BIGINT
+ * columns (9,223,372,036,854,775,807), with room for the sums of many of them;
+ * the text itself may not carry more digits either.
  */
 export const MAX_AMOUNT_DIGITS = 18;
+const largestMinorUnits = 10n ** BigInt(MAX_AMOUNT_DIGITS) - 1n;
 
 // No backtracking risk: each part matches a distinct character class.
 const PLAIN_DECIMAL = /^(-?)(\d+)(?:\.(\d+))?$/;
@@ -43,7 +46,7 @@ export function parseAmount(text: string, currency: string, options?: ParseAmoun
   // The cheap length check comes first so the regex never runs on huge input.
   const longestAccepted = MAX_AMOUNT_DIGITS + 2; // the digits, a "-" and a "."
   if (typeof text === 'string' && text.length > longestAccepted) {
-    throw tooLarge(shown);
+    throw tooLarge(shown, currency, digits);
   }
   const parts = typeof text === 'string' ? PLAIN_DECIMAL.exec(text) : null;
   if (parts === null) {
@@ -57,7 +60,7 @@ export function parseAmount(text: string, currency: string, options?: ParseAmoun
   const [, sign = '', integerPart = '', fractionPart = ''] = parts;
 
   if (integerPart.length + fractionPart.length > MAX_AMOUNT_DIGITS) {
-    throw tooLarge(shown);
+    throw tooLarge(shown, currency, digits);
   }
   if (fractionPart.length > digits) {
     const fix =
@@ -80,6 +83,7 @@ export function parseAmount(text: string, currency: string, options?: ParseAmoun
   }
 
   const magnitude = BigInt(integerPart + fractionPart.padEnd(digits, '0'));
+  if (magnitude > largestMinorUnits) throw tooLarge(shown, currency, digits);
   if (magnitude === 0n && options?.allowZero !== true) {
     throw new MoneyError(
       'INVALID_AMOUNT',
@@ -89,11 +93,11 @@ export function parseAmount(text: string, currency: string, options?: ParseAmoun
   return money(currency, sign === '-' ? -magnitude : magnitude);
 }
 
-function tooLarge(shown: string): MoneyError {
+function tooLarge(shown: string, currency: string, digits: number): MoneyError {
   return new MoneyError(
     'INVALID_AMOUNT',
-    `amount ${shown} is too large (INVALID_AMOUNT): ` +
-      `send at most ${MAX_AMOUNT_DIGITS} digits in total`,
+    `amount ${shown} is too large (INVALID_AMOUNT): at most ${MAX_AMOUNT_DIGITS} digits of ` +
+      `minor units fit, so send at most ${MAX_AMOUNT_DIGITS - digits} digits before the point in ${currency}`,
   );
 }
 

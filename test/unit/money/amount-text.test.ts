@@ -67,6 +67,30 @@ describe('parseAmount', () => {
     expectMoneyError(() => parseAmount('1'.repeat(10_000), 'USD'), 'INVALID_AMOUNT', 'too large');
   });
 
+  test.each([
+    ['99999999999999999', 'USD', 16],
+    ['9999999999999999.9', 'KWD', 15],
+    ['9999999999999999999', 'JPY', 18],
+    ['10000000000000000', 'USD', 16],
+  ])(
+    '%p %s overflows 18 digits of minor units once padded: too large, naming %i digits before the point',
+    (text, currency, before) => {
+      expectMoneyError(
+        () => parseAmount(text, currency),
+        'INVALID_AMOUNT',
+        'too large',
+        `at most ${before} digits before the point in ${currency}`,
+      );
+    },
+  );
+
+  test('the largest accepted amount in each currency is 18 nines of minor units', () => {
+    expect(parseAmount('9999999999999999.99', 'USD').minor).toBe(10n ** 18n - 1n);
+    expect(parseAmount('999999999999999.999', 'KWD').minor).toBe(10n ** 18n - 1n);
+    expect(parseAmount('999999999999999999', 'JPY').minor).toBe(10n ** 18n - 1n);
+    expect(parseAmount('999999999999999', 'KWD').minor).toBe((10n ** 15n - 1n) * 1000n);
+  });
+
   test('shortens a huge input in the message', () => {
     const error = expectMoneyError(() => parseAmount('7'.repeat(10_000), 'USD'), 'INVALID_AMOUNT');
     expect(error.message.length).toBeLessThan(200);
@@ -163,6 +187,10 @@ describe('parse and format (properties)', () => {
           return;
         }
         const expected = new ExactDecimal(text).times(new ExactDecimal(10).pow(digits));
+        if (expected.abs().gte(new ExactDecimal(10).pow(18))) {
+          expectMoneyError(() => parseAmount(text, currency, signed), 'INVALID_AMOUNT', 'too large');
+          return;
+        }
         const minor = parseAmount(text, currency, signed).minor;
         expect(new ExactDecimal(minor.toString()).equals(expected)).toBe(true);
       }),
