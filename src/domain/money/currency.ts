@@ -1,79 +1,35 @@
-// Currencies and their minor-unit digits, read from the ICU data built into Node
-// rather than from a hand-kept table.
+// Currencies and their minor-unit digits, from ISO 4217 List One (iso-4217.ts).
 //
-// Two limits of that data, on purpose accepted here:
-// - `Intl.supportedValuesOf('currency')` lists the currencies in circulation; it
-//   leaves out fund and metal codes (CLF, UYW, XAU) and the test code XXX, so those
-//   count as unknown.
-// - The digits are CLDR's display digits, which differ from ISO 4217's minor unit
-//   for some currencies (HUF, IDR, COP, PKR, ... are 0 in CLDR). Gateways settle
-//   in ISO minor units, so those currencies take their ISO 4217 value from
-//   `isoMinorUnitsWhereCldrDiffers` below; a test pins every entry.
+// Every active ISO code is known, including the fund, metal, SDR, testing and
+// no-currency codes (CLF, UYW, XAU, XDR, XTS, XXX): a gateway may report any of
+// them, and a payment in one must meet the same rules as any other currency
+// (kept before its order, refunded as a mismatch after it), not fail as an
+// unknown code. Codes withdrawn from the list (HRK, SLL, ZWL) are unknown.
 
 import { MoneyError, quoteInput } from './errors';
+import { iso4217MinorUnits } from './iso-4217';
 
-/** ISO 4217 minor units for the currencies whose CLDR display digits differ. */
-export const isoMinorUnitsWhereCldrDiffers: Readonly<Record<string, number>> = {
-  ALL: 2,
-  COP: 2,
-  HUF: 2,
-  IDR: 2,
-  IQD: 3,
-  IRR: 2,
-  KPW: 2,
-  LAK: 2,
-  LBP: 2,
-  MGA: 2,
-  MMK: 2,
-  PKR: 2,
-  SLL: 2,
-  SOS: 2,
-  SYP: 2,
-  YER: 2,
-};
-
-let knownCurrencies: ReadonlySet<string> | undefined;
-const digitsByCurrency = new Map<string, number>();
-
-function supportedCurrencies(): ReadonlySet<string> {
-  knownCurrencies ??= new Set(Intl.supportedValuesOf('currency'));
-  return knownCurrencies;
-}
-
-/**
- * True only for an upper-case ISO 4217 code this runtime lists as supported.
- * Intl itself would accept "usd" or an invented "XYZ" (and answer 2 digits), so
- * the list is the gate, not Intl.NumberFormat.
- */
+/** True only for an upper-case alphabetic code on ISO 4217 List One. */
 export function isKnownCurrency(code: string): boolean {
-  return supportedCurrencies().has(code);
+  return typeof code === 'string' && Object.hasOwn(iso4217MinorUnits, code);
 }
 
 export function assertCurrency(code: string): void {
-  if (typeof code === 'string' && isKnownCurrency(code)) return;
+  if (isKnownCurrency(code)) return;
   const shown = typeof code === 'string' ? quoteInput(code) : String(code);
   throw new MoneyError(
     'UNKNOWN_CURRENCY',
-    `currency ${shown} is not a known ISO 4217 code (UNKNOWN_CURRENCY): ` +
-      'send an upper-case alphabetic code in circulation, such as "USD"',
+    `currency ${shown} is not an ISO 4217 code (UNKNOWN_CURRENCY): ` +
+      'send an upper-case alphabetic code from ISO 4217 List One, such as "USD"',
   );
 }
 
-/** Digits after the decimal point in the currency's major unit: USD 2, JPY 0, KWD 3. */
+/**
+ * Digits after the decimal point in the currency's major unit, ISO 4217's
+ * minor unit: USD 2, JPY 0, KWD 3, CLF 4. A code whose minor unit the list
+ * gives as "N.A." (XAU, XDR, XXX, ...) counts whole units: 0.
+ */
 export function currencyDigits(code: string): number {
-  const cached = digitsByCurrency.get(code);
-  if (cached !== undefined) return cached;
   assertCurrency(code);
-  const digits =
-    isoMinorUnitsWhereCldrDiffers[code] ??
-    new Intl.NumberFormat('en', {
-      style: 'currency',
-      currency: code,
-    }).resolvedOptions().maximumFractionDigits;
-  // Intl types this as optional; for style 'currency' it is always set.
-  if (digits === undefined) {
-    throw new Error(`Intl gave no fraction digits for ${code}; the runtime's ICU data is broken`);
-  }
-  digitsByCurrency.set(code, digits);
-  return digits;
+  return iso4217MinorUnits[code] ?? 0;
 }

@@ -3,12 +3,8 @@
 // Pure: no I/O and no clock.
 
 export { MoneyError, type MoneyErrorCode } from './errors';
-export {
-  assertCurrency,
-  currencyDigits,
-  isKnownCurrency,
-  isoMinorUnitsWhereCldrDiffers,
-} from './currency';
+export { assertCurrency, currencyDigits, isKnownCurrency } from './currency';
+export { iso4217MinorUnits } from './iso-4217';
 export {
   add,
   compare,

@@ -188,7 +188,11 @@ describe('parse and format (properties)', () => {
         }
         const expected = new ExactDecimal(text).times(new ExactDecimal(10).pow(digits));
         if (expected.abs().gte(new ExactDecimal(10).pow(18))) {
-          expectMoneyError(() => parseAmount(text, currency, signed), 'INVALID_AMOUNT', 'too large');
+          expectMoneyError(
+            () => parseAmount(text, currency, signed),
+            'INVALID_AMOUNT',
+            'too large',
+          );
           return;
         }
         const minor = parseAmount(text, currency, signed).minor;

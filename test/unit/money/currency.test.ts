@@ -2,7 +2,6 @@ import {
   assertCurrency,
   currencyDigits,
   isKnownCurrency,
-  isoMinorUnitsWhereCldrDiffers,
   parseAmount,
 } from '../../../src/domain/money';
 import { expectMoneyError } from './expect-money-error';
@@ -20,7 +19,7 @@ describe('currencyDigits', () => {
     expect(currencyDigits(code)).toBe(digits);
   });
 
-  test('refuses a code Intl would format but does not list', () => {
+  test('refuses a code that is not on ISO 4217 List One', () => {
     // Intl.NumberFormat accepts "XYZ" and answers 2 digits; that must not leak through.
     expectMoneyError(() => currencyDigits('XYZ'), 'UNKNOWN_CURRENCY', '"XYZ"');
   });
@@ -33,7 +32,26 @@ describe('isKnownCurrency', () => {
     }
   });
 
-  test.each(['XYZ', 'usd', 'Usd', 'US', 'USDD', '', ' USD', 'XXX'])('is false for %p', (code) => {
+  test('is true for the ISO codes Intl does not list: funds, metals, testing, no currency', () => {
+    for (const code of ['CLF', 'UYW', 'BOV', 'XAU', 'XDR', 'XTS', 'XXX']) {
+      expect(isKnownCurrency(code)).toBe(true);
+    }
+  });
+
+  test.each([
+    'XYZ',
+    'usd',
+    'Usd',
+    'US',
+    'USDD',
+    '',
+    ' USD',
+    'HRK',
+    'SLL',
+    'ZWL',
+    'constructor',
+    '__proto__',
+  ])('is false for %p (withdrawn codes and inherited property names included)', (code) => {
     expect(isKnownCurrency(code)).toBe(false);
   });
 });
@@ -52,29 +70,25 @@ describe('assertCurrency', () => {
   });
 });
 
-describe('ISO 4217 minor units where CLDR display digits differ', () => {
+describe('ISO 4217 minor units, not CLDR display digits', () => {
   test.each([
+    ['AFN', 2],
     ['HUF', 2],
     ['IDR', 2],
     ['COP', 2],
     ['PKR', 2],
     ['IQD', 3],
+    ['CLF', 4],
+    ['UYW', 4],
+    ['XAU', 0],
+    ['XXX', 0],
   ])('%s has %i digits, as gateways settle it', (code, digits) => {
     expect(currencyDigits(code)).toBe(digits);
   });
 
-  test('every override is a currency the runtime knows and really differs from CLDR', () => {
-    for (const [code, digits] of Object.entries(isoMinorUnitsWhereCldrDiffers)) {
-      expect(isKnownCurrency(code)).toBe(true);
-      const cldr = new Intl.NumberFormat('en', {
-        style: 'currency',
-        currency: code,
-      }).resolvedOptions().maximumFractionDigits;
-      expect({ code, differs: cldr !== digits }).toEqual({ code, differs: true });
-    }
-  });
-
-  test('an amount with cents in HUF is accepted', () => {
+  test('an amount with cents in HUF and AFN is accepted, four decimals in CLF', () => {
     expect(parseAmount('100.50', 'HUF').minor).toBe(10050n);
+    expect(parseAmount('100.50', 'AFN').minor).toBe(10050n);
+    expect(parseAmount('1.2345', 'CLF').minor).toBe(12345n);
   });
 });

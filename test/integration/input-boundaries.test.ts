@@ -1,0 +1,156 @@
+/**
+ * Inputs at the edges, on real Postgres, through both ways the pipeline
+ * applies events today (a slice in bulk and one event at a time): each edge
+ * must end in a business verdict with its outcomes, never in a database
+ * error that would dead-letter the event.
+ *
+ * - A payment in an ISO 4217 code the runtime's Intl does not list (CLF, a
+ *   fund code; XXX, "no currency") is a currency mismatch like any other:
+ *   kept before its order, refunded in full once the order is known.
+ * - An amount whose minor units overflow BIGINT once the fraction is padded
+ *   ("99999999999999999" USD) is rejected INVALID_AMOUNT, before or after
+ *   its order.
+ */
+import type { Knex } from 'knex';
+import { consumers } from '../../consumers';
+import type { InboundTopic } from '../../src/codec/schemas';
+import { applyBatch } from '../../src/pipeline/apply-batch';
+import {
+  applyEvent,
+  type EventResult,
+  type InboundEvent,
+  type PipelineSettings,
+} from '../../src/pipeline/apply-event';
+import { validMessages } from '../support/messages';
+import { useTestContext } from '../support/test-context';
+
+const ctx = useTestContext();
+const handlers = new Map(consumers.map((handler) => [handler.topic, handler]));
+const settings: PipelineSettings = {
+  topicPrefix: '',
+  defaultFeeRate: '0.10',
+  now: () => new Date('2026-06-01T09:00:00Z'),
+};
+
+type Apply = (db: Knex, events: InboundEvent[]) => Promise<EventResult[]>;
+const paths: [string, Apply][] = [
+  ['in one slice', (db, events) => applyBatch(db, settings, events)],
+  [
+    'one event at a time',
+    async (db, events) => {
+      const results: EventResult[] = [];
+      for (const event of events) results.push(await applyEvent(db, settings, event));
+      return results;
+    },
+  ],
+];
+
+let offset = 0;
+function inbound(topic: InboundTopic, message: Record<string, unknown>): InboundEvent {
+  const parsed = handlers.get(topic)!.parse(message);
+  if (!parsed.ok) throw new Error(`fixture refused: ${parsed.reason}`);
+  offset += 1;
+  return {
+    topic,
+    partition: 0,
+    offset: String(offset),
+    occurredAt: new Date('2026-06-01T08:00:00Z'),
+    command: parsed.command,
+  };
+}
+
+let orderNumber = 0;
+/** A fresh order (USD, one milestone of 1000.00) and a payment for it, with `changes`. */
+function orderAndPayment(changes: Record<string, unknown>) {
+  orderNumber += 1;
+  const orderId = `boundary-${orderNumber}`;
+  const open = inbound('escrow.orders.v1', {
+    ...validMessages['escrow.orders.v1'][0],
+    eventId: `open-${orderId}`,
+    orderId,
+  });
+  const payment = inbound('escrow.payment-confirmed.v1', {
+    ...validMessages['escrow.payment-confirmed.v1'][0],
+    eventId: `pay-${orderId}`,
+    gatewayReference: `ref-${orderId}`,
+    orderId,
+    ...changes,
+  });
+  return { orderId, open, payment };
+}
+
+/** The inbox's verdict on an event, as stored. */
+async function inboxVerdictOf(event: InboundEvent) {
+  return ctx
+    .db<{ event_id: string; outcome: string; reason: string | null }>('inbox')
+    .where({ event_id: event.command.eventId })
+    .first('outcome', 'reason');
+}
+
+async function refundsOf(orderId: string) {
+  const rows = await ctx
+    .db('outbox')
+    .where({ message_key: orderId, type: 'REFUND_REQUESTED' })
+    .select('payload');
+  return rows.map((row: { payload: unknown }) => {
+    const payload = (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as {
+      amount: string;
+      currency: string;
+      reason: string;
+    };
+    return { amount: payload.amount, currency: payload.currency, reason: payload.reason };
+  });
+}
+
+describe.each(paths)('%s', (_name, apply) => {
+  test.each([
+    ['CLF', '12.3456'],
+    ['XXX', '7'],
+  ])(
+    'a payment in %s before its order is kept, then refunded in full as a currency mismatch',
+    async (currency, amount) => {
+      const { orderId, open, payment } = orderAndPayment({ currency, amount });
+      const [kept] = await apply(ctx.db, [payment]);
+      expect(kept!.verdict).toBe('KEPT');
+      await apply(ctx.db, [open]);
+      expect(await inboxVerdictOf(payment)).toEqual({
+        outcome: 'REJECTED',
+        reason: 'CURRENCY_MISMATCH',
+      });
+      expect(await refundsOf(orderId)).toEqual([{ amount, currency, reason: 'CURRENCY_MISMATCH' }]);
+    },
+  );
+
+  test('a payment in CLF after its order is rejected CURRENCY_MISMATCH and refunded', async () => {
+    const { orderId, open, payment } = orderAndPayment({ currency: 'CLF', amount: '1.5' });
+    const [, paid] = await apply(ctx.db, [open, payment]);
+    expect({ verdict: paid!.verdict, reason: paid!.reason }).toEqual({
+      verdict: 'REJECTED',
+      reason: 'CURRENCY_MISMATCH',
+    });
+    expect(await refundsOf(orderId)).toEqual([
+      { amount: '1.5000', currency: 'CLF', reason: 'CURRENCY_MISMATCH' },
+    ]);
+  });
+
+  test.each(['99999999999999999', '10000000000000000'])(
+    'an amount of %p USD, past BIGINT once padded, is rejected INVALID_AMOUNT before and after its order',
+    async (amount) => {
+      const first = orderAndPayment({ amount });
+      const [afterOpen] = (await apply(ctx.db, [first.open, first.payment])).slice(1);
+      expect({ verdict: afterOpen!.verdict, reason: afterOpen!.reason }).toEqual({
+        verdict: 'REJECTED',
+        reason: 'INVALID_AMOUNT',
+      });
+
+      const second = orderAndPayment({ amount });
+      const [kept] = await apply(ctx.db, [second.payment]);
+      expect(kept!.verdict).toBe('KEPT');
+      await apply(ctx.db, [second.open]);
+      expect(await inboxVerdictOf(second.payment)).toEqual({
+        outcome: 'REJECTED',
+        reason: 'INVALID_AMOUNT',
+      });
+    },
+  );
+});
