@@ -65,12 +65,48 @@ const amount = z
 const currency = z
   .string()
   .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 alphabetic code such as "USD"');
-const timestamp = z
-  .string()
-  .regex(
-    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]00:00)$/,
-    'must be an ISO-8601 timestamp in UTC such as "2026-03-01T10:00:00Z"',
-  );
+const timestampShape = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]00:00)$/;
+/**
+ * The shape alone lets "2026-13-01" and "2026-02-30" through, which Date then
+ * rejects later (a processing failure) or rolls over into another day. A
+ * timestamp is valid only when its fields name a real instant: the calendar
+ * fields read back unchanged from Date.UTC. A leap second (:60) is refused too,
+ * since no JavaScript date holds one.
+ */
+const timestamp = z.string().superRefine((value, context) => {
+  const fields = timestampShape.exec(value);
+  if (fields === null) {
+    context.addIssue({
+      code: 'custom',
+      message: 'must be an ISO-8601 timestamp in UTC such as "2026-03-01T10:00:00Z"',
+    });
+    return;
+  }
+  const [year, month, day, hour, minute, second] = fields.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const instant = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  const real =
+    instant.getUTCFullYear() === year &&
+    instant.getUTCMonth() === month - 1 &&
+    instant.getUTCDate() === day &&
+    instant.getUTCHours() === hour &&
+    instant.getUTCMinutes() === minute &&
+    instant.getUTCSeconds() === second;
+  if (!real) {
+    context.addIssue({
+      code: 'custom',
+      message:
+        `is not a real date and time (${value.slice(0, 19)}): month 01-12, a day the month ` +
+        'has, hours 00-23, minutes and seconds 00-59; send the instant the event happened',
+    });
+  }
+});
 const version = z.number().int().min(1, 'must be a version number from 1');
 const releaseCondition = z.enum([
   'DELIVERY_CONFIRMED',
