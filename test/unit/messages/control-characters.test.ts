@@ -118,3 +118,24 @@ test('property: an id is refused exactly when it holds a C0, DEL or C1 control c
     }),
   );
 });
+
+describe('id lengths equal the database CHECKs, counted in characters as Postgres counts them', () => {
+  const emoji = '\u{1F600}'; // one character, two UTF-16 units
+  test.each([
+    ['gateway', 100],
+    ['gatewayReference', 200],
+    ['eventId', 200],
+    ['orderId', 200],
+  ])('%s takes %i characters and refuses one more', (field, longest) => {
+    expect(
+      paymentConfirmedMessage.safeParse({ ...payment, [field]: 'g'.repeat(longest) }).success,
+    ).toBe(true);
+    expect(
+      paymentConfirmedMessage.safeParse({ ...payment, [field]: emoji.repeat(longest) }).success,
+    ).toBe(true);
+    for (const tooLong of ['g'.repeat(longest + 1), emoji.repeat(longest + 1)]) {
+      const result = paymentConfirmedMessage.safeParse({ ...payment, [field]: tooLong });
+      expect(problemsOf(result)).toBe(`${field} must be at most ${longest} characters`);
+    }
+  });
+});
