@@ -12,6 +12,7 @@
 import type { Knex } from 'knex';
 import { accountCode, type TransactionDraft } from '../domain/escrow';
 import { formatAmount, money } from '../domain/money';
+import { compareCodePoints } from '../domain/text/code-point-order';
 import { columnsOf, prepared, recordset } from '../db/columns';
 import { LedgerError } from './errors';
 
@@ -69,7 +70,7 @@ export async function lockAccounts(trx: Knex.Transaction, drafts: readonly Trans
   const byCode = new Map(
     drafts.flatMap((d) => d.postings.map((p) => [accountCode(p.account), p.account])),
   );
-  const codes = [...byCode.keys()].sort();
+  const codes = [...byCode.keys()].sort(compareCodePoints);
   await prepared(
     trx,
     'ledger_accounts_insert',
@@ -96,7 +97,7 @@ export async function lockAccounts(trx: Knex.Transaction, drafts: readonly Trans
     `WITH locked AS (
        SELECT account_id, code, balance_minor, version, maintains_balance FROM accounts
        WHERE code = ANY(?::text[]) AND maintains_balance
-       ORDER BY code
+       ORDER BY code COLLATE "C"
        FOR UPDATE
      )
      SELECT account_id, code, balance_minor, version, maintains_balance FROM accounts

@@ -33,11 +33,11 @@ import {
 } from '../domain/escrow';
 import type { FeePolicy } from '../domain/fees';
 import { money, zero } from '../domain/money';
+import { compareCodePoints } from '../domain/text/code-point-order';
 import { prepared } from '../db/columns';
 import { postLedger } from '../ledger/post-transactions';
 import type { StoredOrder } from '../store/orders';
 import {
-  byCodePoint,
   lockAndLoadOrders,
   type MilestoneChange,
   noteMilestoneChange,
@@ -407,7 +407,7 @@ class BatchUnit {
     }
     this.milestones.set(
       command.orderId,
-      [...current.values()].sort((a, b) => byCodePoint(a.milestoneId, b.milestoneId)),
+      [...current.values()].sort((a, b) => compareCodePoints(a.milestoneId, b.milestoneId)),
     );
   }
 

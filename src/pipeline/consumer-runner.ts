@@ -34,6 +34,7 @@ import type { RegistryCodec } from '../codec/registry-codec';
 import type { LockService } from '../locks/redlock';
 import type { Logger } from '../logging/logger';
 import type { DeadLetterCategory, WorkerMetrics } from '../ops/metrics';
+import { compareCodePoints } from '../domain/text/code-point-order';
 import { applyBatch } from './apply-batch';
 import {
   applyEvent,
@@ -430,7 +431,7 @@ export class ConsumerRunner {
    */
   private async lockOrders(orderIds: readonly string[], log: Logger): Promise<Lock | undefined> {
     const resources = [...new Set(orderIds)]
-      .sort()
+      .sort(compareCodePoints)
       .map((orderId) => `escrow:${this.deps.settings.topicPrefix}lock:order:${orderId}`);
     const waited = this.deps.metrics.lockWaitSeconds.startTimer();
     const acquiring = this.deps.locks.redlock.acquire(resources, 10_000);

@@ -8,6 +8,7 @@
  * writeMilestones.
  */
 import type { Knex } from 'knex';
+import { compareCodePoints } from '../domain/text/code-point-order';
 import type { Milestone } from '../domain/escrow';
 import { prepared, recordset } from '../db/columns';
 import {
@@ -19,8 +20,6 @@ import {
 } from './order-rows';
 import { type StoredOrder, VersionConflict } from './orders';
 
-/** Orders in the same order for every writer (the database's "C" collation order: code points). */
-export const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * Takes the orders' advisory locks (the same lock as `lockOrderKey`) in
@@ -31,7 +30,7 @@ export async function lockAndLoadOrders(
   trx: Knex.Transaction,
   orderIds: readonly string[],
 ): Promise<Map<string, StoredOrder>> {
-  const sorted = [...new Set(orderIds)].sort(byCodePoint);
+  const sorted = [...new Set(orderIds)].sort(compareCodePoints);
   await prepared(
     trx,
     'batch_order_locks',
