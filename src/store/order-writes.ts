@@ -20,7 +20,6 @@ import {
 } from './order-rows';
 import { type StoredOrder, VersionConflict } from './orders';
 
-
 /**
  * Takes the orders' advisory locks (the same lock as `lockOrderKey`) in
  * code-point order, so two batches that share orders queue instead of
