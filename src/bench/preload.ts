@@ -140,7 +140,7 @@ async function preloadChunk(trx: Knex.Transaction, low: number, high: number): P
     SELECT key, event_id, topic, 'preloaded', 'APPLIED', at FROM ${series}
     CROSS JOIN LATERAL (VALUES
       ('event:' || order_id || ':opened', order_id || ':opened', 'escrow.orders.v1'),
-      ('payment:past:past_' || i, order_id || ':pay1', 'escrow.payment-confirmed.v1'),
+      ('payment:["past","past_' || i || '"]', order_id || ':pay1', 'escrow.payment-confirmed.v1'),
       ('event:' || order_id || ':reached', order_id || ':reached', 'escrow.milestone-reached.v1')
     ) AS row(key, event_id, topic)`);
 }

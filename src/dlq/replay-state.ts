@@ -12,7 +12,8 @@
 import type { Knex } from 'knex';
 import { consumers } from '../../consumers';
 import type { RegistryCodec } from '../codec/registry-codec';
-import { inboxKeyOf } from '../pipeline/inbox-key';
+import type { EscrowCommand } from '../domain/escrow';
+import { inboxKeyOf, sameSubstance } from '../pipeline/inbox-key';
 import type { InboundHandler } from '../pipeline/topic-handler';
 import type { DeadLetterEntry } from './dead-letter';
 
@@ -42,10 +43,9 @@ export interface ReplayContext {
   readonly topicPrefix: string;
 }
 
-/** The same hash apply-event stores in inbox.payload_hash. */
-
 type Checked =
-  { readonly final: ReplayState } | { readonly inboxKey: string; readonly hash: string };
+  | { readonly final: ReplayState }
+  | { readonly inboxKey: string; readonly hash: string; readonly command: EscrowCommand };
 
 /** One state per entry, in the order given. RegistryUnavailable propagates: it cannot be told yet. */
 export async function replayStates(
@@ -60,7 +60,9 @@ export async function replayStates(
     if ('final' in item) return item.final;
     const row = inbox.get(item.inboxKey);
     if (row === undefined) return { state: 'pending', inboxKey: item.inboxKey };
-    if (row.payload_hash !== item.hash) return { state: 'conflict', inboxKey: item.inboxKey };
+    if (!sameSubstance(row.payload_hash, item.command, item.hash)) {
+      return { state: 'conflict', inboxKey: item.inboxKey };
+    }
     return { state: 'done', inboxKey: item.inboxKey, outcome: row.outcome, reason: row.reason };
   });
 }
@@ -101,7 +103,7 @@ async function check(entry: DeadLetterEntry, context: ReplayContext): Promise<Ch
   const parsed = handler.parse(decoded.value);
   if (!parsed.ok) return { final: { state: 'invalid', why: parsed.reason } };
   const { key, hash } = inboxKeyOf(parsed.command);
-  return { inboxKey: key, hash };
+  return { inboxKey: key, hash, command: parsed.command };
 }
 
 const unreplayable = (why: string): Checked => ({ final: { state: 'unreplayable', why } });

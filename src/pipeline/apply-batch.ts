@@ -44,7 +44,7 @@ import {
 } from '../store/order-writes';
 import type { EventResult, InboundEvent, PipelineSettings, Verdict } from './apply-event';
 import { policyInForceAt } from './fee-context';
-import { inboxKeyOf } from './inbox-key';
+import { inboxKeyOf, sameSubstance } from './inbox-key';
 import { writeBatch } from './batch-write';
 import { type OutboxRow, outboxRows } from './outbox';
 import { paymentMergeColumns, type PaymentRow, paymentRow } from './payments';
@@ -156,7 +156,7 @@ class BatchUnit {
     for (const item of keyed) {
       const stored = seen.get(item.key);
       if (stored !== undefined) {
-        if (stored !== item.hash) {
+        if (!sameSubstance(stored, item.event.command, item.hash)) {
           throw new BatchNeedsSinglePath(
             `${item.event.command.eventId} reuses ${item.key} with another substance`,
           );

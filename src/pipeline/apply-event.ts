@@ -13,7 +13,7 @@ import { type Decision, type DecisionContext, decide, type EscrowCommand } from 
 import { zero } from '../domain/money';
 import { postTransactions } from '../ledger/post-transactions';
 import { loadOrder, lockOrderKey, saveDecision } from '../store/orders';
-import { inboxKeyOf } from './inbox-key';
+import { inboxKeyOf, sameSubstance } from './inbox-key';
 import { isPermanent } from './retry';
 import { policyInForceAt, providerVolume } from './fee-context';
 import { writeOutcomes } from './outbox';
@@ -84,7 +84,7 @@ async function answerRepeat(
   now: Date,
 ): Promise<EventResult> {
   const stored = await trx('inbox').where({ dedupe_key: key }).first<{ payload_hash: string }>();
-  if (stored?.payload_hash === hash)
+  if (stored !== undefined && sameSubstance(stored.payload_hash, event.command, hash))
     return { verdict: 'DUPLICATE', outcomeIds: [], ledgerTransactions: 0 };
   // Each distinct conflicting substance is answered once, even when redelivered.
   const recorded = await trx('inbox')

@@ -1,15 +1,32 @@
 /**
  * An event's inbox identity: its dedupe key (CONTRACT.md: `(gateway,
- * gatewayReference)` for payments, `eventId` otherwise) and a sha256 of its
+ * gatewayReference)` for payments, `eventId` otherwise) and a hash of its
  * substance, which tells a harmless redelivery from a reused key. The
  * pipeline stores both; the DLQ tool asks the inbox with both.
+ *
+ * Hashes carry the version of the substance they were made from: "v2:<sha256>"
+ * since amounts count by value and a payment's substance holds its gateway;
+ * a bare sha256 is version 1, which rows written before then hold. A stored
+ * hash is compared with the same version of the arriving event's substance,
+ * so a callback retried across the upgrade is still a duplicate.
  */
 import { createHash } from 'node:crypto';
-import { dedupeKey, type EscrowCommand, substanceOf } from '../domain/escrow';
+import {
+  dedupeKey,
+  type EscrowCommand,
+  substanceBeforeVersion2,
+  substanceOf,
+} from '../domain/escrow';
+
+const currentVersion = 'v2:';
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 export function inboxKeyOf(command: EscrowCommand): { key: string; hash: string } {
-  return {
-    key: dedupeKey(command),
-    hash: createHash('sha256').update(substanceOf(command)).digest('hex'),
-  };
+  return { key: dedupeKey(command), hash: currentVersion + sha256(substanceOf(command)) };
+}
+
+/** True when a stored hash is of the same substance as `command` (whose current hash is `hash`). */
+export function sameSubstance(storedHash: string, command: EscrowCommand, hash: string): boolean {
+  if (storedHash.startsWith(currentVersion)) return storedHash === hash;
+  return storedHash === sha256(substanceBeforeVersion2(command));
 }

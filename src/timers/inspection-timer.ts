@@ -78,7 +78,11 @@ export class InspectionTimer {
   }
 
   private async fire(row: { order_id: string; milestone_id: string; inspection_deadline: Date }) {
-    const eventId = `inspection:${row.order_id}:${row.milestone_id}:${row.inspection_deadline.toISOString()}`;
+    // Percent-encoded like account codes: joined raw, orders "shop:42"/"m1" and
+    // "shop"/"42:m1" due at one instant had one id, and the second was never released.
+    const eventId =
+      `inspection:${encodeURIComponent(row.order_id)}:${encodeURIComponent(row.milestone_id)}:` +
+      row.inspection_deadline.toISOString();
     const result = await applyEvent(this.db, this.settings, {
       topic: 'timer.inspection',
       partition: null,

@@ -175,7 +175,7 @@ test('a payment that arrives before its order is kept, then applied when the ord
     await ctx.db('kept_events').where({ order_id: 'o-early' }).whereNull('replayed_at'),
   ).toEqual([]);
   expect(
-    await ctx.db('inbox').where({ dedupe_key: 'payment:stripe:ch-early' }).first(),
+    await ctx.db('inbox').where({ dedupe_key: 'payment:["stripe","ch-early"]' }).first(),
   ).toMatchObject({ outcome: 'APPLIED' });
 });
 

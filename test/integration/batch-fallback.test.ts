@@ -86,20 +86,29 @@ test('a reused key in a slice: the slice goes one event at a time, and its garba
   worker = await startWorker(ctx.config, createLogger({ LOG_LEVEL: 'silent' }));
   await waitUntil(
     async () =>
-      (await ctx.db('inbox').where({ dedupe_key: 'payment:stripe:ch-b' }).first()) !== undefined,
+      (await ctx.db('inbox').where({ dedupe_key: 'payment:["stripe","ch-b"]' }).first()) !==
+      undefined,
     45_000,
     'the last payment of the slice being processed',
   );
 
   const inbox = await ctx
     .db('inbox')
-    .where('dedupe_key', 'like', '%payment:stripe:%')
+    .where('dedupe_key', 'like', '%payment:["stripe",%')
     .orderBy('dedupe_key')
     .select('dedupe_key', 'event_id', 'outcome');
   expect(inbox).toEqual([
     expect.objectContaining({ event_id: 'p-2', outcome: 'IDEMPOTENCY_CONFLICT' }),
-    { dedupe_key: 'payment:stripe:ch-a', event_id: 'p-1', outcome: expect.any(String) as string },
-    { dedupe_key: 'payment:stripe:ch-b', event_id: 'p-3', outcome: expect.any(String) as string },
+    {
+      dedupe_key: 'payment:["stripe","ch-a"]',
+      event_id: 'p-1',
+      outcome: expect.any(String) as string,
+    },
+    {
+      dedupe_key: 'payment:["stripe","ch-b"]',
+      event_id: 'p-3',
+      outcome: expect.any(String) as string,
+    },
   ]);
   // The conflict's rejection went out with the rest of the slice's outcomes.
   expect(

@@ -84,7 +84,7 @@ test('SIGKILL between the database commit and the offset commit: no second effec
   running.push(second);
   await waitUntil(
     async () =>
-      (await ctx.db('inbox').where({ dedupe_key: 'payment:stripe:ch-crash' }).first()) !==
+      (await ctx.db('inbox').where({ dedupe_key: 'payment:["stripe","ch-crash"]' }).first()) !==
         undefined &&
       Number((await ctx.db('outbox').whereNull('published_at').count({ n: '*' }))[0]!.n) === 0,
     45_000,

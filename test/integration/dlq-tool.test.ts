@@ -138,7 +138,9 @@ test('a message dead-lettered by a defect is replayed after the fix, applied onc
   const entry = await deadLetterKeyed('o-dlq');
   expect(entry.reason).toMatch(/^processing failed: .*simulated defect refusing ch-dlq/);
   expect(entry.sourceTopic).toBe(topic('escrow.payment-confirmed.v1'));
-  expect(await states([entry])).toEqual([{ state: 'pending', inboxKey: 'payment:stripe:ch-dlq' }]);
+  expect(await states([entry])).toEqual([
+    { state: 'pending', inboxKey: 'payment:["stripe","ch-dlq"]' },
+  ]);
   const milestone = () =>
     ctx.db('milestones').where({ order_id: 'o-dlq' }).first<{ state: string; version: number }>();
   expect((await milestone()).state).toBe('PENDING_FUNDING');
@@ -174,7 +176,7 @@ test('a message dead-lettered by a defect is replayed after the fix, applied onc
     const afterFirst = await effects();
     expect(afterFirst.transactions).toEqual([{ n: '1' }]);
     expect(await states([entry])).toEqual([
-      { state: 'done', inboxKey: 'payment:stripe:ch-dlq', outcome: 'APPLIED', reason: null },
+      { state: 'done', inboxKey: 'payment:["stripe","ch-dlq"]', outcome: 'APPLIED', reason: null },
     ]);
 
     // Again, by id: the inbox answers it as a duplicate once the worker has read it.

@@ -10,6 +10,9 @@
  * - An amount whose minor units overflow BIGINT once the fraction is padded
  *   ("99999999999999999" USD) is rejected INVALID_AMOUNT, before or after
  *   its order.
+ * - Two payments whose gateway and reference differ only in where a ":"
+ *   falls are two payments; a retried callback spelling its amount another
+ *   way ("250", then "250.00") is one.
  */
 import type { Knex } from 'knex';
 import { consumers } from '../../consumers';
@@ -153,4 +156,45 @@ describe.each(paths)('%s', (_name, apply) => {
       });
     },
   );
+
+  test('("adyen:eu", "psp-1") and ("adyen", "eu:psp-1") both fund the milestone', async () => {
+    // Each path's case under references of its own (a reference reused elsewhere is a conflict).
+    const reference = `psp-${orderNumber + 1}`;
+    const { orderId, open, payment } = orderAndPayment({
+      gateway: 'adyen:eu',
+      gatewayReference: reference,
+      amount: '300.00',
+    });
+    const other = inbound('escrow.payment-confirmed.v1', {
+      ...validMessages['escrow.payment-confirmed.v1'][0],
+      eventId: `pay-other-${orderId}`,
+      gateway: 'adyen',
+      gatewayReference: `eu:${reference}`,
+      orderId,
+      amount: '300.00',
+    });
+    const results = await apply(ctx.db, [open, payment, other]);
+    expect(results.map((result) => result.verdict)).toEqual(['APPLIED', 'APPLIED', 'APPLIED']);
+    const funded = await ctx
+      .db('milestones')
+      .where({ order_id: orderId })
+      .first<{ funded_minor: string }>('funded_minor');
+    expect(funded?.funded_minor).toBe('60000');
+  });
+
+  test('a retried callback spelling "250" as "250.00" is a duplicate', async () => {
+    const { open, payment } = orderAndPayment({ amount: '250' });
+    const retried: InboundEvent = {
+      ...payment,
+      command: {
+        ...payment.command,
+        eventId: 'retried',
+        amount: '250.00',
+      } as typeof payment.command,
+    };
+    const results = await apply(ctx.db, [open, payment]);
+    expect(results.map((result) => result.verdict)).toEqual(['APPLIED', 'APPLIED']);
+    const [again] = await apply(ctx.db, [retried]);
+    expect(again!.verdict).toBe('DUPLICATE');
+  });
 });

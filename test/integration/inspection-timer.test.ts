@@ -89,3 +89,57 @@ test('the release fires when the inspection deadline has passed, once, whichever
     version: 4,
   });
 });
+
+test('orders "shop:42"/"m1" and "shop"/"42:m1" due at one instant are both released', async () => {
+  const start = new Date('2026-08-01T12:00:00Z');
+  now = start;
+  const pairs = [
+    ['shop:42', 'm1'],
+    ['shop', '42:m1'],
+  ] as const;
+  for (const [orderId, milestoneId] of pairs) {
+    await deliver({
+      type: 'ORDER_OPENED',
+      eventId: `open-${orderId}`,
+      orderId,
+      buyerId: 'b',
+      providerId: 'p',
+      currency: 'USD',
+      milestones: [
+        {
+          milestoneId,
+          sequence: 1,
+          amount: '10.00',
+          releaseCondition: 'ANY',
+          inspectionPeriodSeconds: 60,
+        },
+      ],
+    });
+    await deliver({
+      type: 'PAYMENT_CONFIRMED',
+      eventId: `pay-${orderId}`,
+      gateway: 'g',
+      gatewayReference: `ref-${orderId}`,
+      orderId,
+      milestoneId,
+      kind: 'DEPOSIT',
+      amount: '10.00',
+      currency: 'USD',
+    });
+    await deliver({
+      type: 'MILESTONE_REACHED',
+      eventId: `reach-${orderId}`,
+      orderId,
+      milestoneId,
+      condition: 'DELIVERY_CONFIRMED',
+    });
+  }
+  now = new Date(start.getTime() + 60_000);
+  expect(await new InspectionTimer(ctx.db, settings(), log).fireDue()).toBe(2);
+  const states = await ctx
+    .db('milestones')
+    .whereIn('order_id', ['shop:42', 'shop'])
+    .orderBy('order_id')
+    .pluck('state');
+  expect(states).toEqual(['RELEASED', 'RELEASED']);
+});

@@ -44,7 +44,7 @@ test('kept events past the threshold, with a failed replay, or never replayed fo
       .where({ dedupe_key: 'event:DISPUTE_OPENED-o-never' })
       .update({ received_at: hoursAgo(3) });
     await trx('kept_events')
-      .where({ dedupe_key: 'payment:stripe:ch-o-never-70.00' })
+      .where({ dedupe_key: 'payment:["stripe","ch-o-never-70.00"]' })
       .update({ failed_reason: 'replay failed: boom' });
     await trx('kept_events').where({ order_id: 'o-early' }).update({ replayed_at: null });
   });

@@ -8,20 +8,85 @@
  */
 import type { EscrowCommand } from './commands';
 
+/**
+ * The inbox key. A payment's is its gateway and reference as a JSON array:
+ * joined with ":" as they once were, ("adyen:eu", "psp-1") and ("adyen",
+ * "eu:psp-1") gave one key, and the second payment was answered DUPLICATE
+ * and never reached the ledger. JSON quotes each part, so no id can move the
+ * boundary; the same text is what migration 202612040001 rebuilt stored keys
+ * into (`to_json` of each column), so keep the two in step.
+ */
 export function dedupeKey(command: EscrowCommand): string {
   return command.type === 'PAYMENT_CONFIRMED'
-    ? `payment:${command.gateway}:${command.gatewayReference}`
+    ? `payment:${JSON.stringify([command.gateway, command.gatewayReference])}`
     : `event:${command.eventId}`;
 }
 
-/** A canonical text of the fields that decide the command's effect (key order fixed). */
+/** Fields holding a decimal amount: compared by value ("250" is "250.00"). */
+const amountFields: ReadonlySet<string> = new Set([
+  'amount',
+  'finalAmount',
+  'providerAmount',
+  'buyerAmount',
+]);
+
+/**
+ * A canonical text of the fields that decide the command's effect (key order
+ * fixed). A payment's gateway and reference are part of it; its eventId is
+ * not (a retrying gateway adapter may send a new one). Amounts count by
+ * value: a retried callback spelling "250" as "250.00" is the same payment,
+ * not a conflict (a malformed amount keeps its text, and is refused anyway).
+ */
 export function substanceOf(command: EscrowCommand): string {
   if (command.type === 'PAYMENT_CONFIRMED') {
-    // A retrying gateway adapter may send a new eventId: it is not substance.
-    const { orderId, milestoneId, kind, amount, currency } = command;
-    return canonical({ type: command.type, orderId, milestoneId, kind, amount, currency });
+    const { gateway, gatewayReference, orderId, milestoneId, kind, amount, currency } = command;
+    return canonical(
+      {
+        type: command.type,
+        gateway,
+        gatewayReference,
+        orderId,
+        milestoneId,
+        kind,
+        amount,
+        currency,
+      },
+      amountByValue,
+    );
   }
-  return canonical({ ...command, eventId: undefined });
+  return canonical({ ...command, eventId: undefined }, amountByValue);
+}
+
+/**
+ * The substance as it was before amounts counted by value and payments
+ * carried their gateway: inbox rows written then hold its hash (without a
+ * version prefix), and a redelivery of such an event is compared with it.
+ */
+export function substanceBeforeVersion2(command: EscrowCommand): string {
+  if (command.type === 'PAYMENT_CONFIRMED') {
+    const { orderId, milestoneId, kind, amount, currency } = command;
+    return canonical(
+      { type: command.type, orderId, milestoneId, kind, amount, currency },
+      asWritten,
+    );
+  }
+  return canonical({ ...command, eventId: undefined }, asWritten);
+}
+
+const asWritten = (_key: string, value: string) => value;
+
+const plainDecimal = /^(-?)(\d+)(?:\.(\d+))?$/;
+
+/** "0250.500" -> "250.5", "-0.00" -> "0"; anything else unchanged. */
+function amountByValue(key: string, value: string): string {
+  if (!amountFields.has(key)) return value;
+  const parts = plainDecimal.exec(value);
+  if (parts === null) return value;
+  const [, sign = '', integerPart = '', fractionPart = ''] = parts;
+  const integer = integerPart.replace(/^0+(?=\d)/, '');
+  const fraction = fractionPart.replace(/0+$/, '');
+  const magnitude = fraction === '' ? integer : `${integer}.${fraction}`;
+  return magnitude === '0' ? '0' : `${sign}${magnitude}`;
 }
 
 export type InboxVerdict = 'NEW' | 'DUPLICATE' | 'IDEMPOTENCY_CONFLICT';
@@ -39,12 +104,13 @@ export function inboxVerdict(storedSubstance: string | undefined, substance: str
  * each shape's order is computed once; commands come in a few shapes, and
  * the cache stops growing at `maxCachedShapes` in case input brings more.
  */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, inner: unknown) =>
-    inner !== null && typeof inner === 'object' && !Array.isArray(inner)
+function canonical(value: unknown, text: (key: string, value: string) => string): string {
+  return JSON.stringify(value, (key, inner: unknown) => {
+    if (typeof inner === 'string') return text(key, inner);
+    return inner !== null && typeof inner === 'object' && !Array.isArray(inner)
       ? sortedCopy(inner as Record<string, unknown>)
-      : inner,
-  );
+      : inner;
+  });
 }
 
 const maxCachedShapes = 256;

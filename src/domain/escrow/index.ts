@@ -5,4 +5,10 @@ export type { DecisionContext, Rejection } from './context';
 export { decide } from './decide';
 export { derivedState, committed, stillNeeded } from './milestone';
 export { isReleasable } from './release';
-export { dedupeKey, inboxVerdict, substanceOf, type InboxVerdict } from './idempotency';
+export {
+  dedupeKey,
+  inboxVerdict,
+  substanceBeforeVersion2,
+  substanceOf,
+  type InboxVerdict,
+} from './idempotency';

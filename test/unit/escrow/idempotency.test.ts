@@ -1,9 +1,15 @@
-import { dedupeKey, inboxVerdict, type MarkReached, substanceOf } from '../../../src/domain/escrow';
+import {
+  dedupeKey,
+  inboxVerdict,
+  type MarkReached,
+  substanceBeforeVersion2,
+  substanceOf,
+} from '../../../src/domain/escrow';
 import { decided, openOrder, payment, simulator } from './fixtures';
 
 test('payments are keyed on gateway and reference, every other event on its eventId', () => {
   expect(dedupeKey(payment('1.00', { gateway: 'adyen', gatewayReference: 'psp-9' }))).toBe(
-    'payment:adyen:psp-9',
+    'payment:["adyen","psp-9"]',
   );
   expect(dedupeKey({ type: 'ORDER_CANCELLED', eventId: 'e-7', orderId: 'o' })).toBe('event:e-7');
 });
@@ -71,12 +77,25 @@ test('the substance text is pinned: stored hashes depend on its exact key order 
   } as unknown as Parameters<typeof substanceOf>[0];
   const expected =
     '{"buyerId":"b","currency":"EUR","milestones":[' +
-    '{"amount":"1.00","milestoneId":"B","releaseCondition":"ANY","Zeta":1},' +
-    '{"amount":"2.00","milestoneId":"a","releaseCondition":"BUYER_APPROVED"}],' +
+    '{"amount":"1","milestoneId":"B","releaseCondition":"ANY","Zeta":1},' +
+    '{"amount":"2","milestoneId":"a","releaseCondition":"BUYER_APPROVED"}],' +
     '"orderId":"o-2","providerId":"p","type":"ORDER_OPENED"}';
   // Twice: the second call takes each shape's key order from the cache.
   expect(substanceOf(opened)).toBe(expected);
   expect(substanceOf(opened)).toBe(expected);
+  // Version 1, which rows stored before hold hashes of, never changes either.
+  expect(substanceBeforeVersion2(opened)).toBe(
+    '{"buyerId":"b","currency":"EUR","milestones":[' +
+      '{"amount":"1.00","milestoneId":"B","releaseCondition":"ANY","Zeta":1},' +
+      '{"amount":"2.00","milestoneId":"a","releaseCondition":"BUYER_APPROVED"}],' +
+      '"orderId":"o-2","providerId":"p","type":"ORDER_OPENED"}',
+  );
+  expect(
+    substanceBeforeVersion2(payment('300.00', { gateway: 'adyen', gatewayReference: 'psp-1' })),
+  ).toBe(
+    '{"amount":"300.00","currency":"USD","kind":"DEPOSIT","milestoneId":"m-1",' +
+      '"orderId":"order-1","type":"PAYMENT_CONFIRMED"}',
+  );
   expect(
     substanceOf(payment('300.00', { gateway: 'adyen', gatewayReference: 'psp-1', eventId: 'x' })),
   ).toBe(substanceOf(payment('300.00', { gateway: 'adyen', gatewayReference: 'psp-1' })));
@@ -94,4 +113,60 @@ test('objects whose keys only differ in where a separator falls, or hold "__prot
   expect(substance('{"a\\u0000b":1}')).toContain('"extra":{"a\\u0000b":1}');
   expect(substance('{"a\\u0000b":1,"c":2}')).not.toBe(substance('{"a":1,"b\\u0000c":2}'));
   expect(substance('{"__proto__":{"x":1}}')).toContain('"extra":{"__proto__":{"x":1}}');
+});
+
+test('gateway and reference cannot trade a separator: two payments, two keys, two substances', () => {
+  const first = payment('300.00', { gateway: 'adyen:eu', gatewayReference: 'psp-1' });
+  const second = payment('300.00', { gateway: 'adyen', gatewayReference: 'eu:psp-1' });
+  expect(dedupeKey(first)).not.toBe(dedupeKey(second));
+  expect(substanceOf(first)).not.toBe(substanceOf(second));
+  for (const [gateway, gatewayReference] of [
+    ['a"', 'b'],
+    ['a', '"b'],
+    ['a\\', 'b'],
+    ['[', ']'],
+  ]) {
+    const key = dedupeKey(payment('1.00', { gateway, gatewayReference }));
+    expect(JSON.parse(key.slice('payment:'.length))).toEqual([gateway, gatewayReference]);
+  }
+});
+
+test.each([
+  ['250', '250.00'],
+  ['250.5', '250.50'],
+  ['0250.00', '250'],
+  ['0.10', '0.1'],
+])('a retried callback spelling %p as %p is a duplicate, not a conflict', (first, again) => {
+  const sim = simulator();
+  sim.deliver(openOrder());
+  const original = payment(first, { gatewayReference: 'ch-spelled' });
+  expect(substanceOf({ ...original, amount: again })).toBe(substanceOf(original));
+  decided(sim.deliver(original));
+  expect(sim.deliver({ ...original, eventId: 'retry', amount: again })).toBe('DUPLICATE');
+});
+
+test('amounts of another value stay a conflict, and every amount field counts by value', () => {
+  expect(substanceOf(payment('250.01', {}))).not.toBe(substanceOf(payment('250', {})));
+  const refund = (amount: string) =>
+    substanceOf({
+      type: 'REFUND_REQUESTED',
+      eventId: 'e',
+      orderId: 'o',
+      milestoneId: 'm',
+      amount,
+      reason: 'r',
+    } as unknown as Parameters<typeof substanceOf>[0]);
+  expect(refund('10')).toBe(refund('10.000'));
+  expect(refund('10')).not.toBe(refund('1.0'));
+  // A reason that looks like an amount is text, compared as written.
+  const withReason = (reason: string) =>
+    substanceOf({
+      type: 'REFUND_REQUESTED',
+      eventId: 'e',
+      orderId: 'o',
+      milestoneId: 'm',
+      amount: '1',
+      reason,
+    } as unknown as Parameters<typeof substanceOf>[0]);
+  expect(withReason('10')).not.toBe(withReason('10.00'));
 });
