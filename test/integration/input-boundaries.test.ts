@@ -13,6 +13,9 @@
  * - Two payments whose gateway and reference differ only in where a ":"
  *   falls are two payments; a retried callback spelling its amount another
  *   way ("250", then "250.00") is one.
+ * - A FINAL top-up that arrives before the milestone-reached event naming a
+ *   higher final amount is held for it, and the release is the same as when
+ *   the reach comes first.
  */
 import type { Knex } from 'knex';
 import { consumers } from '../../consumers';
@@ -196,5 +199,36 @@ describe.each(paths)('%s', (_name, apply) => {
     expect(results.map((result) => result.verdict)).toEqual(['APPLIED', 'APPLIED']);
     const [again] = await apply(ctx.db, [retried]);
     expect(again!.verdict).toBe('DUPLICATE');
+  });
+
+  test('a FINAL top-up before a reach naming 1200: 1200 released, 120 fee, 1080 net, nothing refunded', async () => {
+    const { orderId, open, payment } = orderAndPayment({ amount: '1000.00' });
+    const topUp = inbound('escrow.payment-confirmed.v1', {
+      ...validMessages['escrow.payment-confirmed.v1'][0],
+      eventId: `final-${orderId}`,
+      gatewayReference: `final-ref-${orderId}`,
+      orderId,
+      kind: 'FINAL',
+      amount: '200.00',
+    });
+    const reached = inbound('escrow.milestone-reached.v1', {
+      ...validMessages['escrow.milestone-reached.v1'][0],
+      eventId: `reached-${orderId}`,
+      orderId,
+      finalAmount: '1200.00',
+    });
+    await apply(ctx.db, [open, payment, topUp]);
+    await apply(ctx.db, [reached]);
+    const payouts = await ctx
+      .db('outbox')
+      .where({ message_key: orderId, type: 'PAYOUT_REQUESTED' })
+      .pluck('payload');
+    expect(
+      payouts.map((row: unknown) => {
+        const payload = (typeof row === 'string' ? JSON.parse(row) : row) as Record<string, string>;
+        return [payload.grossAmount, payload.feeAmount, payload.netAmount];
+      }),
+    ).toEqual([['1200.00', '120.00', '1080.00']]);
+    expect(await refundsOf(orderId)).toEqual([]);
   });
 });

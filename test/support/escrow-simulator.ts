@@ -104,6 +104,17 @@ export class EscrowSimulator {
     }
   }
 
+  /** What FINAL payments applied to a milestone brought, in minor units. */
+  private finalPaymentsMinor(orderId: string, milestoneId: string): bigint {
+    let total = 0n;
+    for (const payment of this.appliedPayments.values()) {
+      if (payment.kind !== 'FINAL' || payment.orderId !== orderId) continue;
+      if (payment.milestoneId !== milestoneId) continue;
+      total += parseAmount(payment.amount, payment.currency).minor;
+    }
+    return total;
+  }
+
   balance(code: string): bigint {
     return this.balances.get(code) ?? 0n;
   }
@@ -148,10 +159,12 @@ export class EscrowSimulator {
         );
       }
       if (m.fees.minor > m.released.minor) broken.push(`${m.milestoneId}: fees exceed released`);
-      // The database's CHECKs, and the rule that a milestone never holds more than it is worth.
+      // The database's CHECKs, and the rule that a milestone never holds more than it
+      // is worth, except before its reach by the FINAL top-ups that wait for its final amount.
       if (m.amount.minor < 0n)
         broken.push(`${m.milestoneId}: amount ${m.amount.minor} is negative`);
-      if (m.disputeId === null && m.held.minor > m.amount.minor) {
+      const waitingTopUps = m.reached ? 0n : this.finalPaymentsMinor(m.orderId, m.milestoneId);
+      if (m.disputeId === null && m.held.minor > m.amount.minor + waitingTopUps) {
         broken.push(
           `${m.milestoneId}: holds ${m.held.minor}, more than its amount ${m.amount.minor}`,
         );

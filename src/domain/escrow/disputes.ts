@@ -13,7 +13,7 @@ import type { OpenDispute, ResolveDispute, WithdrawDispute } from './commands';
 import { type DecisionContext, isRejection, parseEventAmount } from './context';
 import { aboutMilestone, type DecisionBuilder } from './decision-builder';
 import { evolve, isTerminal } from './milestone';
-import { refundExcessHeld } from './partial-completion';
+import { refundFinalTopUpExcess, refundExcessHeld } from './partial-completion';
 import { closeAsCancelled } from './refunds';
 import { releaseIfDue } from './release';
 import type { Decision, Milestone, Order, Posting } from './types';
@@ -34,7 +34,16 @@ export function openDispute(
       aboutMilestone(order, original),
     );
   }
-  let milestone = builder.touch(original);
+  // A FINAL top-up waiting for the final amount is not the milestone's to dispute:
+  // it goes back (OVERPAYMENT) before the rest is frozen, so no resolution can pay
+  // out more than the milestone is worth.
+  let milestone = refundFinalTopUpExcess(
+    builder,
+    context,
+    order,
+    builder.touch(original),
+    original.amount,
+  );
   const { currency, orderId, milestoneId } = milestone;
   const frozen = milestone.held;
   // An unfunded milestone can be disputed too: later payments are frozen on arrival,

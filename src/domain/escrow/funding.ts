@@ -72,7 +72,16 @@ export function confirmPayment(command: ConfirmPayment, context: DecisionContext
     return builder.applied();
   }
 
-  const used = min(amount, stillNeeded(original));
+  // A FINAL payment is the top-up for the final amount, which is known only when
+  // the milestone is reached (CONTRACT.md, milestone-reached): arriving first, it
+  // is held in full, not refunded as excess, and the reach refunds what the final
+  // amount does not need (refundFinalTopUpExcess), so the order of the two topics
+  // changes nothing.
+  // During a dispute the top-up is not held back: it would only be refunded when
+  // the dispute opened (disputes.ts), so it is treated as any payment.
+  const awaitingFinalAmount =
+    command.kind === 'FINAL' && !original.reached && original.disputeId === null;
+  const used = awaitingFinalAmount ? amount : min(amount, stillNeeded(original));
   const excess = subtract(amount, used);
   let milestone = original;
   if (isPositive(used)) {

@@ -9,7 +9,7 @@ import type { InspectionElapsed, MarkReached } from './commands';
 import { type DecisionContext, isRejection, parseEventAmount } from './context';
 import { aboutMilestone, type DecisionBuilder } from './decision-builder';
 import { evolve } from './milestone';
-import { refundExcessHeld } from './partial-completion';
+import { refundExcessHeld, refundFinalTopUpExcess } from './partial-completion';
 import { releaseIfDue } from './release';
 import type { Decision, Milestone, Order } from './types';
 
@@ -61,7 +61,10 @@ export function markReached(
     inspectionDeadline: milestone.inspectionDeadline?.toISOString() ?? null,
   });
 
-  // Lower than held: the rest goes back now (after the dispute, when one is open).
+  // A FINAL top-up held before the reach beyond what is needed goes back as
+  // OVERPAYMENT; then, lower than held, the rest as PARTIAL_COMPLETION (both after
+  // the dispute, when one is open). Either order of reach and top-up ends alike.
+  milestone = refundFinalTopUpExcess(builder, context, order, milestone, original.amount);
   milestone = refundExcessHeld(builder, context, order, milestone);
   builder.save(releaseIfDue(builder, context, order, milestone));
   return builder.applied();

@@ -9,6 +9,7 @@ import {
   add,
   compare,
   formatAmount,
+  min,
   isPositive,
   isZero,
   type Money,
@@ -85,7 +86,10 @@ export function requestRefund(
   const reason: RefundReason =
     command.reason === 'PARTIAL_COMPLETION' ? 'PARTIAL_COMPLETION' : 'REQUESTED';
   let milestone = builder.touch(original);
-  const remainingAmount = subtract(milestone.amount, amount);
+  // What is held beyond the amount (a FINAL top-up waiting for the reach) goes
+  // first: only the rest of the refund lowers what the milestone is worth.
+  const beyondAmount = subtract(milestone.held, min(milestone.held, milestone.amount));
+  const remainingAmount = subtract(milestone.amount, subtract(amount, min(amount, beyondAmount)));
   milestone = evolve(
     milestone,
     {
