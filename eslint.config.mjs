@@ -1,6 +1,7 @@
 // Type-checked lint over the whole project. The domain boundary rule keeps
 // src/domain pure: no database, broker, Redis or clock there (pass `now` in).
 import js from '@eslint/js';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -29,6 +30,19 @@ export default tseslint.config(
         { argsIgnorePattern: '^_', ignoreRestSiblings: true },
       ],
     },
+  },
+  {
+    // No import circles between the worker's files (test/unit/layout.test.ts
+    // checks the folders): dependencies point down.
+    files: ['src/**/*.ts', 'consumers/**/*.ts', 'migrations/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.json'] })],
+      // The files it follows are TypeScript: parse them as such, or it sees no imports.
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/extensions': ['.ts', '.js'],
+    },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
   },
   {
     files: ['src/domain/**/*.ts'],

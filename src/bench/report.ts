@@ -4,7 +4,7 @@
  * JSON keeps one decimal, enough to compare runs.
  */
 import { cpus, totalmem } from 'node:os';
-import { indentLines, renderTable } from '../cli/text-table';
+import { indentLines, renderTable } from '../format/text-table';
 import type { BenchRun } from './run';
 import { counterBy, histogramSummary } from './worker-metrics';
 

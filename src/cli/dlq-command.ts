@@ -8,7 +8,8 @@ import { parseArgs } from 'node:util';
 import { RegistryCodec } from '../codec/registry-codec';
 import { loadConfig, type Config } from '../config';
 import { createKnex } from '../db/knex';
-import { DLQ_TOPIC, type EntryFilter, matchesFilter, parseEntryIds } from '../dlq/dead-letter';
+import { type EntryFilter, matchesFilter, parseEntryIds } from '../dlq/dead-letter';
+import { DLQ_TOPIC } from '../messages/dead-letter';
 import { DlqError } from '../dlq/errors';
 import {
   deadLetterJson,

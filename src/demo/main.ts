@@ -16,7 +16,7 @@ import { checkServices, withTimeout } from './service-checks';
 import { storyCast, storySteps } from './story';
 import { fullLedger, playStory, type Print } from './story-runner';
 import { orderTotals, reconciliationLines, summaryLines } from './summary';
-import { indentLines, wrap } from '../cli/text-table';
+import { indentLines, wrap } from '../format/text-table';
 
 const usage = `Usage: npm run demo [-- --keep] [-- --verbose]
 

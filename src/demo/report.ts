@@ -7,7 +7,7 @@
  */
 import type { LedgerTransactionView, OrderView } from '../views/order-view';
 import type { PublishedOutcome } from './outcome-listener';
-import { renderTable } from '../cli/text-table';
+import { renderTable } from '../format/text-table';
 
 export function milestoneTable(view: OrderView): string[] {
   const rows = view.milestones.map((m) => [

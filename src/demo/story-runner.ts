@@ -11,7 +11,7 @@ import { type LedgerTransactionView, orderLedger, orderView } from '../views/ord
 import type { DemoRun, SentMessage } from './demo-run';
 import { ledgerTable, milestoneTable, outcomeTable } from './report';
 import type { StoryCast, StoryStep } from './story';
-import { indentLines, renderTable, wrap } from '../cli/text-table';
+import { indentLines, renderTable, wrap } from '../format/text-table';
 
 export type Print = (lines: readonly string[]) => void;
 

@@ -8,7 +8,7 @@ import type { Knex } from 'knex';
 import { compare, formatAmount, type Money, parseAmount, subtract, sum } from '../domain/money';
 import { formatReport, runReconciliation } from '../reconcile';
 import type { LedgerTransactionView, OrderView } from '../views/order-view';
-import { renderTable } from '../cli/text-table';
+import { renderTable } from '../format/text-table';
 
 type Column = 'funded' | 'held' | 'disputed' | 'released' | 'fees' | 'refunded';
 

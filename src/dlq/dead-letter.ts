@@ -7,26 +7,12 @@
 import type { KafkaMessage } from 'kafkajs';
 import type { RegistryCodec } from '../codec/registry-codec';
 import { DlqError } from './errors';
-import type { DeadLetterRecord } from '../pipeline/dead-letter-record';
-
-export const DLQ_TOPIC = 'escrow.dlq.v1';
-/** The header a replayed message carries: the DLQ entry it came from, "<dlqTopic>:<P>:<O>". */
-export const REPLAYED_FROM_HEADER = 'dlq-replayed-from';
-
-/**
- * Headers beside a dead letter the worker had to shorten to fit the DLQ topic
- * (src/pipeline/dead-letter-record.ts): the original value's size in bytes
- * and its sha256 when the record holds only a prefix of it or none of it, the
- * original key's size when the key is a prefix, the number of original
- * headers left out. The Avro record has no field for this, and a header
- * needs no schema change.
- */
-export const TRUNCATION_HEADERS = {
-  valueBytes: 'dlq-value-truncated',
-  valueSha256: 'dlq-value-sha256',
-  keyBytes: 'dlq-key-truncated',
-  headersDropped: 'dlq-headers-dropped',
-} as const;
+import {
+  type DeadLetterRecord,
+  DLQ_TOPIC,
+  REPLAYED_FROM_HEADER,
+  TRUNCATION_HEADERS,
+} from '../messages/dead-letter';
 
 export interface DeadLetterEntry {
   /** "<partition>:<offset>" in the DLQ topic. */

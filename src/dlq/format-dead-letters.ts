@@ -3,7 +3,7 @@
  * entry, the reason shortened to fit a terminal; --json has it whole) and one
  * JSON object per line for scripts.
  */
-import { renderTable } from '../cli/text-table';
+import { renderTable } from '../format/text-table';
 import { type DeadLetterEntry, entryKey, replayOf } from './dead-letter';
 import type { ReplayPlan, ReplayedMessage } from './replay-dead-letters';
 import { type ReplayState, stateLabel } from './replay-state';

@@ -12,7 +12,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { RegistryCodec } from '../codec/registry-codec';
-import { DLQ_TOPIC, type DeadLetterEntry, toDeadLetterEntry } from './dead-letter';
+import { DLQ_TOPIC } from '../messages/dead-letter';
+import { type DeadLetterEntry, toDeadLetterEntry } from './dead-letter';
 import { DlqError } from './errors';
 
 export interface DeadLetterSource {

@@ -10,12 +10,8 @@
  * anything is sent: one unknown or hopeless id and nothing is replayed.
  */
 import type { Producer } from 'kafkajs';
-import {
-  type DeadLetterEntry,
-  type EntryFilter,
-  matchesFilter,
-  REPLAYED_FROM_HEADER,
-} from './dead-letter';
+import { REPLAYED_FROM_HEADER } from '../messages/dead-letter';
+import { type DeadLetterEntry, type EntryFilter, matchesFilter } from './dead-letter';
 import { DlqError } from './errors';
 import type { ReplayState } from './replay-state';
 

@@ -6,7 +6,7 @@
  */
 import Decimal from 'decimal.js';
 import { defaultFeePolicy, type FeePolicy, policyInForce } from '../domain/fees';
-import { renderTable } from '../cli/text-table';
+import { renderTable } from '../format/text-table';
 import type { NewFeePolicy } from './policy-input';
 import type { StoredFeePolicy } from './policy-store';
 

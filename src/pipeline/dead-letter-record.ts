@@ -18,7 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
-import { TRUNCATION_HEADERS } from '../dlq/dead-letter';
+import { type DeadLetterRecord, TRUNCATION_HEADERS } from '../messages/dead-letter';
 
 export const ORIGINAL_BYTES_KEPT_WHOLE = 512 * 1024;
 export const VALUE_PREFIX_BYTES = 64 * 1024;
@@ -32,17 +32,6 @@ export interface DeadLetterSource {
   readonly topic: string;
   readonly partition: number;
   readonly message: KafkaMessage;
-}
-
-export interface DeadLetterRecord {
-  sourceTopic: string;
-  sourcePartition: number;
-  sourceOffset: string;
-  reason: string;
-  originalKey: Buffer | null;
-  originalValue: Buffer | null;
-  originalHeaders: Record<string, string>;
-  deadLetteredAt: string;
 }
 
 export interface FittedDeadLetter {

@@ -16,7 +16,7 @@
  */
 import type { Producer } from 'kafkajs';
 import type { RegistryCodec } from '../codec/registry-codec';
-import { DLQ_TOPIC } from '../dlq/dead-letter';
+import { DLQ_TOPIC } from '../messages/dead-letter';
 import type { Logger } from '../logging/logger';
 import type { DeadLetterCategory, WorkerMetrics } from '../ops/metrics';
 import { type DeadLetterSource, type FittedDeadLetter, fitDeadLetter } from './dead-letter-record';

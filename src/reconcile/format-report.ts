@@ -3,7 +3,7 @@
  * check that found something with its examples and what to do, then the age
  * of the funds in escrow. Pure: the same report always prints the same text.
  */
-import { indentLines, renderTable } from '../cli/text-table';
+import { indentLines, renderTable } from '../format/text-table';
 import { durationText } from './text';
 import type { CheckResult, ReconciliationReport } from './types';
 

@@ -5,7 +5,7 @@
  * the counts (events, kills, restarts, bad messages, duplicates absorbed,
  * discrepancies) for CI and people alike.
  */
-import { renderTable } from '../../src/cli/text-table';
+import { renderTable } from '../../src/format/text-table';
 import type { FaultCounts } from './chaos';
 import type { SentBadMessage } from './driver';
 import type { CheckOutcome } from './findings';

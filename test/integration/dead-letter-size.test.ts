@@ -12,7 +12,8 @@
 import { createHash } from 'node:crypto';
 import { ConfigResourceTypes, type Kafka } from 'kafkajs';
 import { RegistryCodec } from '../../src/codec/registry-codec';
-import { type DeadLetterEntry, TRUNCATION_HEADERS } from '../../src/dlq/dead-letter';
+import type { DeadLetterEntry } from '../../src/dlq/dead-letter';
+import { TRUNCATION_HEADERS } from '../../src/messages/dead-letter';
 import { readDeadLetters } from '../../src/dlq/read-dead-letters';
 import { planReplay } from '../../src/dlq/replay-dead-letters';
 import { replayStates } from '../../src/dlq/replay-state';

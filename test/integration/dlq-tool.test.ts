@@ -13,7 +13,8 @@
 import type { Kafka } from 'kafkajs';
 import { RegistryCodec } from '../../src/codec/registry-codec';
 import type { InboundTopic } from '../../src/codec/schemas';
-import { type DeadLetterEntry, REPLAYED_FROM_HEADER } from '../../src/dlq/dead-letter';
+import type { DeadLetterEntry } from '../../src/dlq/dead-letter';
+import { REPLAYED_FROM_HEADER } from '../../src/messages/dead-letter';
 import { readDeadLetters } from '../../src/dlq/read-dead-letters';
 import { planReplay, publishReplay } from '../../src/dlq/replay-dead-letters';
 import { replayStates } from '../../src/dlq/replay-state';

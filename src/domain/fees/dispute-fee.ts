@@ -4,7 +4,8 @@
 // never out of the buyer's refund, and together never exceed it.
 
 import { add, min, subtract, zero, type Money } from '../money';
-import { fixedFeeFor, type FeePolicy } from './policy';
+import type { FeePolicy } from './fee-policy';
+import { fixedFeeFor } from './policy';
 import { computeReleaseFee, type ReleaseFee } from './release-fee';
 
 export interface DisputeResolutionFee extends ReleaseFee {

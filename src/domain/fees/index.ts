@@ -3,14 +3,8 @@
 // that partial refunds shrink. Pure: no I/O, and the clock is passed in.
 
 export { FeePolicyError, type FeePolicyErrorCode } from './errors';
-export {
-  DEFAULT_VOLUME_WINDOW_DAYS,
-  defaultFeePolicy,
-  fixedFeeFor,
-  policyInForce,
-  type FeePolicy,
-  type VolumeTier,
-} from './policy';
+export { DEFAULT_VOLUME_WINDOW_DAYS, defaultFeePolicy, fixedFeeFor, policyInForce } from './policy';
+export type { FeePolicy, VolumeTier } from './fee-policy';
 export {
   assertValidPolicy,
   describePolicy,

@@ -5,7 +5,7 @@
 // how partial refunds shrink it.
 
 import { formatAmount, MoneyError, proportion, subtract, zero, type Money } from '../money';
-import type { FeePolicy } from './policy';
+import type { FeePolicy } from './fee-policy';
 import { computeReleaseFee } from './release-fee';
 
 export interface PendingSplit {

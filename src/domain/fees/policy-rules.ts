@@ -5,7 +5,7 @@
 import Decimal from 'decimal.js';
 import { MoneyError, parseAmount } from '../money';
 import { FeePolicyError, quoteValue } from './errors';
-import type { FeePolicy, VolumeTier } from './policy';
+import type { FeePolicy, VolumeTier } from './fee-policy';
 
 // fee_policies.rate is numeric(9, 8): Postgres would round a ninth digit away
 // silently, and the fee computed before storing would differ from the one after.

@@ -3,29 +3,8 @@
 // version is never edited, so a fee computed once can always be recomputed.
 
 import { parseAmount, type Money } from '../money';
+import type { FeePolicy } from './fee-policy';
 import { assertValidPolicy } from './policy-rules';
-
-export interface VolumeTier {
-  /** Major units in the release's currency: a tier is currency-agnostic text. */
-  readonly minVolume: string;
-  /** Decimal fraction that replaces the base rate from this volume on. */
-  readonly rate: string;
-}
-
-export interface FeePolicy {
-  /** null = the default policy from configuration (PLATFORM_FEE_RATE), never stored. */
-  readonly policyId: number | null;
-  readonly effectiveFrom: Date;
-  /** Decimal fraction in [0, 1), e.g. "0.10". */
-  readonly rate: string;
-  /** Currency → major-unit amount: the least fee a release in that currency pays. */
-  readonly minimumFees: Readonly<Record<string, string>>;
-  readonly volumeTiers: readonly VolumeTier[];
-  /** The trailing window, in days, over which the provider's released volume counts. */
-  readonly volumeWindowDays: number;
-  /** Currency → major-unit amount charged on the provider's part of a resolved dispute. */
-  readonly disputeFees: Readonly<Record<string, string>>;
-}
 
 /** The column default in fee_policies, so the default policy behaves like a stored one. */
 export const DEFAULT_VOLUME_WINDOW_DAYS = 30;

@@ -12,7 +12,8 @@ import {
   subtract,
   type Money,
 } from '../money';
-import { fixedFeeFor, type FeePolicy, type VolumeTier } from './policy';
+import type { FeePolicy, VolumeTier } from './fee-policy';
+import { fixedFeeFor } from './policy';
 import { assertValidPolicy } from './policy-rules';
 import { tierForVolume } from './volume-tier';
 

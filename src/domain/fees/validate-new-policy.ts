@@ -4,7 +4,8 @@
 // or slip in before (or at the same instant as) a version already planned.
 
 import { FeePolicyError } from './errors';
-import { assertValidInstant, type FeePolicy } from './policy';
+import type { FeePolicy } from './fee-policy';
+import { assertValidInstant } from './policy';
 import { assertValidPolicy, describePolicy } from './policy-rules';
 
 /**

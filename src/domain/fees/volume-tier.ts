@@ -5,7 +5,7 @@
 
 import Decimal from 'decimal.js';
 import { formatAmount, MoneyError, type Money } from '../money';
-import type { VolumeTier } from './policy';
+import type { VolumeTier } from './fee-policy';
 
 /**
  * The tier with the highest minVolume at or below `providerVolume`, or null when

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import type { KafkaMessage } from 'kafkajs';
-import { TRUNCATION_HEADERS } from '../../../src/dlq/dead-letter';
+import { TRUNCATION_HEADERS } from '../../../src/messages/dead-letter';
 import {
   fitDeadLetter,
   KEY_PREFIX_BYTES,
