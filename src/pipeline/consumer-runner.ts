@@ -22,6 +22,12 @@
  * by the database (the order's advisory lock and row locks, and the version
  * guard). Correctness never depended on the lock; only contention grows.
  *
+ * The pieces beside it: prepare-message.ts turns a message into an event
+ * (or a dead letter), locks/order-lock.ts holds the Redlock lock over a
+ * slice's orders, event-metrics.ts counts verdicts, group-commit.ts joins
+ * slices into one transaction. This file keeps the Kafka lifecycle, the
+ * slices and their offsets.
+ *
  * Dead letters go through DeadLetterSender, which sizes them to fit the DLQ
  * and lets only transient errors out, so that none stops the consumer. If
  * KafkaJS's consumer stops anyway (a crash it does not restart from), the
@@ -31,10 +37,10 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from '
 import type { Knex } from 'knex';
 import type { Lock } from 'redlock';
 import type { RegistryCodec } from '../codec/registry-codec';
+import { lockOrders } from '../locks/order-lock';
 import type { LockService } from '../locks/redlock';
 import type { Logger } from '../logging/logger';
 import type { DeadLetterCategory, WorkerMetrics } from '../ops/metrics';
-import { compareCodePoints } from '../domain/text/code-point-order';
 import { applyBatch } from './apply-batch';
 import {
   applyEvent,
@@ -46,7 +52,9 @@ import { isPermanent, MESSAGE_RETRY, withRetry } from './retry';
 import type { InboundHandler } from './topic-handler';
 import { createProducer } from '../kafka/client';
 import { DeadLetterSender } from './dead-letter-sender';
+import { countResult } from './event-metrics';
 import { GroupCommit } from './group-commit';
+import { prepareMessage } from './prepare-message';
 
 export interface RunnerDependencies {
   kafka: Kafka;
@@ -219,7 +227,12 @@ export class ConsumerRunner {
     const valid: KafkaMessage[] = [];
     for (const message of messages) {
       metrics.eventsConsumed.inc(labels);
-      const event = await this.prepare(handler, topic, partition, message, heartbeat, log);
+      const event = await prepareMessage(
+        { codec: this.deps.codec, metrics, deadLetters: this.deadLetters },
+        { handler, topic, partition, message },
+        heartbeat,
+        log,
+      );
       if (event) {
         events.push(event);
         valid.push(message);
@@ -246,7 +259,7 @@ export class ConsumerRunner {
       process.kill(process.pid, 'SIGKILL');
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     for (const [index, result] of results.entries()) {
-      this.count(handler.topic, result);
+      countResult(this.deps.metrics, handler.topic, result);
       metrics.processingSeconds.observe(labels, seconds);
       const { command } = events[index]!;
       log.info(
@@ -299,44 +312,6 @@ export class ConsumerRunner {
     }
   }
 
-  /** Decodes and validates one message; a bad one is dead-lettered here and yields nothing. */
-  private async prepare(
-    handler: InboundHandler,
-    topic: string,
-    partition: number,
-    message: KafkaMessage,
-    heartbeat: () => Promise<void>,
-    log: Logger,
-  ): Promise<InboundEvent | undefined> {
-    const { metrics } = this.deps;
-    const decoded = await withRetry(() => this.deps.codec.decode(handler.topic, message.value), {
-      ...MESSAGE_RETRY,
-      onRetry: (error) => {
-        void heartbeat().catch(() => undefined);
-        metrics.transientRetries.inc({ stage: 'decode' });
-        log.warn({ err: error, offset: message.offset }, 'schema registry unavailable; retrying');
-      },
-    });
-    if (!decoded.ok) {
-      const messageLog = log.child({ offset: message.offset });
-      await this.deadLetter(topic, partition, message, decoded.reason, 'UNDECODABLE', messageLog);
-      return undefined;
-    }
-    const parsed = handler.parse(decoded.value);
-    if (!parsed.ok) {
-      const messageLog = log.child({ offset: message.offset });
-      await this.deadLetter(topic, partition, message, parsed.reason, 'INVALID', messageLog);
-      return undefined;
-    }
-    return {
-      topic: handler.topic,
-      partition,
-      offset: message.offset,
-      occurredAt: parsed.occurredAt,
-      command: parsed.command,
-    };
-  }
-
   /**
    * The one-event path for a prepared event (the fallback for a slice the
    * batch path refused): its own lock and transaction (applyEvent); a
@@ -359,7 +334,7 @@ export class ConsumerRunner {
       orderId: command.orderId,
       milestoneId: 'milestoneId' in command ? command.milestoneId : null,
     });
-    const lock = await this.lockOrder(command.orderId, eventLog);
+    const lock = await this.lockOrders([command.orderId], eventLog);
     try {
       const result = await withRetry(() => applyEvent(this.deps.db, this.deps.settings, event), {
         ...MESSAGE_RETRY,
@@ -370,7 +345,7 @@ export class ConsumerRunner {
         },
       });
       if (command.eventId === this.deps.crashAfterCommitOf) process.kill(process.pid, 'SIGKILL');
-      this.count(event.topic, result);
+      countResult(this.deps.metrics, event.topic, result);
       finished();
       eventLog.info(
         { verdict: result.verdict, reason: result.reason, outcomes: result.outcomeIds.length },
@@ -395,63 +370,9 @@ export class ConsumerRunner {
     }
   }
 
-  private count(topic: string, result: EventResult): void {
-    const { metrics } = this.deps;
-    const labels = { topic };
-    switch (result.verdict) {
-      case 'APPLIED':
-        metrics.eventsApplied.inc(labels);
-        break;
-      case 'KEPT':
-        metrics.eventsKept.inc(labels);
-        break;
-      case 'UNCHANGED':
-        metrics.eventsUnchanged.inc(labels);
-        break;
-      case 'DUPLICATE':
-        metrics.duplicatesAbsorbed.inc(labels);
-        break;
-      case 'REJECTED':
-      case 'IDEMPOTENCY_CONFLICT':
-        metrics.eventsRejected.inc({ topic, reason: result.reason ?? result.verdict });
-        break;
-    }
-    metrics.ledgerTransactionsPosted.inc(result.ledgerTransactions);
-  }
-
-  private lockOrder(orderId: string, log: Logger): Promise<Lock | undefined> {
-    return this.lockOrders([orderId], log);
-  }
-
-  /**
-   * One Redlock lock over every order of a batch, in one round trip (Redlock
-   * sets all of a lock's keys in one script, all or none). An efficiency
-   * guard only: if it is not granted within a second the batch goes on under
-   * the database's locks, which are what correctness rests on.
-   */
-  private async lockOrders(orderIds: readonly string[], log: Logger): Promise<Lock | undefined> {
-    const resources = [...new Set(orderIds)]
-      .sort(compareCodePoints)
-      .map((orderId) => `escrow:${this.deps.settings.topicPrefix}lock:order:${orderId}`);
-    const waited = this.deps.metrics.lockWaitSeconds.startTimer();
-    const acquiring = this.deps.locks.redlock.acquire(resources, 10_000);
-    try {
-      return await Promise.race([
-        acquiring,
-        new Promise<never>((_, reject) =>
-          setTimeout(() => reject(new Error('Redis did not answer in 1s')), 1000),
-        ),
-      ]);
-    } catch (error) {
-      const timedOut = /did not answer/.test((error as Error).message);
-      this.deps.metrics.lockFailures.inc({ reason: timedOut ? 'TIMEOUT' : 'NOT_GRANTED' });
-      // Given up on: if the lock is granted later after all, hand it straight back.
-      void acquiring.then((late) => late.release()).catch(() => undefined);
-      log.warn({ err: error }, 'no Redis lock; continuing under the database locks alone');
-      return undefined;
-    } finally {
-      waited();
-    }
+  private lockOrders(orderIds: readonly string[], log: Logger): Promise<Lock | undefined> {
+    const { locks, metrics, settings } = this.deps;
+    return lockOrders({ locks, metrics, topicPrefix: settings.topicPrefix, log }, orderIds);
   }
 
   /** Sends the message to escrow.dlq.v1 (sized to fit); throws only a transient error. */

@@ -24,10 +24,9 @@ function isProgrammingError(error: object): boolean {
     error instanceof RangeError ||
     error instanceof ReferenceError ||
     error instanceof SyntaxError;
-  // fetch reports an unreachable host as TypeError("fetch failed", { cause }).
-  const network =
-    /fetch failed|network/i.test((error as Error).message) || (error as Error).cause !== undefined;
-  return builtIn && !network;
+  // fetch reports an unreachable host as TypeError("fetch failed", { cause }):
+  // told apart by its cause, not by the wording of its message.
+  return builtIn && error.cause === undefined;
 }
 
 export function isPermanent(error: unknown): boolean {

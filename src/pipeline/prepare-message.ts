@@ -1,0 +1,73 @@
+/**
+ * A fetched message made an event: decoded through the schema registry
+ * (transient registry failures retried) and validated by its topic's
+ * consumer. One that cannot be decoded or is invalid is dead-lettered here,
+ * with its reason, and yields nothing; the worker goes on.
+ */
+import type { KafkaMessage } from 'kafkajs';
+import type { RegistryCodec } from '../codec/registry-codec';
+import type { Logger } from '../logging/logger';
+import type { WorkerMetrics } from '../ops/metrics';
+import type { InboundEvent } from './apply-event';
+import type { DeadLetterSender } from './dead-letter-sender';
+import { MESSAGE_RETRY, withRetry } from './retry';
+import type { InboundHandler } from './topic-handler';
+
+export interface PrepareDependencies {
+  readonly codec: RegistryCodec;
+  readonly metrics: WorkerMetrics;
+  readonly deadLetters: DeadLetterSender;
+}
+
+export interface FetchedMessage {
+  readonly handler: InboundHandler;
+  /** The topic as read, prefixed. */
+  readonly topic: string;
+  readonly partition: number;
+  readonly message: KafkaMessage;
+}
+
+export async function prepareMessage(
+  deps: PrepareDependencies,
+  fetched: FetchedMessage,
+  heartbeat: () => Promise<void>,
+  log: Logger,
+): Promise<InboundEvent | undefined> {
+  const { handler, topic, partition, message } = fetched;
+  const decoded = await withRetry(() => deps.codec.decode(handler.topic, message.value), {
+    ...MESSAGE_RETRY,
+    onRetry: (error) => {
+      void heartbeat().catch(() => undefined);
+      deps.metrics.transientRetries.inc({ stage: 'decode' });
+      log.warn({ err: error, offset: message.offset }, 'schema registry unavailable; retrying');
+    },
+  });
+  if (!decoded.ok) {
+    const messageLog = log.child({ offset: message.offset });
+    await deps.deadLetters.send(
+      { topic, partition, message },
+      decoded.reason,
+      'UNDECODABLE',
+      messageLog,
+    );
+    return undefined;
+  }
+  const parsed = handler.parse(decoded.value);
+  if (!parsed.ok) {
+    const messageLog = log.child({ offset: message.offset });
+    await deps.deadLetters.send(
+      { topic, partition, message },
+      parsed.reason,
+      'INVALID',
+      messageLog,
+    );
+    return undefined;
+  }
+  return {
+    topic: handler.topic,
+    partition,
+    offset: message.offset,
+    occurredAt: parsed.occurredAt,
+    command: parsed.command,
+  };
+}
