@@ -16,11 +16,13 @@
  *     (postLedger: running balances, multi-row), payments, kept events, the
  *     outbox (in event order) and the inbox verdicts, one statement each.
  *
- * Anything this path does not handle in bulk — an inbox key reused with
- * another substance, a ledger refusal, a database error — throws, the whole
- * transaction rolls back, and the caller runs the batch's events through
- * applyEvent one at a time, which isolates the one at fault. So the batch
- * path only ever has to be right about batches that succeed entirely.
+ * An inbox key reused with another substance is answered in the batch
+ * (IDEMPOTENCY_CONFLICT, once per substance, as applyEvent answers it).
+ * Anything this path does not handle in bulk — a ledger refusal, a database
+ * error — throws, the whole transaction rolls back, and the caller runs the
+ * batch's events through applyEvent one at a time, which isolates the one at
+ * fault. So the batch path only ever has to be right about batches that
+ * succeed entirely.
  */
 import type { Knex } from 'knex';
 import {
@@ -44,19 +46,11 @@ import {
 } from '../store/order-writes';
 import type { EventResult, InboundEvent, PipelineSettings, Verdict } from './apply-event';
 import { policyInForceAt } from './fee-context';
+import { conflictKey, idempotencyConflictOutcome } from './idempotency-conflict';
 import { inboxKeyOf, sameSubstance } from './inbox-key';
 import { writeBatch } from './batch-write';
 import { type OutboxRow, outboxRows } from './outbox';
 import { paymentMergeColumns, type PaymentRow, paymentRow } from './payments';
-
-/** The batch holds something only the one-event path handles; nothing was written. */
-export class BatchNeedsSinglePath extends Error {
-  readonly retryable = false;
-  constructor(message: string) {
-    super(message);
-    this.name = 'BatchNeedsSinglePath';
-  }
-}
 
 export async function applyBatch(
   db: Knex,
@@ -87,6 +81,8 @@ interface Decided extends Keyed {
   readonly firstDraft: number;
   /** The top-level event whose result its outcomes count towards. */
   readonly owner: Tally;
+  /** An idempotency conflict: its outcome is written, and nothing else of it. */
+  readonly conflict?: true;
 }
 
 interface Tally {
@@ -156,12 +152,11 @@ class BatchUnit {
     for (const item of keyed) {
       const stored = seen.get(item.key);
       if (stored !== undefined) {
-        if (!sameSubstance(stored, item.event.command, item.hash)) {
-          throw new BatchNeedsSinglePath(
-            `${item.event.command.eventId} reuses ${item.key} with another substance`,
-          );
-        }
-        tallies.push({ verdict: 'DUPLICATE', outcomeIds: [], ledgerTransactions: 0 });
+        tallies.push(
+          sameSubstance(stored, item.event.command, item.hash)
+            ? { verdict: 'DUPLICATE', outcomeIds: [], ledgerTransactions: 0 }
+            : this.conflict(item, seen),
+        );
         continue;
       }
       seen.set(item.key, item.hash);
@@ -181,7 +176,51 @@ class BatchUnit {
   }
 
   /**
-   * The stored substance hash of every key of the batch already in the inbox.
+   * A key reused with another substance: answered once per substance (its
+   * marker row may be stored already, or made earlier in this batch).
+   */
+  private conflict(item: Keyed, seen: Map<string, string>): Tally {
+    const marker = conflictKey(item.key, item.hash);
+    if (seen.has(marker)) return { verdict: 'DUPLICATE', outcomeIds: [], ledgerTransactions: 0 };
+    seen.set(marker, item.hash);
+    const { command } = item.event;
+    this.inbox.set(marker, {
+      dedupe_key: marker,
+      event_id: command.eventId,
+      topic: item.event.topic,
+      kafka_partition: item.event.partition,
+      kafka_offset: item.event.offset,
+      payload_hash: item.hash,
+      outcome: 'IDEMPOTENCY_CONFLICT',
+      reason: 'IDEMPOTENCY_CONFLICT',
+    });
+    const tally: Tally = {
+      verdict: 'IDEMPOTENCY_CONFLICT',
+      reason: 'IDEMPOTENCY_CONFLICT',
+      outcomeIds: [],
+      ledgerTransactions: 0,
+    };
+    this.decided.push({
+      event: item.event,
+      key: marker,
+      hash: item.hash,
+      decision: {
+        status: 'REJECTED',
+        reason: 'IDEMPOTENCY_CONFLICT',
+        milestones: [],
+        transactions: [],
+        outcomes: [idempotencyConflictOutcome(command, item.key)],
+      },
+      firstDraft: this.drafts.length,
+      owner: tally,
+      conflict: true,
+    });
+    return tally;
+  }
+
+  /**
+   * The stored substance hash of every key of the batch already in the inbox,
+   * and of every conflict marker its events would need.
    * Read under the orders' locks; a key first inserted by a concurrent
    * transaction (only possible across orders) makes this batch's own insert
    * fail on the primary key, and the batch goes one event at a time.
@@ -191,7 +230,7 @@ class BatchUnit {
       this.trx,
       'batch_inbox_hashes',
       `SELECT dedupe_key, payload_hash FROM inbox WHERE dedupe_key = ANY(?::text[])`,
-      [[...new Set(keyed.map((k) => k.key))]],
+      [[...new Set(keyed.flatMap((k) => [k.key, conflictKey(k.key, k.hash)]))]],
     );
     return new Map(rows.map((row) => [row.dedupe_key, row.payload_hash]));
   }
@@ -421,7 +460,7 @@ class BatchUnit {
         decided.firstDraft,
         decided.firstDraft + decided.decision.transactions.length,
       );
-      if (command.type === 'PAYMENT_CONFIRMED') {
+      if (command.type === 'PAYMENT_CONFIRMED' && decided.conflict === undefined) {
         const row = paymentRow(command, decided.decision, ids, decided.hash, {
           confirmedAt: decided.event.occurredAt,
           now: this.now,

@@ -13,6 +13,7 @@ import { type Decision, type DecisionContext, decide, type EscrowCommand } from 
 import { zero } from '../domain/money';
 import { postTransactions } from '../ledger/post-transactions';
 import { loadOrder, lockOrderKey, saveDecision } from '../store/orders';
+import { conflictKey, idempotencyConflictOutcome } from './idempotency-conflict';
 import { inboxKeyOf, sameSubstance } from './inbox-key';
 import { isPermanent } from './retry';
 import { policyInForceAt, providerVolume } from './fee-context';
@@ -89,7 +90,7 @@ async function answerRepeat(
   // Each distinct conflicting substance is answered once, even when redelivered.
   const recorded = await trx('inbox')
     .insert({
-      dedupe_key: `conflict:${key}:${hash}`,
+      dedupe_key: conflictKey(key, hash),
       event_id: event.command.eventId,
       topic: event.topic,
       kafka_partition: event.partition,
@@ -102,26 +103,13 @@ async function answerRepeat(
     .ignore()
     .returning('dedupe_key');
   if (recorded.length === 0) return { verdict: 'DUPLICATE', outcomeIds: [], ledgerTransactions: 0 };
-  const message =
-    `${event.command.type} ${event.command.eventId} reuses ${key.replace(/^event:/, 'eventId ')} ` +
-    'with a different substance than the event first seen under it; nothing was changed. ' +
-    'Send a new key for a new event, or the same substance for a retry.';
   await lockOrderKey(trx, event.command.orderId);
-  const outcomeIds = await writeOutcomes(
-    trx,
-    [
-      {
-        topic: 'escrow.events.v1',
-        type: 'EVENT_REJECTED',
-        orderId: event.command.orderId,
-        milestoneId: 'milestoneId' in event.command ? event.command.milestoneId : null,
-        milestoneVersion: null,
-        transactionIndex: null,
-        fields: { reason: 'IDEMPOTENCY_CONFLICT', message, rejectedEventId: event.command.eventId },
-      },
-    ],
-    { eventId: event.command.eventId, transactionIds: [], now, topicPrefix: settings.topicPrefix },
-  );
+  const outcomeIds = await writeOutcomes(trx, [idempotencyConflictOutcome(event.command, key)], {
+    eventId: event.command.eventId,
+    transactionIds: [],
+    now,
+    topicPrefix: settings.topicPrefix,
+  });
   return {
     verdict: 'IDEMPOTENCY_CONFLICT',
     reason: 'IDEMPOTENCY_CONFLICT',

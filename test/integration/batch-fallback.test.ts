@@ -2,10 +2,11 @@
  * A slice the batch path cannot take in bulk, through a real worker: its
  * messages are already in the partition when the worker starts, so they
  * arrive in one slice — a payment, garbage bytes, the same payment's
- * reference with another amount (an idempotency conflict, which only the
- * one-event path answers) and another payment. The slice rolls back and
- * goes one event at a time: each valid event gets its verdict, and the
- * garbage is dead-lettered once, not again by the fallback.
+ * reference with another amount (an idempotency conflict), another payment,
+ * and a payment that a database defect refuses (a trigger stands in for
+ * one). The slice rolls back and goes one event at a time: each valid event
+ * gets its verdict, the refused one alone is dead-lettered as a processing
+ * failure, and the garbage is dead-lettered once, not again by the fallback.
  */
 import type { Kafka } from 'kafkajs';
 import { RegistryCodec } from '../../src/codec/registry-codec';
@@ -39,7 +40,7 @@ async function dlqSize(): Promise<number> {
   }
 }
 
-test('a reused key in a slice: the slice goes one event at a time, and its garbage is dead-lettered once', async () => {
+test('a defect in a slice: the slice goes one event at a time, and only the refused event and the garbage are dead-lettered, once', async () => {
   kafka = createKafka(ctx.config, 'batch-fallback-test');
   const codec = new RegistryCodec(ctx.config.SCHEMA_REGISTRY_URL, ctx.config.TOPIC_PREFIX);
   await codec.registerSchemas(['escrow.orders.v1', 'escrow.payment-confirmed.v1']);
@@ -51,6 +52,12 @@ test('a reused key in a slice: the slice goes one event at a time, and its garba
   const payment = validMessages['escrow.payment-confirmed.v1'][0];
   const pay = (fields: Record<string, unknown>) =>
     codec.encode('escrow.payment-confirmed.v1', { ...payment, orderId: 'o-fallback', ...fields });
+  await ctx.db.raw(`
+    CREATE FUNCTION refuse_ch_defect() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION 'simulated defect refusing ch-defect' USING ERRCODE = 'check_violation'; END $$;
+    CREATE TRIGGER refuse_ch_defect BEFORE INSERT ON payments
+      FOR EACH ROW WHEN (NEW.gateway_reference = 'ch-defect') EXECUTE FUNCTION refuse_ch_defect();
+  `);
   const producer = kafka.producer();
   await producer.connect();
   await producer.send({
@@ -78,6 +85,10 @@ test('a reused key in a slice: the slice goes one event at a time, and its garba
       {
         key: 'o-fallback',
         value: await pay({ eventId: 'p-3', gatewayReference: 'ch-b', amount: '10.00' }),
+      },
+      {
+        key: 'o-fallback',
+        value: await pay({ eventId: 'p-4', gatewayReference: 'ch-defect', amount: '5.00' }),
       },
     ],
   });
@@ -118,5 +129,8 @@ test('a reused key in a slice: the slice goes one event at a time, and its garba
   expect(fallbacks).toMatch(
     /escrow_batch_fallbacks_total\{topic="escrow.payment-confirmed.v1"\} [1-9]/,
   );
-  expect(await dlqSize()).toBe(1);
+  // The garbage (at decoding) and the refused payment (by the fallback), each once.
+  await waitUntil(async () => (await dlqSize()) >= 2, 30_000, 'the refused payment dead-lettered');
+  expect(await dlqSize()).toBe(2);
+  expect(await ctx.db('inbox').where({ event_id: 'p-4' }).first()).toBeUndefined();
 }, 90_000);

@@ -231,4 +231,26 @@ describe.each(paths)('%s', (_name, apply) => {
     ).toEqual([['1200.00', '120.00', '1080.00']]);
     expect(await refundsOf(orderId)).toEqual([]);
   });
+
+  test('a reference reused with another amount is a conflict, answered once, in one slice or alone', async () => {
+    const { orderId, open, payment } = orderAndPayment({ amount: '100.00' });
+    const reused = (eventId: string): InboundEvent => ({
+      ...payment,
+      command: { ...payment.command, eventId, amount: '1.00' } as typeof payment.command,
+    });
+    const results = await apply(ctx.db, [open, payment, reused('again-1'), reused('again-2')]);
+    expect(results.map((result) => result.verdict)).toEqual([
+      'APPLIED',
+      'APPLIED',
+      'IDEMPOTENCY_CONFLICT',
+      'DUPLICATE',
+    ]);
+    const [later] = await apply(ctx.db, [reused('again-3')]);
+    expect(later!.verdict).toBe('DUPLICATE');
+    const rejections = await ctx
+      .db('outbox')
+      .where({ message_key: orderId, type: 'EVENT_REJECTED' })
+      .count<{ count: string }[]>();
+    expect(rejections[0]!.count).toBe('1');
+  });
 });
