@@ -1,10 +1,11 @@
 /**
  * Leaves nothing behind: drops the run's template and any per-file database a
- * crashed file did not drop, deletes the run's topics and consumer groups, and
+ * crashed file did not drop, deletes the run's topics, consumer groups and schema subjects, and
  * stops testcontainers if the setup started them. Services started by
  * `services:up` stay up for the next run; `npm run services:down` stops them.
  */
 import { Kafka, logLevel } from 'kafkajs';
+import { deleteSubjectsWithPrefix } from '../src/codec/registry-subjects';
 import { dropDatabases } from './support/databases';
 import { currentTestRun } from './support/run';
 
@@ -30,5 +31,11 @@ export default async function globalTeardown(): Promise<void> {
   } finally {
     await admin.disconnect();
   }
+  // The local registry keeps its schemas: a run's subjects go with its topics.
+  await deleteSubjectsWithPrefix(process.env.SCHEMA_REGISTRY_URL!, run.topicPrefix).catch(
+    (error: unknown) =>
+      process.stderr.write(`[test] could not delete the run's schema subjects: ${String(error)}
+`),
+  );
   await globalThis.escrowTestContainers?.stop();
 }

@@ -51,11 +51,16 @@ export function createKnex(
   config: Pick<Config, 'DATABASE_URL'>,
   options: { poolMax?: number } = {},
 ): Knex {
-  return knex({
+  const instance = knex({
     client: 'pg',
     connection: { connectionString: config.DATABASE_URL, application_name: 'escrow-worker' },
     pool: { min: 0, max: options.poolMax ?? 10 },
     acquireConnectionTimeout: 5000,
+    // A failed query's message is Knex's "<the query> - <the database's words>";
+    // by default with the values bound in, which would put amounts, ids and
+    // whole payloads into logs and dead-letter reasons. Placeholders only; and
+    // the query is taken off again below.
+    compileSqlOnError: false,
     migrations: { migrationSource: new ForwardOnlyMigrations(), tableName: 'knex_migrations' },
     // Knex's own warnings (a failed connection, a pool timeout) default to console.log on
     // stdout, where commands print their output (--json); they belong on stderr.
@@ -66,4 +71,12 @@ export function createKnex(
       debug: toStderr,
     },
   });
+  // A slice's statements run to hundreds of lines: the database's own words
+  // (with its SQLSTATE in `code`) say what went wrong, the statement does not.
+  instance.on('query-error', (error: unknown, query: { sql?: unknown }) => {
+    if (!(error instanceof Error) || typeof query.sql !== 'string') return;
+    const prefix = `${query.sql} - `;
+    if (error.message.startsWith(prefix)) error.message = error.message.slice(prefix.length);
+  });
+  return instance;
 }

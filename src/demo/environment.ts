@@ -6,6 +6,7 @@
  * told to keep them. Its consumer groups are always its own, so it never
  * takes partitions from a running worker.
  */
+import { deleteSubjectsWithPrefix } from '../codec/registry-subjects';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { Kafka } from 'kafkajs';
@@ -129,18 +130,10 @@ export async function dropOwnDatabase(environment: DemoEnvironment): Promise<boo
 /** Deletes the registry subjects under the demo's own prefix; soft first, as the API requires. */
 export async function deleteOwnSubjects(environment: DemoEnvironment): Promise<number> {
   if (!environment.ownPrefix) return 0;
-  const registry = environment.config.SCHEMA_REGISTRY_URL;
-  const response = await fetch(`${registry}/subjects`, { signal: AbortSignal.timeout(5000) });
-  if (!response.ok) throw new Error(`GET ${registry}/subjects answered ${response.status}`);
-  const subjects = ((await response.json()) as string[]).filter((subject) =>
-    subject.startsWith(environment.config.TOPIC_PREFIX),
+  return deleteSubjectsWithPrefix(
+    environment.config.SCHEMA_REGISTRY_URL,
+    environment.config.TOPIC_PREFIX,
   );
-  for (const subject of subjects) {
-    const url = `${registry}/subjects/${encodeURIComponent(subject)}`;
-    await fetch(url, { method: 'DELETE', signal: AbortSignal.timeout(5000) });
-    await fetch(`${url}?permanent=true`, { method: 'DELETE', signal: AbortSignal.timeout(5000) });
-  }
-  return subjects.length;
 }
 
 /**

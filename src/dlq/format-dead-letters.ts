@@ -15,7 +15,8 @@ const shorten = (text: string, width: number) =>
   text.length > width ? `${text.slice(0, width - 1)}…` : text;
 
 // A reason starts with what broke and ends with the fix or the underlying
-// message ("processing failed: insert into … - <the database's words>"): keep both ends.
+// message ("processing failed: <the database's words>", or an older worker's
+// "processing failed: insert into … - <the database's words>"): keep both ends.
 const elide = (text: string, width: number) => {
   if (text.length <= width) return text;
   const head = Math.ceil((width - 1) * 0.45);

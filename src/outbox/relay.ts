@@ -10,7 +10,7 @@
  * key: every transaction of one order runs under that order's lock, so a later
  * outcome of an order always has a higher outbox_id than an earlier one.
  *
- * It wakes on NOTIFY escrow_outbox (sent at commit by writeOutcomes) and polls
+ * It wakes on NOTIFY escrow_outbox (sent at commit by the slice's write, src/pipeline/batch-write.ts) and polls
  * as a backstop; it prunes published rows older than the retention period.
  */
 import type { Knex } from 'knex';

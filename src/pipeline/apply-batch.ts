@@ -1,28 +1,27 @@
 /**
- * The path of a batch of messages (one partition's, in offset order) from the
- * inbox to the outbox in ONE database transaction, with a fixed number of
- * statements whatever the batch's size. It gives every event the verdict,
- * rows and outcomes that `applyEvent` would give it, one event after the
- * other, in the same order:
+ * The unit of work: a slice of events (one partition's, in offset order; or
+ * one event alone, apply-event.ts) from the inbox to the outbox in ONE
+ * database transaction, with a fixed number of statements whatever the
+ * slice's size. Every event gets its own verdict, rows and outcomes, each
+ * decided on the state the events before it left:
  *
- *   lock the batch's orders (advisory locks in code-point order, then the rows)
- *   → insert the inbox rows (one statement; a key already there is a repeat)
+ *   lock the slice's orders (advisory locks in code-point order, then the rows)
+ *   → read the inbox's stored hashes for its keys (a key already there is a
+ *     repeat: the same substance a duplicate, another an idempotency conflict)
  *   → read what decisions need (orders, milestones, fee policy, provider
- *     volumes, funding references, kept events), once for the batch
+ *     volumes, funding references, kept events), once for the slice
  *   → decide each event in turn on the state the events before it left, in
  *     memory, with the pure domain `decide`; an ORDER_OPENED replays the
- *     events kept for its order right after it, as applyEvent does
- *   → write: orders, milestones (each once, version-guarded), the ledger
- *     (postLedger: running balances, multi-row), payments, kept events, the
- *     outbox (in event order) and the inbox verdicts, one statement each.
+ *     events kept for its order right after it
+ *   → write: the ledger (postLedger: running balances, multi-row), then
+ *     orders, milestones (each once, version-guarded), payments, kept events,
+ *     the outbox (in event order) and the inbox verdicts in one statement
+ *     (batch-write.ts).
  *
- * An inbox key reused with another substance is answered in the batch
- * (IDEMPOTENCY_CONFLICT, once per substance, as applyEvent answers it).
- * Anything this path does not handle in bulk — a ledger refusal, a database
- * error — throws, the whole transaction rolls back, and the caller runs the
- * batch's events through applyEvent one at a time, which isolates the one at
- * fault. So the batch path only ever has to be right about batches that
- * succeed entirely.
+ * Anything it cannot apply — a ledger refusal, a database error — throws, the
+ * whole transaction rolls back, and the caller applies the slice's events
+ * again one at a time (apply-event.ts), which isolates the one at fault. So a
+ * slice only ever has to be right about slices that succeed entirely.
  */
 import type { Knex } from 'knex';
 import {
@@ -44,7 +43,7 @@ import {
   type MilestoneChange,
   noteMilestoneChange,
 } from '../store/order-writes';
-import type { EventResult, InboundEvent, PipelineSettings, Verdict } from './apply-event';
+import type { EventResult, InboundEvent, PipelineSettings, Verdict } from './events';
 import { policyInForceAt } from './fee-context';
 import { conflictKey, idempotencyConflictOutcome } from './idempotency-conflict';
 import { inboxKeyOf, sameSubstance } from './inbox-key';
@@ -52,13 +51,41 @@ import { writeBatch } from './batch-write';
 import { type OutboxRow, outboxRows } from './outbox';
 import { paymentMergeColumns, type PaymentRow, paymentRow } from './payments';
 
+/** How a slice treats the events kept for the orders it opens (apply-event.ts uses these). */
+export interface SliceOptions {
+  /** Kept events, by inbox key, whose replay fails for good: not replayed, marked with the reason. */
+  readonly setAside?: ReadonlyMap<string, string>;
+  /** Replays at most this many stored kept events (the search for the one that fails). */
+  readonly replayLimit?: number;
+  /** Rolls everything back at the end: only says whether the slice would commit. */
+  readonly dryRun?: boolean;
+}
+
+class DryRunDone extends Error {
+  constructor(readonly results: EventResult[]) {
+    super('dry run: rolled back on purpose');
+  }
+}
+
 export async function applyBatch(
   db: Knex,
   settings: PipelineSettings,
   events: readonly InboundEvent[],
+  options: SliceOptions = {},
 ): Promise<EventResult[]> {
   if (events.length === 0) return [];
-  return db.transaction((trx) => new BatchUnit(trx, settings, events).run());
+  if (!options.dryRun) {
+    return db.transaction((trx) => new BatchUnit(trx, settings, events, options).run());
+  }
+  try {
+    await db.transaction(async (trx) => {
+      throw new DryRunDone(await new BatchUnit(trx, settings, events, options).run());
+    });
+  } catch (error) {
+    if (error instanceof DryRunDone) return error.results;
+    throw error;
+  }
+  throw new Error('a dry run always rolls back');
 }
 
 interface Keyed {
@@ -117,6 +144,8 @@ class BatchUnit {
   private readonly kept = new Map<string, KeptItem[]>();
   private readonly keptRows: Record<string, unknown>[] = [];
   private readonly replayedKeptIds: string[] = [];
+  /** Stored kept events set aside: their replay failed for good (SliceOptions.setAside). */
+  private readonly failedKept: { kept_id: string; reason: string }[] = [];
   private readonly drafts: {
     draft: TransactionDraft;
     cause: { eventId: string; topic: string };
@@ -135,6 +164,7 @@ class BatchUnit {
     private readonly trx: Knex.Transaction,
     private readonly settings: PipelineSettings,
     private readonly events: readonly InboundEvent[],
+    private readonly options: SliceOptions,
   ) {
     this.now = settings.now();
   }
@@ -291,8 +321,18 @@ class BatchUnit {
          ORDER BY k.kept_id`,
         [[...new Set(openers.map((c) => c.orderId))]],
       );
+      let replays = 0;
       for (const row of rows) {
         const { command, occurredAt, partition, offset } = row.command;
+        const failure = this.options.setAside?.get(row.dedupe_key);
+        if (failure !== undefined) {
+          // It stays kept, with the reason, for reconciliation; its order opens without it.
+          this.failedKept.push({ kept_id: row.kept_id, reason: failure });
+          this.storedKept.set(row.dedupe_key, { outcome: 'REJECTED', reason: failure });
+          continue;
+        }
+        if (this.options.replayLimit !== undefined && replays >= this.options.replayLimit) continue;
+        replays += 1;
         this.storedKept.set(row.dedupe_key, null);
         this.keptFor(command.orderId).push({
           keptId: row.kept_id,
@@ -490,6 +530,7 @@ class BatchUnit {
       payments: [...payments.values()],
       keptRows: this.keptRows,
       replayedKeptIds: this.replayedKeptIds,
+      failedKept: this.failedKept,
       outbox,
       now: this.now,
     });

@@ -1,7 +1,7 @@
 /**
  * Everything a batch writes besides the ledger, in ONE statement: inbox rows
  * and replayed verdicts, orders, milestones (version-guarded), payments, kept
- * events, outbox rows and the relay's notification, as data-modifying CTEs
+ * events (new, replayed, or set aside with the reason their replay failed), outbox rows and the relay's notification, as data-modifying CTEs
  * each fed one jsonb parameter (an empty array writes nothing). One round
  * trip instead of up to ten is what a small batch (a steady, modest rate
  * brings a few messages per partition) mostly pays for.
@@ -35,6 +35,8 @@ export interface BatchWrites {
   readonly payments: readonly PaymentRow[];
   readonly keptRows: readonly Record<string, unknown>[];
   readonly replayedKeptIds: readonly string[];
+  /** Kept events whose replay failed for good: they stay kept, with the reason. */
+  readonly failedKept: readonly { kept_id: string; reason: string }[];
   readonly outbox: readonly OutboxRow[];
   readonly now: Date;
 }
@@ -83,6 +85,11 @@ WITH i AS (
 ), ku AS (
   UPDATE kept_events SET replayed_at = ?::timestamptz WHERE kept_id = ANY(?::bigint[])
   RETURNING 1
+), kf AS (
+  UPDATE kept_events x SET failed_reason = v.reason
+  FROM jsonb_to_recordset(?::jsonb) AS v(kept_id bigint, reason text)
+  WHERE x.kept_id = v.kept_id
+  RETURNING 1
 ), ob AS (${insertOutboxSql}
   RETURNING 1
 )
@@ -91,7 +98,8 @@ SELECT (SELECT json_agg(json_build_array(order_id, milestone_id)) FROM mu) AS up
          AS notified,
        (SELECT count(*) FROM i) + (SELECT count(*) FROM iu) + (SELECT count(*) FROM o)
          + (SELECT count(*) FROM ou) + (SELECT count(*) FROM mi) + (SELECT count(*) FROM p)
-         + (SELECT count(*) FROM k) + (SELECT count(*) FROM ku) AS written`;
+         + (SELECT count(*) FROM k) + (SELECT count(*) FROM ku) + (SELECT count(*) FROM kf)
+         AS written`;
 
 /** Writes them; a milestone whose version moved since it was read is a VersionConflict (retried). */
 export async function writeBatch(trx: Knex.Transaction, writes: BatchWrites): Promise<void> {
@@ -115,6 +123,7 @@ export async function writeBatch(trx: Knex.Transaction, writes: BatchWrites): Pr
     recordset(writes.keptRows),
     writes.now,
     [...writes.replayedKeptIds],
+    recordset(writes.failedKept),
     recordset(writes.outbox),
   ]);
   assertAllUpdated(

@@ -42,12 +42,8 @@ import type { LockService } from '../locks/redlock';
 import type { Logger } from '../logging/logger';
 import type { DeadLetterCategory, WorkerMetrics } from '../ops/metrics';
 import { applyBatch } from './apply-batch';
-import {
-  applyEvent,
-  type EventResult,
-  type InboundEvent,
-  type PipelineSettings,
-} from './apply-event';
+import { applyEvent } from './apply-event';
+import type { EventResult, InboundEvent, PipelineSettings } from './events';
 import { isPermanent, MESSAGE_RETRY, withRetry } from './retry';
 import type { InboundHandler } from './topic-handler';
 import { createProducer } from '../kafka/client';

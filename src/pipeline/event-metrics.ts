@@ -1,6 +1,6 @@
 /** Counts an applied event's verdict and its ledger transactions in the worker's metrics. */
 import type { WorkerMetrics } from '../ops/metrics';
-import type { EventResult } from './apply-event';
+import type { EventResult } from './events';
 
 export function countResult(metrics: WorkerMetrics, topic: string, result: EventResult): void {
   const labels = { topic };

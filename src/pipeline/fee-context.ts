@@ -1,13 +1,11 @@
 /**
- * The fee facts a decision needs, read inside its transaction: the policy in
- * force now (the newest version whose effective_from has passed, else the
- * default flat PLATFORM_FEE_RATE), and the provider's released gross in the
- * order's currency over that policy's trailing window (for volume tiers).
+ * The fee policy a slice decides with, read inside its transaction: the one
+ * in force now (the newest version whose effective_from has passed, else the
+ * default flat PLATFORM_FEE_RATE). The providers' released volumes, for
+ * volume tiers, are read with the slice's other context (apply-batch.ts).
  */
 import type { Knex } from 'knex';
-import type { Order } from '../domain/escrow';
 import { defaultFeePolicy, type FeePolicy } from '../domain/fees';
-import { type Money, money, zero } from '../domain/money';
 
 interface FeePolicyRow {
   policy_id: number;
@@ -40,19 +38,4 @@ export async function policyInForceAt(
     .orderBy('effective_from', 'desc')
     .first();
   return row ? toFeePolicy(row) : defaultFeePolicy(defaultRate);
-}
-
-export async function providerVolume(
-  db: Knex | Knex.Transaction,
-  order: Order,
-  policy: FeePolicy,
-  now: Date,
-): Promise<Money> {
-  const since = new Date(now.getTime() - policy.volumeWindowDays * 24 * 3600 * 1000);
-  const row = await db('releases')
-    .where({ provider_id: order.providerId, currency: order.currency })
-    .andWhere('released_at', '>', since)
-    .sum({ total: 'gross_minor' })
-    .first<{ total: string | null }>();
-  return row?.total ? money(order.currency, BigInt(row.total)) : zero(order.currency);
 }

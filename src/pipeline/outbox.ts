@@ -124,13 +124,3 @@ export async function insertOutbox(trx: Knex.Transaction, rows: readonly OutboxR
     [recordset(rows)],
   );
 }
-
-export async function writeOutcomes(
-  trx: Knex.Transaction,
-  outcomes: readonly OutcomeDraft[],
-  cause: OutcomeCause,
-): Promise<string[]> {
-  const rows = outboxRows(outcomes, cause);
-  await insertOutbox(trx, rows);
-  return rows.map((row) => row.outcome_id);
-}

@@ -3,7 +3,6 @@
  * became of it. PENDING_ORDER while kept (or unmatched); APPLIED when some of
  * it funded a milestone or the platform; REFUNDED when all of it went back.
  */
-import type { Knex } from 'knex';
 import type { ConfirmPayment, Decision } from '../domain/escrow';
 import { MoneyError, parseAmount } from '../domain/money';
 
@@ -15,22 +14,6 @@ export const paymentMergeColumns = [
   'ledger_transaction_id',
   'applied_at',
 ] as const;
-
-export async function recordPayment(
-  trx: Knex.Transaction,
-  command: ConfirmPayment,
-  decision: Decision,
-  transactionIds: readonly string[],
-  payloadHash: string,
-  at: { confirmedAt: Date; now: Date },
-): Promise<void> {
-  const row = paymentRow(command, decision, transactionIds, payloadHash, at);
-  if (!row) return;
-  await trx('payments')
-    .insert(row)
-    .onConflict(['gateway', 'gateway_reference'])
-    .merge([...paymentMergeColumns]);
-}
 
 export type PaymentRow = NonNullable<ReturnType<typeof paymentRow>>;
 

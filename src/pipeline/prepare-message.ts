@@ -8,7 +8,7 @@ import type { KafkaMessage } from 'kafkajs';
 import type { RegistryCodec } from '../codec/registry-codec';
 import type { Logger } from '../logging/logger';
 import type { WorkerMetrics } from '../ops/metrics';
-import type { InboundEvent } from './apply-event';
+import type { InboundEvent } from './events';
 import type { DeadLetterSender } from './dead-letter-sender';
 import { MESSAGE_RETRY, withRetry } from './retry';
 import type { InboundHandler } from './topic-handler';

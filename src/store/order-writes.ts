@@ -21,7 +21,7 @@ import {
 import { type StoredOrder, VersionConflict } from './orders';
 
 /**
- * Takes the orders' advisory locks (the same lock as `lockOrderKey`) in
+ * Takes the orders' advisory locks (`pg_advisory_xact_lock` on the order id, which also covers an order not created yet) in
  * code-point order, so two batches that share orders queue instead of
  * deadlocking, then reads and row-locks the orders and their milestones.
  */

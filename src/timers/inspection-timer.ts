@@ -9,7 +9,8 @@
  */
 import type { Knex } from 'knex';
 import type { Logger } from '../logging/logger';
-import { applyEvent, type PipelineSettings } from '../pipeline/apply-event';
+import { applyEvent } from '../pipeline/apply-event';
+import type { PipelineSettings } from '../pipeline/events';
 import { isTransient } from '../pipeline/retry';
 
 export class InspectionTimer {

@@ -14,12 +14,8 @@ import { generatePlan } from '../../src/bench/generator';
 import { seededRandom } from '../../src/bench/random';
 import type { EscrowCommand } from '../../src/domain/escrow';
 import { applyBatch } from '../../src/pipeline/apply-batch';
-import {
-  applyEvent,
-  type EventResult,
-  type InboundEvent,
-  type PipelineSettings,
-} from '../../src/pipeline/apply-event';
+import { applyEvent } from '../../src/pipeline/apply-event';
+import type { EventResult, InboundEvent, PipelineSettings } from '../../src/pipeline/events';
 import { useTestContext } from '../support/test-context';
 
 // A pair of databases per case: one for each path.

@@ -3,12 +3,9 @@
  * decision, ledger, payment row, kept events and outbox in one transaction.
  */
 import type { EscrowCommand } from '../../src/domain/escrow';
-import {
-  applyEvent,
-  type InboundEvent,
-  type PipelineSettings,
-} from '../../src/pipeline/apply-event';
-import { loadOrder } from '../../src/store/orders';
+import { applyEvent } from '../../src/pipeline/apply-event';
+import type { InboundEvent, PipelineSettings } from '../../src/pipeline/events';
+import { readStored } from '../support/stored-order';
 import { useTestContext } from '../support/test-context';
 
 const ctx = useTestContext();
@@ -132,7 +129,7 @@ test('one gateway callback delivered 10 times, with new eventIds, funds once', a
     );
   }
   expect(verdicts).toEqual(['APPLIED', ...Array<string>(9).fill('DUPLICATE')]);
-  expect((await loadOrder(ctx.db, 'o-retry')).milestones[0]).toMatchObject({
+  expect((await readStored(ctx.db, 'o-retry')).milestones[0]).toMatchObject({
     version: 2,
     state: 'PARTIALLY_FUNDED',
   });
@@ -155,7 +152,7 @@ test('the same gateway reference with another amount is IDEMPOTENCY_CONFLICT, an
   expect(after.slice(before.length).map((row) => [row.type, row.payload.reason])).toEqual([
     ['EVENT_REJECTED', 'IDEMPOTENCY_CONFLICT'],
   ]);
-  expect((await loadOrder(ctx.db, 'o-conflict')).milestones[0]).toMatchObject({ version: 2 });
+  expect((await readStored(ctx.db, 'o-conflict')).milestones[0]).toMatchObject({ version: 2 });
 });
 
 test('a payment that arrives before its order is kept, then applied when the order opens', async () => {
@@ -164,7 +161,7 @@ test('a payment that arrives before its order is kept, then applied when the ord
     status: 'PENDING_ORDER',
   });
   await deliver(open('o-early'));
-  expect((await loadOrder(ctx.db, 'o-early')).milestones[0]).toMatchObject({
+  expect((await readStored(ctx.db, 'o-early')).milestones[0]).toMatchObject({
     state: 'FUNDED',
     version: 2,
   });
@@ -205,7 +202,7 @@ test('events of one milestone arriving in every order end in the same balances',
       reached: reached(orderId),
     };
     for (const step of order) await deliver(commands[step]!);
-    const [m] = (await loadOrder(ctx.db, orderId)).milestones;
+    const [m] = (await readStored(ctx.db, orderId)).milestones;
     finals.add(
       JSON.stringify([
         m!.state,
@@ -246,7 +243,7 @@ test('a kept event that cannot be replayed stays kept with its reason, and its o
   });
   await deliver(pay('o-kept-broken', '1000.00', 'ch-kept-broken'));
   expect((await deliver(open('o-kept-broken'))).verdict).toBe('APPLIED');
-  expect((await loadOrder(ctx.db, 'o-kept-broken')).milestones[0]).toMatchObject({
+  expect((await readStored(ctx.db, 'o-kept-broken')).milestones[0]).toMatchObject({
     state: 'FUNDED',
   });
   const broken: unknown = await ctx

@@ -21,12 +21,8 @@ import type { Knex } from 'knex';
 import { consumers } from '../../consumers';
 import type { InboundTopic } from '../../src/codec/schemas';
 import { applyBatch } from '../../src/pipeline/apply-batch';
-import {
-  applyEvent,
-  type EventResult,
-  type InboundEvent,
-  type PipelineSettings,
-} from '../../src/pipeline/apply-event';
+import { applyEvent } from '../../src/pipeline/apply-event';
+import type { EventResult, InboundEvent, PipelineSettings } from '../../src/pipeline/events';
 import { validMessages } from '../support/messages';
 import { useTestContext } from '../support/test-context';
 

@@ -5,7 +5,8 @@
  */
 import type { EscrowCommand } from '../../src/domain/escrow';
 import { createLogger } from '../../src/logging/logger';
-import { applyEvent, type PipelineSettings } from '../../src/pipeline/apply-event';
+import { applyEvent } from '../../src/pipeline/apply-event';
+import type { PipelineSettings } from '../../src/pipeline/events';
 import { InspectionTimer } from '../../src/timers/inspection-timer';
 import { useTestContext } from '../support/test-context';
 

@@ -17,13 +17,18 @@ import { money, zero } from '../../src/domain/money';
 import { accountBalance, movementsByAccount } from '../../src/ledger/balances';
 import { LedgerError } from '../../src/ledger/errors';
 import { postTransactions } from '../../src/ledger/post-transactions';
-import { loadOrder, saveDecision, VersionConflict } from '../../src/store/orders';
+import { applyEvent } from '../../src/pipeline/apply-event';
+import type { PipelineSettings } from '../../src/pipeline/events';
+import { writeMilestones } from '../../src/store/order-writes';
+import { type StoredOrder, VersionConflict } from '../../src/store/orders';
+import { readStored } from '../support/stored-order';
 import { useTestContext } from '../support/test-context';
 
 const ctx = useTestContext();
 const now = new Date('2026-05-01T12:00:00Z');
+const settings: PipelineSettings = { topicPrefix: '', defaultFeeRate: '0.10', now: () => now };
 
-function contextFor(stored: Awaited<ReturnType<typeof loadOrder>>): DecisionContext {
+function contextFor(stored: StoredOrder): DecisionContext {
   return {
     now,
     order: stored.order,
@@ -34,19 +39,15 @@ function contextFor(stored: Awaited<ReturnType<typeof loadOrder>>): DecisionCont
   };
 }
 
-/** load → decide → post → save in one transaction: the core of the path of one message. */
-async function apply(command: EscrowCommand, options: { lock: boolean } = { lock: true }) {
-  return ctx.db.transaction(async (trx) => {
-    const stored = await loadOrder(trx, command.orderId, options);
-    const decision = decide(command, contextFor(stored));
-    const ids = await postTransactions(trx, decision.transactions, {
-      eventId: command.eventId,
-      topic: 'test',
-    });
-    await saveDecision(trx, decision, stored, { eventId: command.eventId, occurredAt: now });
-    return { decision, ids };
+/** Through the pipeline's unit of work, as the worker applies an event. */
+const apply = (command: EscrowCommand) =>
+  applyEvent(ctx.db, settings, {
+    topic: 'test',
+    partition: null,
+    offset: null,
+    occurredAt: now,
+    command,
   });
-}
 
 const open = (orderId: string): EscrowCommand => ({
   type: 'ORDER_OPENED',
@@ -80,7 +81,7 @@ const pay = (orderId: string, amount: string, reference: string): EscrowCommand 
 test('a funding and a release are posted with their cause, balances and the release record', async () => {
   await apply(open('o-flow'));
   const funded = await apply(pay('o-flow', '1000.00', 'ch-flow'));
-  expect(funded.ids).toHaveLength(1);
+  expect(funded.ledgerTransactions).toBe(1);
   const released = await apply({
     type: 'MILESTONE_REACHED',
     eventId: 'reached-flow',
@@ -88,7 +89,7 @@ test('a funding and a release are posted with their cause, balances and the rele
     milestoneId: 'm-1',
     condition: 'DELIVERY_CONFIRMED',
   });
-  expect(released.decision.transactions.map((t) => t.kind)).toEqual(['RELEASE']);
+  expect(released).toMatchObject({ verdict: 'APPLIED', ledgerTransactions: 1 });
 
   const causes = await ctx
     .db('ledger_transactions')
@@ -110,16 +111,20 @@ test('a funding and a release are posted with their cause, balances and the rele
     PROVIDER_PAYABLE: 90000n,
     PLATFORM_REVENUE: 10000n,
   });
+  const releaseTransaction = await ctx
+    .db('ledger_transactions')
+    .where({ order_id: 'o-flow', kind: 'RELEASE' })
+    .first<{ transaction_id: string }>('transaction_id');
   const release: unknown = await ctx
     .db('releases')
-    .where({ transaction_id: released.ids[0] })
+    .where({ transaction_id: releaseTransaction.transaction_id })
     .first();
   expect(release).toMatchObject({
     provider_id: 'provider-1',
     gross_minor: '100000',
     fee_minor: '10000',
   });
-  const stored = await loadOrder(ctx.db, 'o-flow');
+  const stored = await readStored(ctx.db, 'o-flow');
   expect(stored.milestones[0]).toMatchObject({ state: 'RELEASED', version: 3 });
 });
 
@@ -187,25 +192,24 @@ test('two commands racing on one milestone at the same version: one applies, the
   // Optimistic path: both read version 2 without a row lock; the second write finds no row at version 2.
   const first = await ctx.db.transaction();
   const second = await ctx.db.transaction();
+  const changes = (read: StoredOrder, decision: ReturnType<typeof decide>) =>
+    decision.milestones.map((milestone) => ({
+      milestone,
+      readVersion: read.milestones.find((m) => m.milestoneId === milestone.milestoneId)!.version,
+    }));
   try {
-    const readByFirst = await loadOrder(first, 'o-race');
-    const readBySecond = await loadOrder(second, 'o-race');
+    const readByFirst = await readStored(first, 'o-race');
+    const readBySecond = await readStored(second, 'o-race');
     const refundDecision = decide(refund('refund-race'), contextFor(readByFirst));
     const releaseDecision = decide(release, contextFor(readBySecond));
-    await saveDecision(first, refundDecision, readByFirst, {
-      eventId: 'refund-race',
-      occurredAt: now,
-    });
+    await writeMilestones(first, changes(readByFirst, refundDecision));
     await postTransactions(first, refundDecision.transactions, {
       eventId: 'refund-race',
       topic: 'test',
     });
     await first.commit();
     await expect(
-      saveDecision(second, releaseDecision, readBySecond, {
-        eventId: 'reach-race',
-        occurredAt: now,
-      }),
+      writeMilestones(second, changes(readBySecond, releaseDecision)),
     ).rejects.toBeInstanceOf(VersionConflict);
     // Had it written anyway, the ledger would have refused to take the hold below zero.
     await expect(
@@ -219,8 +223,8 @@ test('two commands racing on one milestone at the same version: one applies, the
   }
   // Decided again on what is stored now, the loser is rejected with CONFLICT.
   const retried = await apply(release);
-  expect(retried.decision).toMatchObject({ status: 'REJECTED', reason: 'CONFLICT' });
-  const stored = await loadOrder(ctx.db, 'o-race');
+  expect(retried).toMatchObject({ verdict: 'REJECTED', reason: 'CONFLICT' });
+  const stored = await readStored(ctx.db, 'o-race');
   expect(stored.milestones[0]).toMatchObject({ state: 'FUNDED', version: 3 });
   expect((await accountBalance(ctx.db, 'ESCROW_HOLD:USD:o-race:m-1'))?.balanceMinor).toBe(40000n);
   expect((await accountBalance(ctx.db, 'PROVIDER_PAYABLE:USD:provider-1'))?.balanceMinor).toBe(
@@ -241,9 +245,9 @@ test('with row locks, the second of two concurrent commands waits and then sees 
     expectedVersion: 2,
   });
   const results = await Promise.all([apply(refund('r-a')), apply(refund('r-b'))]);
-  const statuses = results.map((r) => r.decision.status).sort();
+  const statuses = results.map((r) => r.verdict).sort();
   expect(statuses).toEqual(['APPLIED', 'REJECTED']);
-  expect(results.find((r) => r.decision.status === 'REJECTED')!.decision.reason).toBe('CONFLICT');
+  expect(results.find((r) => r.verdict === 'REJECTED')!.reason).toBe('CONFLICT');
   expect((await accountBalance(ctx.db, 'ESCROW_HOLD:USD:o-lock:m-1'))?.balanceMinor).toBe(90000n);
 });
 
@@ -306,7 +310,7 @@ test('many concurrent writers on the same accounts neither deadlock nor lose an 
 test('a full refund is stored: the milestone is REFUNDED at amount zero, its intent kept', async () => {
   await apply(open('o-full'));
   await apply(pay('o-full', '1000.00', 'ch-full'));
-  const { decision } = await apply({
+  const decision = await apply({
     type: 'REFUND_REQUESTED',
     eventId: 'refund-full',
     orderId: 'o-full',
@@ -314,7 +318,7 @@ test('a full refund is stored: the milestone is REFUNDED at amount zero, its int
     amount: '1000.00',
     reason: 'REQUESTED',
   });
-  expect(decision.status).toBe('APPLIED');
+  expect(decision.verdict).toBe('APPLIED');
   const row: unknown = await ctx.db('milestones').where({ order_id: 'o-full' }).first();
   expect(row).toMatchObject({
     state: 'REFUNDED',
