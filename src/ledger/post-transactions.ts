@@ -164,31 +164,31 @@ export async function postLedger(
   }));
   const entries = drafts.flatMap((draft, index) =>
     draft.postings.map((posting, line) => ({
-      t: ids[index]!,
-      a: accounts.get(accountCode(posting.account))!.account_id,
-      c: posting.amount.currency,
-      m: posting.amount.minor.toString(),
-      b: entryBalances[index]![line]!.balance?.toString() ?? null,
-      v: entryBalances[index]![line]!.version?.toString() ?? null,
+      transaction_id: ids[index]!,
+      account_id: accounts.get(accountCode(posting.account))!.account_id,
+      currency: posting.amount.currency,
+      amount_minor: posting.amount.minor.toString(),
+      balance_after_minor: entryBalances[index]![line]!.balance?.toString() ?? null,
+      account_version: entryBalances[index]![line]!.version?.toString() ?? null,
     })),
   );
   const releases = drafts.flatMap((draft, index) =>
     draft.release
       ? [
           {
-            t: ids[index]!,
-            p: draft.release.providerId,
-            c: draft.release.gross.currency,
-            g: draft.release.gross.minor.toString(),
-            f: draft.release.fee.minor.toString(),
+            transaction_id: ids[index]!,
+            provider_id: draft.release.providerId,
+            currency: draft.release.gross.currency,
+            gross_minor: draft.release.gross.minor.toString(),
+            fee_minor: draft.release.fee.minor.toString(),
           },
         ]
       : [],
   );
   const balances = [...running].map(([code, state]) => ({
-    i: accounts.get(code)!.account_id,
-    b: state.balance.toString(),
-    v: state.version.toString(),
+    account_id: accounts.get(code)!.account_id,
+    balance_minor: state.balance.toString(),
+    version: state.version.toString(),
   }));
   // One round trip for all four tables. The sub-statements run together and
   // foreign keys are checked at the end of the statement, when the
@@ -197,32 +197,37 @@ export async function postLedger(
   await prepared(
     trx,
     'ledger_write',
-    `WITH t AS (
+    `WITH inserted_transactions AS (
        INSERT INTO ledger_transactions
          (transaction_id, kind, order_id, milestone_id, cause_event_id, cause_topic, memo)
        OVERRIDING SYSTEM VALUE
-       SELECT * FROM jsonb_to_recordset(?::jsonb) AS t(id bigint, kind text, order_id text,
-         milestone_id text, cause text, topic text, memo jsonb)
+       SELECT * FROM jsonb_to_recordset(?::jsonb) AS transaction(id bigint, kind text,
+         order_id text, milestone_id text, cause text, topic text, memo jsonb)
        RETURNING 1
-     ), e AS (
+     ), inserted_entries AS (
        INSERT INTO ledger_entries
          (transaction_id, account_id, currency, amount_minor, balance_after_minor, account_version)
        SELECT * FROM jsonb_to_recordset(?::jsonb)
-         AS e(t bigint, a bigint, c text, m bigint, b bigint, v bigint)
+         AS entry(transaction_id bigint, account_id bigint, currency text, amount_minor bigint,
+           balance_after_minor bigint, account_version bigint)
        RETURNING 1
-     ), r AS (
+     ), inserted_releases AS (
        INSERT INTO releases (transaction_id, provider_id, currency, gross_minor, fee_minor, released_at)
-       SELECT t, p, c, g, f, now() FROM jsonb_to_recordset(?::jsonb)
-         AS r(t bigint, p text, c text, g bigint, f bigint)
+       SELECT transaction_id, provider_id, currency, gross_minor, fee_minor, now()
+       FROM jsonb_to_recordset(?::jsonb) AS release(transaction_id bigint, provider_id text,
+         currency text, gross_minor bigint, fee_minor bigint)
        RETURNING 1
-     ), b AS (
-       UPDATE accounts a SET balance_minor = v.b, version = v.v
-       FROM jsonb_to_recordset(?::jsonb) AS v(i bigint, b bigint, v bigint)
-       WHERE a.account_id = v.i
+     ), updated_balances AS (
+       UPDATE accounts account SET balance_minor = balance.balance_minor, version = balance.version
+       FROM jsonb_to_recordset(?::jsonb)
+         AS balance(account_id bigint, balance_minor bigint, version bigint)
+       WHERE account.account_id = balance.account_id
        RETURNING 1
      )
-     SELECT (SELECT count(*) FROM t) AS transactions, (SELECT count(*) FROM e) AS entries,
-            (SELECT count(*) FROM r) AS releases, (SELECT count(*) FROM b) AS balances`,
+     SELECT (SELECT count(*) FROM inserted_transactions) AS transactions,
+            (SELECT count(*) FROM inserted_entries) AS entries,
+            (SELECT count(*) FROM inserted_releases) AS releases,
+            (SELECT count(*) FROM updated_balances) AS balances`,
     [recordset(transactions), recordset(entries), recordset(releases), recordset(balances)],
   );
   return ids;

@@ -88,31 +88,31 @@ export async function applyBatch(
   throw new Error('a dry run always rolls back');
 }
 
-interface Keyed {
+interface KeyedEvent {
   readonly event: InboundEvent;
   readonly key: string;
   readonly hash: string;
 }
 
 /** An event kept while its order was unknown, stored before the batch or kept by it. */
-interface KeptItem extends Keyed {
+interface KeptEvent extends KeyedEvent {
   readonly keptId: string | null;
   /** For one kept by this batch: its row in `keptRows`. */
   readonly row: number | null;
 }
 
 /** What one decided event still needs written once the ledger ids exist. */
-interface Decided extends Keyed {
+interface DecidedEvent extends KeyedEvent {
   readonly decision: Decision;
   /** Index of its first draft in the batch's ledger list. */
   readonly firstDraft: number;
   /** The top-level event whose result its outcomes count towards. */
-  readonly owner: Tally;
+  readonly owner: ResultSoFar;
   /** An idempotency conflict: its outcome is written, and nothing else of it. */
   readonly conflict?: true;
 }
 
-interface Tally {
+interface ResultSoFar {
   verdict: Verdict;
   reason?: string;
   outcomeIds: string[];
@@ -141,7 +141,7 @@ class BatchUnit {
   private readonly changedOrders = new Map<string, Order>();
   private readonly volume = new Map<string, bigint>();
   private readonly fundedBy = new Map<string, Record<string, string[]>>();
-  private readonly kept = new Map<string, KeptItem[]>();
+  private readonly kept = new Map<string, KeptEvent[]>();
   private readonly keptRows: Record<string, unknown>[] = [];
   private readonly replayedKeptIds: string[] = [];
   /** Stored kept events set aside: their replay failed for good (SliceOptions.setAside). */
@@ -150,7 +150,7 @@ class BatchUnit {
     draft: TransactionDraft;
     cause: { eventId: string; topic: string };
   }[] = [];
-  private readonly decided: Decided[] = [];
+  private readonly decided: DecidedEvent[] = [];
   /** The inbox row of each new key, with the verdict it ends the batch with. */
   private readonly inbox = new Map<string, Record<string, unknown>>();
   /** Keys of events kept before the batch (their inbox rows exist), with their replay's verdict. */
@@ -178,11 +178,11 @@ class BatchUnit {
     const seen = await this.storedHashes(keyed);
     await this.readContext(stored, keyed);
 
-    const tallies: Tally[] = [];
+    const results: ResultSoFar[] = [];
     for (const item of keyed) {
       const stored = seen.get(item.key);
       if (stored !== undefined) {
-        tallies.push(
+        results.push(
           sameSubstance(stored, item.event.command, item.hash)
             ? { verdict: 'DUPLICATE', outcomeIds: [], ledgerTransactions: 0 }
             : this.conflict(item, seen),
@@ -190,14 +190,14 @@ class BatchUnit {
         continue;
       }
       seen.set(item.key, item.hash);
-      const tally: Tally = { verdict: 'UNCHANGED', outcomeIds: [], ledgerTransactions: 0 };
-      const decision = this.decideOne(item, tally);
-      tally.verdict = decision.status;
-      if (decision.reason !== undefined) tally.reason = decision.reason;
-      tallies.push(tally);
+      const result: ResultSoFar = { verdict: 'UNCHANGED', outcomeIds: [], ledgerTransactions: 0 };
+      const decision = this.decideOne(item, result);
+      result.verdict = decision.status;
+      if (decision.reason !== undefined) result.reason = decision.reason;
+      results.push(result);
     }
     await this.write();
-    return tallies.map(({ verdict, reason, outcomeIds, ledgerTransactions }) => ({
+    return results.map(({ verdict, reason, outcomeIds, ledgerTransactions }) => ({
       verdict,
       ...(reason === undefined ? {} : { reason }),
       outcomeIds,
@@ -209,7 +209,7 @@ class BatchUnit {
    * A key reused with another substance: answered once per substance (its
    * marker row may be stored already, or made earlier in this batch).
    */
-  private conflict(item: Keyed, seen: Map<string, string>): Tally {
+  private conflict(item: KeyedEvent, seen: Map<string, string>): ResultSoFar {
     const marker = conflictKey(item.key, item.hash);
     if (seen.has(marker)) return { verdict: 'DUPLICATE', outcomeIds: [], ledgerTransactions: 0 };
     seen.set(marker, item.hash);
@@ -224,7 +224,7 @@ class BatchUnit {
       outcome: 'IDEMPOTENCY_CONFLICT',
       reason: 'IDEMPOTENCY_CONFLICT',
     });
-    const tally: Tally = {
+    const result: ResultSoFar = {
       verdict: 'IDEMPOTENCY_CONFLICT',
       reason: 'IDEMPOTENCY_CONFLICT',
       outcomeIds: [],
@@ -242,10 +242,10 @@ class BatchUnit {
         outcomes: [idempotencyConflictOutcome(command, item.key)],
       },
       firstDraft: this.drafts.length,
-      owner: tally,
+      owner: result,
       conflict: true,
     });
-    return tally;
+    return result;
   }
 
   /**
@@ -255,7 +255,7 @@ class BatchUnit {
    * transaction (only possible across orders) makes this batch's own insert
    * fail on the primary key, and the batch goes one event at a time.
    */
-  private async storedHashes(keyed: readonly Keyed[]) {
+  private async storedHashes(keyed: readonly KeyedEvent[]) {
     const { rows } = await prepared<{ rows: { dedupe_key: string; payload_hash: string }[] }>(
       this.trx,
       'batch_inbox_hashes',
@@ -266,7 +266,7 @@ class BatchUnit {
   }
 
   /** Everything the batch's decisions read, in one statement each. */
-  private async readContext(stored: Map<string, StoredOrder>, keyed: readonly Keyed[]) {
+  private async readContext(stored: Map<string, StoredOrder>, keyed: readonly KeyedEvent[]) {
     for (const [orderId, { order, milestones }] of stored) {
       this.orders.set(orderId, order);
       this.milestones.set(orderId, milestones);
@@ -345,7 +345,7 @@ class BatchUnit {
     }
   }
 
-  private keptFor(orderId: string): KeptItem[] {
+  private keptFor(orderId: string): KeptEvent[] {
     let list = this.kept.get(orderId);
     if (!list) this.kept.set(orderId, (list = []));
     return list;
@@ -358,7 +358,7 @@ class BatchUnit {
   }
 
   /** Decides one event on the batch's state so far and records what it changes (decideAndApply). */
-  private decideOne(item: Keyed, owner: Tally): Decision {
+  private decideOne(item: KeyedEvent, owner: ResultSoFar): Decision {
     const { command } = item.event;
     const order = this.orders.get(command.orderId) ?? null;
     const decision = decide(command, {
@@ -426,13 +426,13 @@ class BatchUnit {
     return decision;
   }
 
-  private replay(kept: KeptItem, owner: Tally): void {
+  private replay(kept: KeptEvent, owner: ResultSoFar): void {
     this.decideOne(kept, owner);
     if (kept.keptId !== null) this.replayedKeptIds.push(kept.keptId);
     else this.keptRows[kept.row!]!.replayed_at = this.now;
   }
 
-  private keep(item: Keyed): void {
+  private keep(item: KeyedEvent): void {
     const { event } = item;
     this.keptFor(event.command.orderId).push({
       event,

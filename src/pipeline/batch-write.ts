@@ -42,63 +42,65 @@ export interface BatchWrites {
 }
 
 const sql = `
-WITH i AS (
+WITH inserted_inbox AS (
   INSERT INTO inbox (dedupe_key, event_id, topic, kafka_partition, kafka_offset, payload_hash, outcome, reason)
-  SELECT * FROM jsonb_to_recordset(?::jsonb) AS r(dedupe_key text, event_id text, topic text,
+  SELECT * FROM jsonb_to_recordset(?::jsonb) AS inbox_row(dedupe_key text, event_id text, topic text,
     kafka_partition integer, kafka_offset bigint, payload_hash text, outcome text, reason text)
   RETURNING 1
-), iu AS (
-  UPDATE inbox x SET outcome = v.outcome, reason = v.reason
-  FROM jsonb_to_recordset(?::jsonb) AS v(key text, outcome text, reason text)
-  WHERE x.dedupe_key = v.key
+), updated_inbox AS (
+  UPDATE inbox SET outcome = verdict.outcome, reason = verdict.reason
+  FROM jsonb_to_recordset(?::jsonb) AS verdict(key text, outcome text, reason text)
+  WHERE inbox.dedupe_key = verdict.key
   RETURNING 1
-), o AS (
+), inserted_orders AS (
   INSERT INTO orders (order_id, buyer_id, provider_id, currency, state, opened_event_id, opened_at)
-  SELECT * FROM jsonb_to_recordset(?::jsonb) AS r(order_id text, buyer_id text, provider_id text,
+  SELECT * FROM jsonb_to_recordset(?::jsonb) AS opened(order_id text, buyer_id text, provider_id text,
     currency text, state text, opened_event_id text, opened_at timestamptz)
   RETURNING 1
-), ou AS (
-  UPDATE orders x SET state = v.state
-  FROM jsonb_to_recordset(?::jsonb) AS v(order_id text, state text)
-  WHERE x.order_id = v.order_id
+), updated_orders AS (
+  UPDATE orders SET state = changed.state
+  FROM jsonb_to_recordset(?::jsonb) AS changed(order_id text, state text)
+  WHERE orders.order_id = changed.order_id
   RETURNING 1
-), mi AS (${insertMilestonesSql}
+), inserted_milestones AS (${insertMilestonesSql}
   RETURNING 1
-), mu AS (${updateMilestonesSql}
-), p AS (
+), updated_milestones AS (${updateMilestonesSql}
+), upserted_payments AS (
   INSERT INTO payments (gateway, gateway_reference, event_id, order_id, milestone_id, kind, currency,
     amount_minor, confirmed_at, payload_hash, status, applied_minor, refunded_minor,
     ledger_transaction_id, applied_at)
-  SELECT * FROM jsonb_to_recordset(?::jsonb) AS r(gateway text, gateway_reference text, event_id text,
+  SELECT * FROM jsonb_to_recordset(?::jsonb) AS payment(gateway text, gateway_reference text, event_id text,
     order_id text, milestone_id text, kind text, currency text, amount_minor bigint,
     confirmed_at timestamptz, payload_hash text, status text, applied_minor bigint,
     refunded_minor bigint, ledger_transaction_id bigint, applied_at timestamptz)
   ON CONFLICT (gateway, gateway_reference) DO UPDATE SET
     ${paymentMergeColumns.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
   RETURNING 1
-), k AS (
+), inserted_kept AS (
   INSERT INTO kept_events (order_id, dedupe_key, topic, command, replayed_at)
-  SELECT * FROM jsonb_to_recordset(?::jsonb) AS r(order_id text, dedupe_key text, topic text,
+  SELECT * FROM jsonb_to_recordset(?::jsonb) AS kept(order_id text, dedupe_key text, topic text,
     command jsonb, replayed_at timestamptz)
   ON CONFLICT (dedupe_key) DO NOTHING
   RETURNING 1
-), ku AS (
+), replayed_kept AS (
   UPDATE kept_events SET replayed_at = ?::timestamptz WHERE kept_id = ANY(?::bigint[])
   RETURNING 1
-), kf AS (
-  UPDATE kept_events x SET failed_reason = v.reason
-  FROM jsonb_to_recordset(?::jsonb) AS v(kept_id bigint, reason text)
-  WHERE x.kept_id = v.kept_id
+), failed_kept AS (
+  UPDATE kept_events SET failed_reason = failure.reason
+  FROM jsonb_to_recordset(?::jsonb) AS failure(kept_id bigint, reason text)
+  WHERE kept_events.kept_id = failure.kept_id
   RETURNING 1
-), ob AS (${insertOutboxSql}
+), inserted_outbox AS (${insertOutboxSql}
   RETURNING 1
 )
-SELECT (SELECT json_agg(json_build_array(order_id, milestone_id)) FROM mu) AS updated,
-       (SELECT count(*) FROM (SELECT pg_notify('escrow_outbox', '') FROM (SELECT 1 FROM ob LIMIT 1) x) n)
-         AS notified,
-       (SELECT count(*) FROM i) + (SELECT count(*) FROM iu) + (SELECT count(*) FROM o)
-         + (SELECT count(*) FROM ou) + (SELECT count(*) FROM mi) + (SELECT count(*) FROM p)
-         + (SELECT count(*) FROM k) + (SELECT count(*) FROM ku) + (SELECT count(*) FROM kf)
+SELECT (SELECT json_agg(json_build_array(order_id, milestone_id)) FROM updated_milestones) AS updated,
+       (SELECT count(*) FROM (SELECT pg_notify('escrow_outbox', '')
+          FROM (SELECT 1 FROM inserted_outbox LIMIT 1) one) notified) AS notified,
+       (SELECT count(*) FROM inserted_inbox) + (SELECT count(*) FROM updated_inbox)
+         + (SELECT count(*) FROM inserted_orders) + (SELECT count(*) FROM updated_orders)
+         + (SELECT count(*) FROM inserted_milestones) + (SELECT count(*) FROM upserted_payments)
+         + (SELECT count(*) FROM inserted_kept) + (SELECT count(*) FROM replayed_kept)
+         + (SELECT count(*) FROM failed_kept)
          AS written`;
 
 /** Writes them; a milestone whose version moved since it was read is a VersionConflict (retried). */

@@ -103,11 +103,12 @@ export function outboxRows(outcomes: readonly OutcomeDraft[], cause: OutcomeCaus
  */
 export const insertOutboxSql = `
   INSERT INTO outbox (outcome_id, topic, message_key, type, payload, headers)
-  SELECT r.outcome_id, r.topic, r.message_key, r.type, r.payload, r.headers
-  FROM jsonb_array_elements(?::jsonb) WITH ORDINALITY AS e(row, n),
-    jsonb_to_record(e.row) AS r(outcome_id uuid, topic text, message_key text, type text,
-                                payload jsonb, headers jsonb)
-  ORDER BY e.n`;
+  SELECT outcome.outcome_id, outcome.topic, outcome.message_key, outcome.type, outcome.payload,
+    outcome.headers
+  FROM jsonb_array_elements(?::jsonb) WITH ORDINALITY AS element(value, position),
+    jsonb_to_record(element.value) AS outcome(outcome_id uuid, topic text, message_key text,
+      type text, payload jsonb, headers jsonb)
+  ORDER BY element.position`;
 
 /**
  * Inserts rows in one statement, in their order, with the notification that

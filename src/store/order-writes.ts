@@ -34,7 +34,8 @@ export async function lockAndLoadOrders(
     trx,
     'batch_order_locks',
     `SELECT count(pg_advisory_xact_lock(hashtextextended(id, 0)))
-     FROM (SELECT id FROM unnest(?::text[]) WITH ORDINALITY AS t(id, n) ORDER BY n) ids`,
+     FROM (SELECT id FROM unnest(?::text[]) WITH ORDINALITY AS listed(id, position)
+           ORDER BY position) ids`,
     [sorted],
   );
   const { rows: orders } = await prepared<{ rows: OrderRow[] }>(
@@ -114,18 +115,21 @@ const recordColumns = columns.map((c) => `${c} ${columnTypes[c]}`).join(', ');
 /** Inserts the milestones of its one jsonb parameter (see milestoneRecords). */
 export const insertMilestonesSql = `
   INSERT INTO milestones (order_id, milestone_id, ${columns.join(', ')})
-  SELECT * FROM jsonb_to_recordset(?::jsonb) AS r(order_id text, milestone_id text, ${recordColumns})`;
+  SELECT * FROM jsonb_to_recordset(?::jsonb)
+    AS created(order_id text, milestone_id text, ${recordColumns})`;
 
 /**
  * Updates the milestones of its one jsonb parameter under the guard
  * `version = <read version>`, returning the ones it updated.
  */
 export const updateMilestonesSql = `
-  UPDATE milestones m SET ${columns.map((c) => `${c} = v.${c}`).join(', ')}, updated_at = now()
+  UPDATE milestones
+  SET ${columns.map((column) => `${column} = changed.${column}`).join(', ')}, updated_at = now()
   FROM jsonb_to_recordset(?::jsonb)
-    AS v(order_id text, milestone_id text, read_version integer, ${recordColumns})
-  WHERE m.order_id = v.order_id AND m.milestone_id = v.milestone_id AND m.version = v.read_version
-  RETURNING m.order_id, m.milestone_id`;
+    AS changed(order_id text, milestone_id text, read_version integer, ${recordColumns})
+  WHERE milestones.order_id = changed.order_id AND milestones.milestone_id = changed.milestone_id
+    AND milestones.version = changed.read_version
+  RETURNING milestones.order_id, milestones.milestone_id`;
 
 /**
  * The parameters of the two statements above for one entry per milestone (its
