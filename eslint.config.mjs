@@ -45,7 +45,8 @@ export default tseslint.config(
     rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
   },
   {
-    files: ['src/domain/**/*.ts'],
+    // The domain, and the plan of a slice, are pure: no I/O, no clock.
+    files: ['src/domain/**/*.ts', 'src/pipeline/slice-plan.ts', 'src/store/milestone-changes.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -65,6 +66,16 @@ export default tseslint.config(
                 'net',
               ],
               message: 'src/domain is pure: no I/O imports; pass what it needs in.',
+            },
+            {
+              group: [
+                '**/db/*',
+                '**/ledger/*',
+                '**/store/order-writes',
+                '**/kafka/*',
+                '**/locks/*',
+              ],
+              message: 'pure code reads no database: the load step hands it what it needs.',
             },
           ],
         },

@@ -12,7 +12,8 @@ import { insertOutbox } from '../pipeline/outbox';
 import { fromOrder } from '../store/order-rows';
 import { type AccountState, type FloorEvent, FloorModel } from './db-floor-model';
 import { columnsOf } from '../db/columns';
-import { type MilestoneChange, noteMilestoneChange, writeMilestones } from '../store/order-writes';
+import { type MilestoneChange, noteMilestoneChange } from '../store/milestone-changes';
+import { writeMilestones } from '../store/order-writes';
 import type { PlannedEvent } from './order-plan';
 
 export interface FloorResult {

@@ -14,10 +14,10 @@
  */
 import type { Knex } from 'knex';
 import { prepared, recordset } from '../db/columns';
+import type { MilestoneChange } from '../store/milestone-changes';
 import {
   assertAllUpdated,
   insertMilestonesSql,
-  type MilestoneChange,
   milestoneRecords,
   updateMilestonesSql,
 } from '../store/order-writes';

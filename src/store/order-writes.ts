@@ -9,7 +9,7 @@
  */
 import type { Knex } from 'knex';
 import { compareCodePoints } from '../domain/text/code-point-order';
-import type { Milestone } from '../domain/escrow';
+import { type MilestoneChange, milestoneKey } from './milestone-changes';
 import { prepared, recordset } from '../db/columns';
 import {
   fromMilestone,
@@ -59,29 +59,6 @@ export async function lockAndLoadOrders(
   for (const row of orders) stored.set(row.order_id, { order: toOrder(row), milestones: [] });
   for (const row of milestones) stored.get(row.order_id)!.milestones.push(toMilestone(row));
   return stored;
-}
-
-/** A milestone as a batch left it, with the version it was read at (null: created by the batch). */
-export interface MilestoneChange {
-  readonly milestone: Milestone;
-  readonly readVersion: number | null;
-}
-
-const milestoneKey = (orderId: string, milestoneId: string) => `${orderId}\u0000${milestoneId}`;
-
-/**
- * Records a milestone's new state in `changes`, one entry per milestone: its
- * latest state, under the version it was first read at (`readVersion` counts
- * only for the first change).
- */
-export function noteMilestoneChange(
-  changes: Map<string, MilestoneChange>,
-  milestone: Milestone,
-  readVersion: number | null,
-): void {
-  const key = milestoneKey(milestone.orderId, milestone.milestoneId);
-  const first = changes.get(key);
-  changes.set(key, { milestone, readVersion: first ? first.readVersion : readVersion });
 }
 
 type Column = keyof ReturnType<typeof fromMilestone>;

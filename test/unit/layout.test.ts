@@ -76,7 +76,7 @@ const folderOf = (file: string) => {
 };
 
 test('the import reader sees the imports (a check that cannot see any would pass vacuously)', () => {
-  expect(importsOf('src/pipeline/apply-batch.ts')).toContain('src/domain/escrow/index.ts');
+  expect(importsOf('src/pipeline/slice-plan.ts')).toContain('src/domain/escrow/index.ts');
   expect([...fileEdges.values()].reduce((sum, targets) => sum + targets.size, 0)).toBeGreaterThan(
     300,
   );

@@ -1,0 +1,154 @@
+/**
+ * The load step of a slice: everything its decisions read, one statement
+ * each, under the orders' locks. The orders' advisory locks (in code-point
+ * order) and row locks first, then the inbox's stored hashes for the slice's
+ * keys and conflict markers, the fee policy, the providers' released volumes
+ * (only when the policy has tiers), the funding references of known orders,
+ * and the events kept for the orders the slice opens.
+ */
+import type { Knex } from 'knex';
+import { prepared } from '../db/columns';
+import { type StoredOrder } from '../store/orders';
+import { lockAndLoadOrders } from '../store/order-writes';
+import type { PipelineSettings } from './events';
+import { policyInForceAt } from './fee-context';
+import { conflictKey } from './idempotency-conflict';
+import {
+  addFunding,
+  type KeyedEvent,
+  keptFor,
+  type SliceOptions,
+  type SliceState,
+  type StoredKeptRow,
+} from './slice';
+
+export async function loadSlice(
+  trx: Knex.Transaction,
+  settings: PipelineSettings,
+  keyed: readonly KeyedEvent[],
+  options: SliceOptions,
+): Promise<SliceState> {
+  const now = settings.now();
+  const stored = await lockAndLoadOrders(
+    trx,
+    keyed.map((item) => item.event.command.orderId),
+  );
+  const state: SliceState = {
+    now,
+    feePolicy: await policyInForceAt(trx, now, settings.defaultFeeRate),
+    storedHashes: await storedHashes(trx, keyed),
+    orders: new Map(),
+    milestones: new Map(),
+    volume: new Map(),
+    fundedBy: new Map(),
+    kept: new Map(),
+    storedKept: new Map(),
+    failedKept: [],
+  };
+  await readContext(trx, settings, options, state, stored, keyed);
+  return state;
+}
+
+/**
+ * The stored substance hash of every key of the batch already in the inbox,
+ * and of every conflict marker its events would need.
+ * Read under the orders' locks; a key first inserted by a concurrent
+ * transaction (only possible across orders) makes this batch's own insert
+ * fail on the primary key, and the batch goes one event at a time.
+ */
+async function storedHashes(trx: Knex.Transaction, keyed: readonly KeyedEvent[]) {
+  const { rows } = await prepared<{ rows: { dedupe_key: string; payload_hash: string }[] }>(
+    trx,
+    'batch_inbox_hashes',
+    `SELECT dedupe_key, payload_hash FROM inbox WHERE dedupe_key = ANY(?::text[])`,
+    [[...new Set(keyed.flatMap((k) => [k.key, conflictKey(k.key, k.hash)]))]],
+  );
+  return new Map(rows.map((row) => [row.dedupe_key, row.payload_hash]));
+}
+
+/** Everything the batch's decisions read, in one statement each. */
+async function readContext(
+  trx: Knex.Transaction,
+  settings: PipelineSettings,
+  options: SliceOptions,
+  state: SliceState,
+  stored: Map<string, StoredOrder>,
+  keyed: readonly KeyedEvent[],
+) {
+  for (const [orderId, { order, milestones }] of stored) {
+    state.orders.set(orderId, order);
+    state.milestones.set(orderId, milestones);
+  }
+
+  const known = [...stored.values()].flatMap(({ order }) => (order ? [order] : []));
+  const openers = keyed.flatMap(({ event: { command } }) =>
+    command.type === 'ORDER_OPENED' && !state.orders.get(command.orderId) ? [command] : [],
+  );
+  const providers = [
+    ...new Set([...known.map((o) => o.providerId), ...openers.map((c) => c.providerId)]),
+  ];
+  // Volume only picks a tier: a policy without tiers never reads it.
+  if (providers.length > 0 && state.feePolicy.volumeTiers.length > 0) {
+    const since = new Date(
+      state.now.getTime() - state.feePolicy.volumeWindowDays * 24 * 3600 * 1000,
+    );
+    const { rows } = await prepared<{
+      rows: { provider_id: string; currency: string; total: string }[];
+    }>(
+      trx,
+      'batch_volume',
+      `SELECT provider_id, currency, sum(gross_minor)::text AS total FROM releases
+       WHERE provider_id = ANY(?::text[]) AND released_at > ?
+       GROUP BY provider_id, currency`,
+      [providers, since],
+    );
+    for (const row of rows)
+      state.volume.set(`${row.provider_id}/${row.currency}`, BigInt(row.total));
+  }
+  if (known.length > 0) {
+    const { rows } = await prepared<{
+      rows: { order_id: string; milestone_id: string; gateway_reference: string }[];
+    }>(
+      trx,
+      'batch_funded',
+      `SELECT order_id, milestone_id, gateway_reference FROM payments
+       WHERE order_id = ANY(?::text[]) AND status = 'APPLIED' AND milestone_id IS NOT NULL
+       ORDER BY payment_id`,
+      [known.map((o) => o.orderId)],
+    );
+    for (const row of rows)
+      addFunding(state.fundedBy, row.order_id, row.milestone_id, row.gateway_reference);
+  }
+  if (openers.length > 0) {
+    const { rows } = await prepared<{ rows: StoredKeptRow[] }>(
+      trx,
+      'batch_kept',
+      `SELECT k.kept_id, k.dedupe_key, k.topic, k.command, i.payload_hash
+       FROM kept_events k JOIN inbox i USING (dedupe_key)
+       WHERE k.order_id = ANY(?::text[]) AND k.replayed_at IS NULL
+       ORDER BY k.kept_id`,
+      [[...new Set(openers.map((c) => c.orderId))]],
+    );
+    let replays = 0;
+    for (const row of rows) {
+      const { command, occurredAt, partition, offset } = row.command;
+      const failure = options.setAside?.get(row.dedupe_key);
+      if (failure !== undefined) {
+        // It stays kept, with the reason, for reconciliation; its order opens without it.
+        state.failedKept.push({ kept_id: row.kept_id, reason: failure });
+        state.storedKept.set(row.dedupe_key, { outcome: 'REJECTED', reason: failure });
+        continue;
+      }
+      if (options.replayLimit !== undefined && replays >= options.replayLimit) continue;
+      replays += 1;
+      state.storedKept.set(row.dedupe_key, null);
+      keptFor(state.kept, command.orderId).push({
+        keptId: row.kept_id,
+        row: null,
+        key: row.dedupe_key,
+        hash: row.payload_hash,
+        event: { topic: row.topic, partition, offset, occurredAt: new Date(occurredAt), command },
+      });
+    }
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * The plan step of a slice: no I/O. Events in order, each decided by the
+ * pure domain on the state the events before it left, each with its own
+ * result (applied, duplicate, kept, rejected with its reason, idempotency
+ * conflict), as TigerBeetle answers each event of a batch. An ORDER_OPENED
+ * replays the events kept for its order right after itself. Out come the
+ * typed rows the write step stores: inbox rows and verdicts, orders,
+ * milestones (each once, with the version it was read at), kept events,
+ * ledger drafts, and each event's decision for its payments and outbox rows.
+ */
+import {
+  type Decision,
+  decide,
+  type EscrowCommand,
+  type Order,
+  type TransactionDraft,
+} from '../domain/escrow';
+import { money, zero } from '../domain/money';
+import { compareCodePoints } from '../domain/text/code-point-order';
+import { type MilestoneChange, noteMilestoneChange } from '../store/milestone-changes';
+import type { InboundEvent } from './events';
+import { conflictKey, idempotencyConflictOutcome } from './idempotency-conflict';
+import { sameSubstance } from './inbox-key';
+import { paymentRow } from './payments';
+import {
+  addFunding,
+  type DecidedEvent,
+  type KeptEvent,
+  type KeyedEvent,
+  keptFor,
+  type ResultSoFar,
+  type SliceState,
+} from './slice';
+
+export class SlicePlan {
+  readonly milestoneChanges = new Map<string, MilestoneChange>();
+  readonly opened = new Map<string, { order: Order; eventId: string; occurredAt: Date }>();
+  readonly changedOrders = new Map<string, Order>();
+  readonly keptRows: Record<string, unknown>[] = [];
+  readonly replayedKeptIds: string[] = [];
+  readonly drafts: { draft: TransactionDraft; cause: { eventId: string; topic: string } }[] = [];
+  readonly decided: DecidedEvent[] = [];
+  /** The inbox row of each new key, with the verdict it ends the slice with. */
+  readonly inbox = new Map<string, Record<string, unknown>>();
+
+  constructor(readonly state: SliceState) {}
+
+  /** Plans every event of the slice, in order; returns each one's result. */
+  planAll(keyed: readonly KeyedEvent[]): ResultSoFar[] {
+    const seen = this.state.storedHashes;
+    const results: ResultSoFar[] = [];
+    for (const item of keyed) {
+      const stored = seen.get(item.key);
+      if (stored !== undefined) {
+        results.push(
+          sameSubstance(stored, item.event.command, item.hash)
+            ? { verdict: 'DUPLICATE', outcomeIds: [], ledgerTransactions: 0 }
+            : this.conflict(item, seen),
+        );
+        continue;
+      }
+      seen.set(item.key, item.hash);
+      const result: ResultSoFar = { verdict: 'UNCHANGED', outcomeIds: [], ledgerTransactions: 0 };
+      const decision = this.decideOne(item, result);
+      result.verdict = decision.status;
+      if (decision.reason !== undefined) result.reason = decision.reason;
+      results.push(result);
+    }
+    return results;
+  }
+
+  /**
+   * A key reused with another substance: answered once per substance (its
+   * marker row may be stored already, or made earlier in this batch).
+   */
+  private conflict(item: KeyedEvent, seen: Map<string, string>): ResultSoFar {
+    const marker = conflictKey(item.key, item.hash);
+    if (seen.has(marker)) return { verdict: 'DUPLICATE', outcomeIds: [], ledgerTransactions: 0 };
+    seen.set(marker, item.hash);
+    const { command } = item.event;
+    this.inbox.set(marker, {
+      dedupe_key: marker,
+      event_id: command.eventId,
+      topic: item.event.topic,
+      kafka_partition: item.event.partition,
+      kafka_offset: item.event.offset,
+      payload_hash: item.hash,
+      outcome: 'IDEMPOTENCY_CONFLICT',
+      reason: 'IDEMPOTENCY_CONFLICT',
+    });
+    const result: ResultSoFar = {
+      verdict: 'IDEMPOTENCY_CONFLICT',
+      reason: 'IDEMPOTENCY_CONFLICT',
+      outcomeIds: [],
+      ledgerTransactions: 0,
+    };
+    this.decided.push({
+      event: item.event,
+      key: marker,
+      hash: item.hash,
+      decision: {
+        status: 'REJECTED',
+        reason: 'IDEMPOTENCY_CONFLICT',
+        milestones: [],
+        transactions: [],
+        outcomes: [idempotencyConflictOutcome(command, item.key)],
+      },
+      firstDraft: this.drafts.length,
+      owner: result,
+      conflict: true,
+    });
+    return result;
+  }
+
+  /** Decides one event on the batch's state so far and records what it changes (decideAndApply). */
+  private decideOne(item: KeyedEvent, owner: ResultSoFar): Decision {
+    const { command } = item.event;
+    const order = this.state.orders.get(command.orderId) ?? null;
+    const decision = decide(command, {
+      now: this.state.now,
+      order,
+      milestones: this.state.milestones.get(command.orderId) ?? [],
+      feePolicy: this.state.feePolicy,
+      providerVolume: order
+        ? money(
+            order.currency,
+            this.state.volume.get(`${order.providerId}/${order.currency}`) ?? 0n,
+          )
+        : zero(command.type === 'PAYMENT_CONFIRMED' ? command.currency : 'USD'),
+      fundingReferences: order ? (this.state.fundedBy.get(command.orderId) ?? {}) : {},
+    });
+    if (this.state.storedKept.has(item.key))
+      this.state.storedKept.set(item.key, {
+        outcome: decision.status,
+        reason: decision.reason ?? null,
+      });
+    else {
+      const row = this.inbox.get(item.key);
+      // A row already there (a kept event replayed) takes the new verdict in
+      // place, not by re-spreading it: see outbox.ts outcomeRecord.
+      if (row) {
+        row.outcome = decision.status;
+        row.reason = decision.reason ?? null;
+      } else {
+        this.inbox.set(item.key, {
+          dedupe_key: item.key,
+          event_id: command.eventId,
+          topic: item.event.topic,
+          kafka_partition: item.event.partition,
+          kafka_offset: item.event.offset,
+          payload_hash: item.hash,
+          outcome: decision.status,
+          reason: decision.reason ?? null,
+        });
+      }
+    }
+    this.changeState(command, order, decision, item.event);
+    this.decided.push({
+      event: item.event,
+      key: item.key,
+      hash: item.hash,
+      decision,
+      firstDraft: this.drafts.length,
+      owner,
+    });
+    owner.ledgerTransactions += decision.transactions.length;
+    for (const draft of decision.transactions) {
+      this.drafts.push({ draft, cause: { eventId: command.eventId, topic: item.event.topic } });
+      if (draft.release) {
+        const key = `${draft.release.providerId}/${draft.release.gross.currency}`;
+        this.state.volume.set(key, (this.state.volume.get(key) ?? 0n) + draft.release.gross.minor);
+      }
+    }
+    if (command.type === 'PAYMENT_CONFIRMED') {
+      const row = paymentRow(command, decision, [], item.hash, {
+        confirmedAt: item.event.occurredAt,
+        now: this.state.now,
+      });
+      if (row?.status === 'APPLIED' && command.milestoneId !== null)
+        addFunding(
+          this.state.fundedBy,
+          command.orderId,
+          command.milestoneId,
+          command.gatewayReference,
+        );
+    }
+    if (decision.status === 'KEPT' && order === null) this.keep(item);
+    if (command.type === 'ORDER_OPENED' && decision.status === 'APPLIED') {
+      for (const kept of this.state.kept.get(command.orderId) ?? []) this.replay(kept, owner);
+      this.state.kept.delete(command.orderId);
+    }
+    return decision;
+  }
+
+  private replay(kept: KeptEvent, owner: ResultSoFar): void {
+    this.decideOne(kept, owner);
+    if (kept.keptId !== null) this.replayedKeptIds.push(kept.keptId);
+    else this.keptRows[kept.row!]!.replayed_at = this.state.now;
+  }
+
+  private keep(item: KeyedEvent): void {
+    const { event } = item;
+    keptFor(this.state.kept, event.command.orderId).push({
+      event,
+      key: item.key,
+      hash: item.hash,
+      keptId: null,
+      row: this.keptRows.length,
+    });
+    this.keptRows.push({
+      order_id: event.command.orderId,
+      dedupe_key: item.key,
+      topic: event.topic,
+      command: {
+        command: event.command,
+        occurredAt: event.occurredAt.toISOString(),
+        partition: event.partition,
+        offset: event.offset,
+      },
+      replayed_at: null,
+    });
+  }
+
+  /** The order and milestones as the decision leaves them, as the next event will read them. */
+  private changeState(
+    command: EscrowCommand,
+    read: Order | null,
+    decision: Decision,
+    event: InboundEvent,
+  ): void {
+    if (decision.order) {
+      const { orderId } = decision.order;
+      const opened = this.opened.get(orderId);
+      if (read === null)
+        this.opened.set(orderId, {
+          order: decision.order,
+          eventId: command.eventId,
+          occurredAt: event.occurredAt,
+        });
+      else if (opened) opened.order = decision.order;
+      else this.changedOrders.set(orderId, decision.order);
+      this.state.orders.set(orderId, decision.order);
+    }
+    if (decision.milestones.length === 0) return;
+    const current = new Map(
+      (this.state.milestones.get(command.orderId) ?? []).map((m) => [m.milestoneId, m]),
+    );
+    for (const milestone of decision.milestones) {
+      const read = current.get(milestone.milestoneId)?.version ?? null;
+      noteMilestoneChange(this.milestoneChanges, milestone, read);
+      current.set(milestone.milestoneId, milestone);
+    }
+    this.state.milestones.set(
+      command.orderId,
+      [...current.values()].sort((a, b) => compareCodePoints(a.milestoneId, b.milestoneId)),
+    );
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The write step of a slice: the only writer of its rows. The ledger first
+ * (postLedger: accounts locked in code order, running balances, one
+ * multi-row statement per table), then everything else in one statement
+ * (batch-write.ts): inbox rows and verdicts, orders, milestones
+ * (version-guarded), payments, kept events and the outbox, in event order.
+ */
+import type { Knex } from 'knex';
+import { postLedger } from '../ledger/post-transactions';
+import { writeBatch } from './batch-write';
+import { type OutboxRow, outboxRows } from './outbox';
+import { paymentMergeColumns, type PaymentRow, paymentRow } from './payments';
+import type { SlicePlan } from './slice-plan';
+
+export async function writeSlice(
+  trx: Knex.Transaction,
+  plan: SlicePlan,
+  topicPrefix: string,
+): Promise<void> {
+  const { now, storedKept, failedKept } = plan.state;
+  const transactionIds = await postLedger(trx, plan.drafts);
+  const payments = new Map<string, PaymentRow>();
+  const outbox: OutboxRow[] = [];
+  for (const decided of plan.decided) {
+    const { command } = decided.event;
+    const ids = transactionIds.slice(
+      decided.firstDraft,
+      decided.firstDraft + decided.decision.transactions.length,
+    );
+    if (command.type === 'PAYMENT_CONFIRMED' && decided.conflict === undefined) {
+      const row = paymentRow(command, decided.decision, ids, decided.hash, {
+        confirmedAt: decided.event.occurredAt,
+        now,
+      });
+      if (row) mergePayment(payments, row);
+    }
+    const rows = outboxRows(decided.decision.outcomes, {
+      eventId: command.eventId,
+      transactionIds: ids,
+      now,
+      topicPrefix,
+    });
+    outbox.push(...rows);
+    decided.owner.outcomeIds.push(...rows.map((row) => row.outcome_id));
+  }
+  await writeBatch(trx, {
+    // New keys only, each with its final verdict (a kept event replayed in
+    // the batch has its replay's); events kept before the batch get their
+    // replay's verdict on the row they have.
+    inbox: [...plan.inbox.values()],
+    replayedVerdicts: [...storedKept].flatMap(([key, verdict]) =>
+      verdict ? [{ key, ...verdict }] : [],
+    ),
+    opened: [...plan.opened.values()],
+    changedOrders: [...plan.changedOrders.values()],
+    milestones: [...plan.milestoneChanges.values()],
+    payments: [...payments.values()],
+    keptRows: plan.keptRows,
+    replayedKeptIds: plan.replayedKeptIds,
+    failedKept,
+    outbox,
+    now,
+  });
+}
+
+/**
+ * One row per gateway transaction: a payment kept and replayed in the same
+ * batch keeps its first row and takes the replay's merge columns, as the
+ * one-event path's upsert would leave it.
+ */
+function mergePayment(payments: Map<string, PaymentRow>, row: PaymentRow): void {
+  const key = `${row.gateway}\u0000${row.gateway_reference}`;
+  const earlier = payments.get(key);
+  if (!earlier) {
+    payments.set(key, row);
+    return;
+  }
+  const merged: Record<string, unknown> = { ...earlier };
+  for (const column of paymentMergeColumns) merged[column] = row[column];
+  payments.set(key, merged as PaymentRow);
+}

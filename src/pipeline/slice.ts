@@ -1,0 +1,105 @@
+/**
+ * What the three steps of a slice (slice-load.ts → slice-plan.ts →
+ * slice-write.ts) hand each other: events with their inbox identity, the
+ * state a slice decides on, and each event's result as it is built.
+ */
+import type { Decision, EscrowCommand, Milestone, Order } from '../domain/escrow';
+import type { FeePolicy } from '../domain/fees';
+import type { InboundEvent, Verdict } from './events';
+
+/** How a slice treats the events kept for the orders it opens (apply-event.ts uses these). */
+export interface SliceOptions {
+  /** Kept events, by inbox key, whose replay fails for good: not replayed, marked with the reason. */
+  readonly setAside?: ReadonlyMap<string, string>;
+  /** Replays at most this many stored kept events (the search for the one that fails). */
+  readonly replayLimit?: number;
+  /** Rolls everything back at the end: only says whether the slice would commit. */
+  readonly dryRun?: boolean;
+}
+
+export interface KeyedEvent {
+  readonly event: InboundEvent;
+  readonly key: string;
+  readonly hash: string;
+}
+
+/** An event kept while its order was unknown, stored before the batch or kept by it. */
+export interface KeptEvent extends KeyedEvent {
+  readonly keptId: string | null;
+  /** For one kept by this batch: its row in `keptRows`. */
+  readonly row: number | null;
+}
+
+/** What one decided event still needs written once the ledger ids exist. */
+export interface DecidedEvent extends KeyedEvent {
+  readonly decision: Decision;
+  /** Index of its first draft in the batch's ledger list. */
+  readonly firstDraft: number;
+  /** The top-level event whose result its outcomes count towards. */
+  readonly owner: ResultSoFar;
+  /** An idempotency conflict: its outcome is written, and nothing else of it. */
+  readonly conflict?: true;
+}
+
+export interface ResultSoFar {
+  verdict: Verdict;
+  reason?: string;
+  outcomeIds: string[];
+  ledgerTransactions: number;
+}
+
+export interface StoredKeptRow {
+  kept_id: string;
+  dedupe_key: string;
+  topic: string;
+  payload_hash: string;
+  command: {
+    command: EscrowCommand;
+    occurredAt: string;
+    partition: number | null;
+    offset: string | null;
+  };
+}
+
+/** The replay verdict of an event kept before the slice; null until it is replayed. */
+export type StoredKeptVerdict = { outcome: Verdict; reason: string | null } | null;
+
+/**
+ * What a slice decides on, read once (slice-load.ts); the plan then moves it
+ * on event by event, so each event sees what the ones before it did.
+ */
+export interface SliceState {
+  readonly now: Date;
+  readonly feePolicy: FeePolicy;
+  /** The stored substance hash of each of the slice's keys and conflict markers already in the inbox. */
+  readonly storedHashes: Map<string, string>;
+  readonly orders: Map<string, Order | null>;
+  readonly milestones: Map<string, Milestone[]>;
+  /** Released gross per "<providerId>/<currency>" over the policy's window. */
+  readonly volume: Map<string, bigint>;
+  /** Per order, per milestone: the gateway references of the payments that funded it. */
+  readonly fundedBy: Map<string, Record<string, string[]>>;
+  /** Per order: the events kept for it, to replay when it opens. */
+  readonly kept: Map<string, KeptEvent[]>;
+  /** Keys of events kept before the slice, with their replay's verdict. */
+  readonly storedKept: Map<string, StoredKeptVerdict>;
+  /** Stored kept events set aside (SliceOptions.setAside), with the reason. */
+  readonly failedKept: { kept_id: string; reason: string }[];
+}
+
+export function keptFor(kept: Map<string, KeptEvent[]>, orderId: string): KeptEvent[] {
+  let list = kept.get(orderId);
+  if (!list) kept.set(orderId, (list = []));
+  return list;
+}
+
+export function addFunding(
+  fundedBy: Map<string, Record<string, string[]>>,
+  orderId: string,
+  milestoneId: string,
+  reference: string,
+): void {
+  const references = fundedBy.get(orderId) ?? {};
+  (references[milestoneId] ??= []).push(reference);
+  fundedBy.set(orderId, references);
+}
