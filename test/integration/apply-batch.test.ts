@@ -9,13 +9,12 @@
  * with reused keys, rejected amounts and a batch the ledger refuses.
  */
 import type { Knex } from 'knex';
-import { consumers } from '../../consumers';
-import { generatePlan } from '../../src/bench/generator';
 import { seededRandom } from '../../src/bench/random';
 import type { EscrowCommand } from '../../src/domain/escrow';
 import { applyBatch } from '../../src/pipeline/apply-batch';
 import { applyEvent } from '../../src/pipeline/apply-event';
 import type { EventResult, InboundEvent, PipelineSettings } from '../../src/pipeline/events';
+import { benchStream } from '../support/bench-stream';
 import { useTestContext } from '../support/test-context';
 
 // A pair of databases per case: one for each path.
@@ -26,34 +25,6 @@ const settings = (prefix: string): PipelineSettings => ({
   defaultFeeRate: '0.10',
   now: () => new Date('2026-06-01T09:00:00Z'),
 });
-const handlers = new Map(consumers.map((handler) => [handler.topic, handler]));
-
-/** The benchmark's stream as inbound events, each topic's events moved up to `spread` places. */
-function stream(seed: string, events: number, spread: number): InboundEvent[] {
-  const plan = generatePlan({ events, seed });
-  const random = seededRandom(`apply-batch:${seed}`);
-  const offsets = new Map<string, number>();
-  const inbound = plan.events.map((planned, index) => {
-    const parsed = handlers.get(planned.message.topic)!.parse(planned.message.value);
-    if (!parsed.ok) throw new Error(parsed.reason);
-    const offset = (offsets.get(planned.message.topic) ?? 0) + 1;
-    offsets.set(planned.message.topic, offset);
-    return {
-      position:
-        index + random.next() * spread * (planned.message.topic === 'escrow.orders.v1' ? 1 : 0),
-      event: {
-        topic: planned.message.topic,
-        partition: 0,
-        offset: String(offset),
-        occurredAt: new Date(Date.UTC(2026, 4, 1) + index * 1000),
-        command: parsed.command,
-      } satisfies InboundEvent,
-    };
-  });
-  // Orders arrive late: events of other topics overtake their ORDER_OPENED (kept, then replayed).
-  return inbound.sort((a, b) => a.position - b.position).map((entry) => entry.event);
-}
-
 const withCommand = (event: InboundEvent, command: EscrowCommand): InboundEvent => ({
   ...event,
   command,
@@ -173,7 +144,7 @@ test.each([
   'seed %s: %i events (orders overtaken by up to %i places) leave the same rows',
   async (seed, count, spread, pair) => {
     const { single, batched } = pairs[pair]!;
-    const events = stream(seed, count, spread);
+    const events = benchStream(seed, count, spread);
     const one = await runSingle(single.db, prefix, events);
     const results = await runBatched(batched.db, prefix, events, seed);
 
@@ -191,7 +162,7 @@ test.each([
 
 test('a stream with a reused key and rejected amounts: the batches holding them go in bulk too, with the same result', async () => {
   const { single, batched } = pairs[2]!;
-  const events = withTrouble(stream('c', 600, 20));
+  const events = withTrouble(benchStream('c', 600, 20));
   const one = await runSingle(single.db, prefix, events);
   const results = await runBatched(batched.db, prefix, events, 'c');
 
