@@ -1,11 +1,12 @@
 /**
- * Runs the consumers: one consumer group over the four inbound topics. Each
- * partition's fetch is taken in slices: every message is decoded and
- * validated (undecodable or invalid → escrow.dlq.v1 with the reason), the
- * slice's events go to the group commit (group-commit.ts) → one Redlock lock
- * over the group's orders (an efficiency guard only) → applyBatch in one
- * database transaction (transient failures retried with backoff). A slice the
- * batch path refuses goes through applyEvent one event at a time.
+ * Runs the consumers: one consumer group over the four inbound topics, its
+ * Kafka lifecycle (start, crash, stop) and offsets. Each partition's fetch is
+ * taken in slices, each handed to the slice handler (slice-handler.ts):
+ * decode and validate every message (undecodable or invalid → escrow.dlq.v1
+ * with the reason), then the group commit (group-commit.ts) → one Redlock
+ * lock over the group's orders (an efficiency guard only) → applyBatch in one
+ * database transaction (transient failures retried with backoff). A slice
+ * that cannot be applied goes through applyEvent one event at a time.
  *
  * Offsets: a slice's last offset is resolved only after its database commit,
  * never when it throws. Resolved offsets are committed in batches (every 100
@@ -22,54 +23,22 @@
  * by the database (the order's advisory lock and row locks, and the version
  * guard). Correctness never depended on the lock; only contention grows.
  *
- * The pieces beside it: prepare-message.ts turns a message into an event
- * (or a dead letter), locks/order-lock.ts holds the Redlock lock over a
- * slice's orders, event-metrics.ts counts verdicts, group-commit.ts joins
- * slices into one transaction. This file keeps the Kafka lifecycle, the
- * slices and their offsets.
+ * The pieces beside it: slice-handler.ts applies a slice, prepare-message.ts
+ * turns a message into an event (or a dead letter), locks/order-lock.ts holds
+ * the Redlock lock over a slice's orders, event-metrics.ts counts verdicts,
+ * group-commit.ts joins slices into one transaction.
  *
  * Dead letters go through DeadLetterSender, which sizes them to fit the DLQ
  * and lets only transient errors out, so that none stops the consumer. If
  * KafkaJS's consumer stops anyway (a crash it does not restart from), the
  * runner says so: /readyz answers 503 and onConsumerStopped is called.
  */
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import type { Knex } from 'knex';
-import type { Lock } from 'redlock';
-import type { RegistryCodec } from '../codec/registry-codec';
-import { lockOrders } from '../locks/order-lock';
-import type { LockService } from '../locks/redlock';
-import type { Logger } from '../logging/logger';
-import type { DeadLetterCategory, WorkerMetrics } from '../ops/metrics';
-import { applyBatch } from './apply-batch';
-import { applyEvent } from './apply-event';
-import type { EventResult, InboundEvent, PipelineSettings } from './events';
-import { isPermanent, MESSAGE_RETRY, withRetry } from './retry';
-import type { InboundHandler } from './topic-handler';
+import type { Consumer, EachBatchPayload, Producer } from 'kafkajs';
 import { createProducer } from '../kafka/client';
 import { DeadLetterSender } from './dead-letter-sender';
-import { countResult } from './event-metrics';
-import { GroupCommit } from './group-commit';
-import { prepareMessage } from './prepare-message';
-
-export interface RunnerDependencies {
-  kafka: Kafka;
-  db: Knex;
-  codec: RegistryCodec;
-  locks: LockService;
-  log: Logger;
-  settings: PipelineSettings;
-  consumerGroup: string;
-  handlers: readonly InboundHandler[];
-  metrics: WorkerMetrics;
-  /** Fault injection (tests only): die right after this event's database commit. */
-  crashAfterCommitOf?: string;
-  /**
-   * Called once if the KafkaJS consumer crashes and will not restart: the
-   * process then consumes nothing more, so main.ts exits for a supervisor to replace it.
-   */
-  onConsumerStopped?: (error: Error) => void;
-}
+import { SliceHandler } from './slice-handler';
+import type { RunnerDependencies } from './runner-dependencies';
+import type { InboundHandler } from './topic-handler';
 
 /**
  * Every partition a fetch brings is handed over at once (12 inbound
@@ -94,11 +63,7 @@ export class ConsumerRunner {
   private readonly consumer: Consumer;
   private readonly dlqProducer: Producer;
   private readonly byTopic: Map<string, InboundHandler>;
-  private readonly deadLetters: DeadLetterSender;
-  private readonly groups = new GroupCommit<InboundEvent, EventResult>(
-    BATCH_LIMIT,
-    (events, heartbeat) => this.applyGroup(events, heartbeat),
-  );
+  private readonly slices: SliceHandler;
   private state: { running: false; why: string } | { running: true } = {
     running: false,
     why: 'the consumer has not started yet',
@@ -117,13 +82,14 @@ export class ConsumerRunner {
       maxWaitTimeInMs: 1000,
     });
     this.dlqProducer = createProducer(deps.kafka);
-    this.deadLetters = new DeadLetterSender({
+    this.byTopic = new Map(deps.handlers.map((handler) => [this.prefixed(handler.topic), handler]));
+    const deadLetters = new DeadLetterSender({
       producer: this.dlqProducer,
       codec: deps.codec,
       metrics: deps.metrics,
       topicPrefix: deps.settings.topicPrefix,
     });
-    this.byTopic = new Map(deps.handlers.map((handler) => [this.prefixed(handler.topic), handler]));
+    this.slices = new SliceHandler(deps, this.byTopic, deadLetters, BATCH_LIMIT);
   }
 
   private prefixed(topic: string): string {
@@ -200,186 +166,10 @@ export class ConsumerRunner {
     for (let start = 0; start < batch.messages.length; start += BATCH_LIMIT) {
       if (!payload.isRunning() || payload.isStale()) return;
       const slice = batch.messages.slice(start, start + BATCH_LIMIT);
-      await this.handleSlice(batch.topic, batch.partition, slice, heartbeat);
+      await this.slices.handle(batch.topic, batch.partition, slice, heartbeat);
       payload.resolveOffset(slice.at(-1)!.offset);
       await payload.commitOffsetsIfNecessary();
       await heartbeat().catch(() => undefined);
     }
-  }
-
-  private async handleSlice(
-    topic: string,
-    partition: number,
-    messages: readonly KafkaMessage[],
-    heartbeat: () => Promise<void>,
-  ): Promise<void> {
-    const handler = this.byTopic.get(topic)!;
-    const { metrics } = this.deps;
-    const labels = { topic: handler.topic };
-    const started = process.hrtime.bigint();
-    const log = this.deps.log.child({ topic, partition });
-    const events: InboundEvent[] = [];
-    // The messages that became events; the others are already dead-lettered.
-    const valid: KafkaMessage[] = [];
-    for (const message of messages) {
-      metrics.eventsConsumed.inc(labels);
-      const event = await prepareMessage(
-        { codec: this.deps.codec, metrics, deadLetters: this.deadLetters },
-        { handler, topic, partition, message },
-        heartbeat,
-        log,
-      );
-      if (event) {
-        events.push(event);
-        valid.push(message);
-      }
-    }
-    if (events.length === 0) return;
-
-    let results: EventResult[];
-    try {
-      results = await this.groups.submit(events, () => void heartbeat().catch(() => undefined));
-    } catch (error) {
-      // Transient and still failing: nothing committed; KafkaJS redelivers from the last resolved offset.
-      if (!isPermanent(error)) throw error;
-      log.warn(
-        { err: error, events: events.length, firstOffset: messages[0]!.offset },
-        'batch could not be applied in bulk; applying its events one at a time',
-      );
-      metrics.batchFallbacks.inc(labels);
-      for (const [index, event] of events.entries())
-        await this.applyOne(topic, partition, valid[index]!, event, heartbeat);
-      return;
-    }
-    if (events.some((event) => event.command.eventId === this.deps.crashAfterCommitOf))
-      process.kill(process.pid, 'SIGKILL');
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    for (const [index, result] of results.entries()) {
-      countResult(this.deps.metrics, handler.topic, result);
-      metrics.processingSeconds.observe(labels, seconds);
-      const { command } = events[index]!;
-      log.info(
-        {
-          offset: events[index]!.offset,
-          eventId: command.eventId,
-          orderId: command.orderId,
-          verdict: result.verdict,
-          reason: result.reason,
-          outcomes: result.outcomeIds.length,
-        },
-        'event processed',
-      );
-    }
-    log.debug(
-      {
-        fromOffset: messages[0]!.offset,
-        toOffset: messages.at(-1)!.offset,
-        events: events.length,
-        seconds: Number(seconds.toFixed(4)),
-      },
-      'batch processed',
-    );
-  }
-
-  /**
-   * One group's transaction (see group-commit.ts): one Redlock lock over all
-   * its orders, then applyBatch with bounded retries of transient failures.
-   */
-  private async applyGroup(events: readonly InboundEvent[], heartbeat: () => void) {
-    const { metrics } = this.deps;
-    const lock = await this.lockOrders(
-      events.map((event) => event.command.orderId),
-      this.deps.log,
-    );
-    try {
-      return await withRetry(() => applyBatch(this.deps.db, this.deps.settings, events), {
-        ...MESSAGE_RETRY,
-        onRetry: (error, attempt) => {
-          heartbeat();
-          metrics.transientRetries.inc({ stage: 'apply' });
-          this.deps.log.warn(
-            { err: error, attempt, events: events.length },
-            'transient failure; retrying the batch',
-          );
-        },
-      });
-    } finally {
-      await lock?.release().catch(() => undefined);
-    }
-  }
-
-  /**
-   * The one-event path for a prepared event (the fallback for a slice the
-   * batch path refused): its own lock and transaction (applyEvent); a
-   * permanent failure dead-letters this message alone as PROCESSING_FAILED.
-   */
-  private async applyOne(
-    topic: string,
-    partition: number,
-    message: KafkaMessage,
-    event: InboundEvent,
-    heartbeat: () => Promise<void>,
-  ): Promise<void> {
-    const keepAlive = () => void heartbeat().catch(() => undefined);
-    const { metrics } = this.deps;
-    const { command } = event;
-    const finished = metrics.processingSeconds.startTimer({ topic: event.topic });
-    const log = this.deps.log.child({ topic, partition, offset: message.offset });
-    const eventLog = log.child({
-      eventId: command.eventId,
-      orderId: command.orderId,
-      milestoneId: 'milestoneId' in command ? command.milestoneId : null,
-    });
-    const lock = await this.lockOrders([command.orderId], eventLog);
-    try {
-      const result = await withRetry(() => applyEvent(this.deps.db, this.deps.settings, event), {
-        ...MESSAGE_RETRY,
-        onRetry: (error, attempt) => {
-          keepAlive();
-          metrics.transientRetries.inc({ stage: 'apply' });
-          eventLog.warn({ err: error, attempt }, 'transient failure; retrying');
-        },
-      });
-      if (command.eventId === this.deps.crashAfterCommitOf) process.kill(process.pid, 'SIGKILL');
-      countResult(this.deps.metrics, event.topic, result);
-      finished();
-      eventLog.info(
-        { verdict: result.verdict, reason: result.reason, outcomes: result.outcomeIds.length },
-        'event processed',
-      );
-    } catch (error) {
-      // Transient and still failing: not committed; KafkaJS restarts and redelivers.
-      if (!isPermanent(error)) throw error;
-      // A defect, not the message's fault or the network's: keep the message, say why, go on.
-      eventLog.error({ err: error }, 'event could not be processed; dead-lettered');
-      await this.deadLetter(
-        topic,
-        partition,
-        message,
-        `processing failed: ${(error as Error).message}`,
-        'PROCESSING_FAILED',
-        eventLog,
-      );
-      finished();
-    } finally {
-      await lock?.release().catch(() => undefined);
-    }
-  }
-
-  private lockOrders(orderIds: readonly string[], log: Logger): Promise<Lock | undefined> {
-    const { locks, metrics, settings } = this.deps;
-    return lockOrders({ locks, metrics, topicPrefix: settings.topicPrefix, log }, orderIds);
-  }
-
-  /** Sends the message to escrow.dlq.v1 (sized to fit); throws only a transient error. */
-  private async deadLetter(
-    topic: string,
-    partition: number,
-    message: KafkaMessage,
-    reason: string,
-    category: DeadLetterCategory,
-    log: Logger,
-  ): Promise<void> {
-    await this.deadLetters.send({ topic, partition, message }, reason, category, log);
   }
 }
