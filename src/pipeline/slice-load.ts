@@ -15,6 +15,7 @@ import { policyInForceAt } from './fee-context';
 import { conflictKey } from './idempotency-conflict';
 import {
   addFunding,
+  emptySliceState,
   type KeyedEvent,
   keptFor,
   type SliceOptions,
@@ -34,16 +35,8 @@ export async function loadSlice(
     keyed.map((item) => item.event.command.orderId),
   );
   const state: SliceState = {
-    now,
-    feePolicy: await policyInForceAt(trx, now, settings.defaultFeeRate),
+    ...emptySliceState(now, await policyInForceAt(trx, now, settings.defaultFeeRate)),
     storedHashes: await storedHashes(trx, keyed),
-    orders: new Map(),
-    milestones: new Map(),
-    volume: new Map(),
-    fundedBy: new Map(),
-    kept: new Map(),
-    storedKept: new Map(),
-    failedKept: [],
   };
   await readContext(trx, settings, options, state, stored, keyed);
   return state;

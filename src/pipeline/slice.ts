@@ -87,6 +87,22 @@ export interface SliceState {
   readonly failedKept: { kept_id: string; reason: string }[];
 }
 
+/** A state with nothing read yet: what a slice starts from before its load fills it. */
+export function emptySliceState(now: Date, feePolicy: FeePolicy): SliceState {
+  return {
+    now,
+    feePolicy,
+    storedHashes: new Map(),
+    orders: new Map(),
+    milestones: new Map(),
+    volume: new Map(),
+    fundedBy: new Map(),
+    kept: new Map(),
+    storedKept: new Map(),
+    failedKept: [],
+  };
+}
+
 export function keptFor(kept: Map<string, KeptEvent[]>, orderId: string): KeptEvent[] {
   let list = kept.get(orderId);
   if (!list) kept.set(orderId, (list = []));

@@ -1,36 +1,36 @@
 /**
- * An in-memory stand-in for the storage side of the path of one message, used
- * by the domain's property tests only (the real storage is tested against
- * Postgres): an inbox (payments keyed on gateway reference, the rest on
- * eventId), kept commands replayed when their order opens, ledger balances per
- * account, and the invariants of DESIGN.md checked after every step.
+ * The pipeline's plan without a database, for the domain's tests: each
+ * command is planned as a slice of one by src/pipeline/slice-plan.ts (the
+ * inbox, kept events replayed when their order opens, the state the next
+ * event decides on), and what the plan decides is booked here as a ledger
+ * would book it: balances per account, and the invariants of DESIGN.md
+ * checked after every step. The real storage is tested against Postgres.
  */
 import { defaultFeePolicy, type FeePolicy } from '../../src/domain/fees';
 import {
   accountCode,
   type ConfirmPayment,
   type Decision,
-  decide,
-  dedupeKey,
   type EscrowCommand,
-  inboxVerdict,
   type Milestone,
   type Order,
-  substanceOf,
   type TransactionDraft,
 } from '../../src/domain/escrow';
-import { add, formatAmount, parseAmount, zero } from '../../src/domain/money';
+import { inboxKeyOf } from '../../src/pipeline/inbox-key';
+import { emptySliceState, type SliceState } from '../../src/pipeline/slice';
+import { storeKeptEvents } from './plan-carry-over';
+import { SlicePlan } from '../../src/pipeline/slice-plan';
+import { add, formatAmount, parseAmount } from '../../src/domain/money';
 
 export class EscrowSimulator {
-  order: Order | null = null;
   readonly milestones = new Map<string, Milestone>();
   readonly balances = new Map<string, bigint>();
   readonly transactions: TransactionDraft[] = [];
   readonly decisions: Decision[] = [];
-  private readonly inbox = new Map<string, string>();
-  private readonly keptCommands: EscrowCommand[] = [];
   private readonly appliedPayments = new Map<string, ConfirmPayment>();
-  private readonly fundingReferences: Record<string, string[]> = {};
+  /** What the pipeline's plan decides on, kept from one delivery to the next. */
+  private readonly state: SliceState;
+  private keptIds = 0;
   now: Date;
 
   constructor(
@@ -38,34 +38,37 @@ export class EscrowSimulator {
     readonly feePolicy: FeePolicy = defaultFeePolicy('0.10'),
   ) {
     this.now = start;
+    this.state = emptySliceState(start, feePolicy);
   }
 
-  /** Delivers a command as a consumer would; returns the decision, or 'DUPLICATE'. */
+  /** The order the deliveries opened, if any. */
+  get order(): Order | null {
+    for (const order of this.state.orders.values()) if (order) return order;
+    return null;
+  }
+
+  /**
+   * Delivers a command as a consumer would, through the pipeline's own plan
+   * (src/pipeline/slice-plan.ts, a slice of one): returns its decision, or
+   * 'DUPLICATE' / 'IDEMPOTENCY_CONFLICT'. Kept events replayed with it are
+   * applied too, in order.
+   */
   deliver(command: EscrowCommand): Decision | 'DUPLICATE' | 'IDEMPOTENCY_CONFLICT' {
-    const key = dedupeKey(command);
-    const substance = substanceOf(command);
-    const verdict = inboxVerdict(this.inbox.get(key), substance);
-    if (verdict !== 'NEW') return verdict;
-    this.inbox.set(key, substance);
-    return this.run(command);
-  }
-
-  private run(command: EscrowCommand): Decision {
-    const decision = decide(command, {
-      now: this.now,
-      order: this.order,
-      milestones: [...this.milestones.values()],
-      feePolicy: this.feePolicy,
-      providerVolume: zero(this.order?.currency ?? 'USD'),
-      fundingReferences: this.fundingReferences,
-    });
-    this.apply(command, decision);
-    if (decision.status === 'KEPT' && this.order === null) this.keptCommands.push(command);
-    if (command.type === 'ORDER_OPENED' && decision.status === 'APPLIED') {
-      // Kept events are applied in arrival order once their order exists.
-      for (const kept of this.keptCommands.splice(0)) this.run(kept);
+    const event = {
+      topic: 'simulated',
+      partition: null,
+      offset: null,
+      occurredAt: this.now,
+      command,
+    };
+    const plan = new SlicePlan({ ...this.state, now: this.now, feePolicy: this.feePolicy });
+    const [result] = plan.planAll([{ event, ...inboxKeyOf(command) }]);
+    if (result!.verdict === 'DUPLICATE' || result!.verdict === 'IDEMPOTENCY_CONFLICT') {
+      return result!.verdict;
     }
-    return decision;
+    for (const decided of plan.decided) this.apply(decided.event.command, decided.decision);
+    storeKeptEvents(this.state, () => String((this.keptIds += 1)));
+    return plan.decided[0]!.decision;
   }
 
   private apply(command: EscrowCommand, decision: Decision): void {
@@ -86,7 +89,6 @@ export class EscrowSimulator {
       }
       this.transactions.push(transaction);
     }
-    if (decision.order) this.order = decision.order;
     for (const milestone of decision.milestones) {
       const before = this.milestones.get(milestone.milestoneId);
       if (before && milestone.version !== before.version + 1) {
@@ -98,9 +100,6 @@ export class EscrowSimulator {
     }
     if (command.type === 'PAYMENT_CONFIRMED' && decision.transactions.length > 0) {
       this.appliedPayments.set(`${command.gateway}:${command.gatewayReference}`, command);
-      if (command.milestoneId !== null) {
-        (this.fundingReferences[command.milestoneId] ??= []).push(command.gatewayReference);
-      }
     }
   }
 

@@ -11,26 +11,12 @@ import fc from 'fast-check';
 import { defaultFeePolicy } from '../../../src/domain/fees';
 import type { InboundEvent } from '../../../src/pipeline/events';
 import { inboxKeyOf } from '../../../src/pipeline/inbox-key';
-import type { KeyedEvent, SliceState } from '../../../src/pipeline/slice';
+import { emptySliceState, type KeyedEvent } from '../../../src/pipeline/slice';
 import { SlicePlan } from '../../../src/pipeline/slice-plan';
 import { benchStream } from '../../support/bench-stream';
+import { storeKeptEvents } from '../../support/plan-carry-over';
 
 const now = new Date('2026-06-01T09:00:00Z');
-
-function emptyState(): SliceState {
-  return {
-    now,
-    feePolicy: defaultFeePolicy('0.10'),
-    storedHashes: new Map(),
-    orders: new Map(),
-    milestones: new Map(),
-    volume: new Map(),
-    fundedBy: new Map(),
-    kept: new Map(),
-    storedKept: new Map(),
-    failedKept: [],
-  };
-}
 
 /** What one run wrote and ended in, as comparable text: every row and result, in order. */
 interface Written {
@@ -52,7 +38,7 @@ const text = (value: unknown) =>
 
 /** Plans the stream in slices of the given sizes, carrying the state from one to the next. */
 function planInSlices(events: readonly InboundEvent[], sizes: () => number): Written {
-  const state = emptyState();
+  const state = emptySliceState(now, defaultFeePolicy('0.10'));
   const results: string[] = [];
   const inbox = new Map<string, string>();
   const ledger: string[] = [];
@@ -80,14 +66,7 @@ function planInSlices(events: readonly InboundEvent[], sizes: () => number): Wri
     }
     for (const row of plan.keptRows) kept.push(String(row.dedupe_key));
     // The next load: what this slice kept is stored now, and waits for its order.
-    state.storedKept.clear();
-    for (const [orderId, list] of state.kept) {
-      const stored = list.map((item) =>
-        item.keptId === null ? { ...item, keptId: String((keptIds += 1)), row: null } : item,
-      );
-      state.kept.set(orderId, stored);
-      for (const item of stored) state.storedKept.set(item.key, null);
-    }
+    storeKeptEvents(state, () => String((keptIds += 1)));
   }
   const sorted = <T>(map: Map<string, T>) => text([...map].sort(([a], [b]) => (a < b ? -1 : 1)));
   return {

@@ -1,0 +1,21 @@
+/**
+ * What a slice's write and the next slice's load make of the events a plan
+ * kept, for tests that run the plan without a database: they are stored kept
+ * events now (with an id), waiting for their order, and none has a replay
+ * verdict yet.
+ */
+import type { SliceState } from '../../src/pipeline/slice';
+
+export function storeKeptEvents(
+  state: Pick<SliceState, 'kept' | 'storedKept'>,
+  nextId: () => string,
+) {
+  state.storedKept.clear();
+  for (const [orderId, list] of state.kept) {
+    const stored = list.map((item) =>
+      item.keptId === null ? { ...item, keptId: nextId(), row: null } : item,
+    );
+    state.kept.set(orderId, stored);
+    for (const item of stored) state.storedKept.set(item.key, null);
+  }
+}
