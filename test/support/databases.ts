@@ -37,7 +37,8 @@ export async function createDatabase(serverUrl: string, name: string, template?:
         await client.query(`CREATE DATABASE ${quoted(name)}${from}`);
         return;
       } catch (error) {
-        const accessed = /being accessed by other users/.test((error as Error).message);
+        // SQLSTATE 55006 object_in_use: "source database ... is being accessed by other users".
+        const accessed = (error as { code?: unknown }).code === '55006';
         if (!accessed || attempt >= 20) throw error;
         await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
       }
