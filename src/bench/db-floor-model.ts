@@ -1,25 +1,21 @@
 /**
  * The database floor's rows, decided before the clock starts: the planned
- * events are run, in stream order, through the real domain `decide` against
- * state kept in memory, so the floor writes the very rows the worker would
+ * events are run, in stream order, through the worker's own plan
+ * (src/pipeline/slice-plan.ts, each a slice of one) on state kept in memory,
+ * so the floor writes the very rows the worker would
  * (inbox, orders, milestones, accounts, ledger transactions and entries with
  * running balances, payments, releases, outbox) without reading anything
  * back. What remains to time is the database's own cost of taking them.
  */
 import { consumers } from '../../consumers';
-import {
-  accountCode,
-  type AccountRef,
-  type Decision,
-  decide,
-  type Milestone,
-  type Order,
-} from '../domain/escrow';
+import { accountCode, type AccountRef, type Decision, type Order } from '../domain/escrow';
 import { defaultFeePolicy } from '../domain/fees';
-import { money } from '../domain/money';
 import { inboxKeyOf } from '../pipeline/inbox-key';
 import { type OutboxRow, outboxRows } from '../pipeline/outbox';
 import { type PaymentRow, paymentRow } from '../pipeline/payments';
+import { emptySliceState, type SliceState } from '../pipeline/slice';
+import { SlicePlan } from '../pipeline/slice-plan';
+import type { MilestoneChange } from '../store/milestone-changes';
 import type { PlannedEvent } from './order-plan';
 
 export interface AccountState {
@@ -47,7 +43,7 @@ export interface FloorEvent {
   /** Set when the event opened an order. */
   readonly newOrder: Order | null;
   /** The milestones as the decision left them, with the version each was read at (null: new). */
-  readonly milestones: readonly { milestone: Milestone; readVersion: number | null }[];
+  readonly milestones: readonly MilestoneChange[];
   readonly newAccounts: readonly AccountState[];
   readonly transactions: readonly {
     id: number;
@@ -61,21 +57,21 @@ export interface FloorEvent {
 const handlers = new Map(consumers.map((handler) => [handler.topic, handler]));
 
 export class FloorModel {
-  private readonly orders = new Map<string, Order>();
-  private readonly milestones = new Map<string, Milestone[]>();
-  private readonly inboxKeys = new Set<string>();
+  /** What the pipeline's plan decides on, carried from one event to the next. */
+  private readonly state: SliceState;
   private readonly accounts = new Map<string, AccountState>();
-  private readonly volume = new Map<string, bigint>();
-  private readonly fundedBy = new Map<string, Record<string, string[]>>();
   private nextTransactionId = 1;
   /** Touched accounts, for the balance update at the end of each batch. */
   readonly touched = new Set<AccountState>();
 
   constructor(
-    private readonly feeRate: string,
+    feeRate: string,
     private readonly topicPrefix: string,
-  ) {}
+  ) {
+    this.state = emptySliceState(new Date(0), defaultFeePolicy(feeRate));
+  }
 
+  /** Plans the event as the worker would (a slice of one, slice-plan.ts), and books its ledger rows. */
   apply(event: PlannedEvent, now: Date): FloorEvent {
     const parsed = handlers.get(event.message.topic)!.parse(event.message.value);
     if (!parsed.ok)
@@ -83,8 +79,17 @@ export class FloorModel {
     const { command } = parsed;
     const { key, hash } = inboxKeyOf(command);
     const base = { eventId: command.eventId, topic: this.topicPrefix + event.message.topic };
-    if (this.inboxKeys.has(key)) {
-      // A retried callback: the worker's inbox insert (as UNCHANGED) finds the key; nothing else happens.
+    const inbound = {
+      topic: event.message.topic,
+      partition: 0,
+      offset: null,
+      occurredAt: now,
+      command,
+    };
+    const plan = new SlicePlan({ ...this.state, now });
+    const [result] = plan.planAll([{ event: inbound, key, hash }]);
+    if (result!.verdict === 'DUPLICATE') {
+      // A retried callback: the key is in the inbox already, and nothing else happens.
       const inbox = { key, hash, outcome: 'UNCHANGED', reason: null };
       return {
         ...base,
@@ -97,26 +102,14 @@ export class FloorModel {
         outbox: [],
       };
     }
-    this.inboxKeys.add(key);
-    const order = this.orders.get(command.orderId) ?? null;
-    const read = this.milestones.get(command.orderId) ?? [];
-    const policy = defaultFeePolicy(this.feeRate);
-    const currency = order?.currency ?? 'USD';
-    const decision = decide(command, {
-      now,
-      order,
-      milestones: read,
-      feePolicy: policy,
-      providerVolume: money(currency, this.volume.get(`${order?.providerId}/${currency}`) ?? 0n),
-      fundingReferences: this.fundedBy.get(command.orderId) ?? {},
-    });
-
-    if (decision.order) this.orders.set(decision.order.orderId, decision.order);
-    const versions = new Map(read.map((m) => [m.milestoneId, m.version]));
-    const changed = new Map(decision.milestones.map((m) => [m.milestoneId, m]));
-    const after = [...read.map((m) => changed.get(m.milestoneId) ?? m)];
-    for (const m of decision.milestones) if (!versions.has(m.milestoneId)) after.push(m);
-    this.milestones.set(command.orderId, after);
+    // The benchmark's stream opens every order before its other events: nothing is kept or replayed.
+    if (plan.decided.length !== 1 || plan.keptRows.length > 0) {
+      throw new Error(
+        `planned event ${command.eventId} was kept or replayed others; the floor writes neither`,
+      );
+    }
+    const { decision } = plan.decided[0]!;
+    const inboxRow = [...plan.inbox.values()][0]!;
 
     const newAccounts: AccountState[] = [];
     const transactions = decision.transactions.map((draft) => {
@@ -135,23 +128,13 @@ export class FloorModel {
           version: account.maintained ? account.version : null,
         };
       });
-      if (draft.release) {
-        const volumeKey = `${draft.release.providerId}/${draft.release.gross.currency}`;
-        this.volume.set(volumeKey, (this.volume.get(volumeKey) ?? 0n) + draft.release.gross.minor);
-      }
       return { id: this.nextTransactionId++, draft, entries };
     });
     const transactionIds = transactions.map((t) => String(t.id));
-
-    let payment: PaymentRow | null = null;
-    if (command.type === 'PAYMENT_CONFIRMED') {
-      payment = paymentRow(command, decision, transactionIds, hash, { confirmedAt: now, now });
-      if (payment?.status === 'APPLIED' && command.milestoneId !== null) {
-        const references = this.fundedBy.get(command.orderId) ?? {};
-        (references[command.milestoneId] ??= []).push(command.gatewayReference);
-        this.fundedBy.set(command.orderId, references);
-      }
-    }
+    const payment =
+      command.type === 'PAYMENT_CONFIRMED' && plan.decided[0]!.conflict === undefined
+        ? paymentRow(command, decision, transactionIds, hash, { confirmedAt: now, now })
+        : null;
     const outbox = outboxRows(decision.outcomes, {
       eventId: command.eventId,
       transactionIds,
@@ -160,12 +143,14 @@ export class FloorModel {
     });
     return {
       ...base,
-      inbox: { key, hash, outcome: decision.status, reason: decision.reason ?? null },
-      newOrder: decision.order && !order ? decision.order : null,
-      milestones: decision.milestones.map((m) => ({
-        milestone: m,
-        readVersion: versions.get(m.milestoneId) ?? null,
-      })),
+      inbox: {
+        key: String(inboxRow.dedupe_key),
+        hash,
+        outcome: String(inboxRow.outcome),
+        reason: (inboxRow.reason as string | null) ?? null,
+      },
+      newOrder: plan.opened.get(command.orderId)?.order ?? null,
+      milestones: [...plan.milestoneChanges.values()],
       newAccounts,
       transactions,
       payment,
