@@ -144,10 +144,10 @@ export class FloorModel {
     return {
       ...base,
       inbox: {
-        key: String(inboxRow.dedupe_key),
+        key: inboxRow.dedupe_key,
         hash,
-        outcome: String(inboxRow.outcome),
-        reason: (inboxRow.reason as string | null) ?? null,
+        outcome: inboxRow.outcome,
+        reason: inboxRow.reason,
       },
       newOrder: plan.opened.get(command.orderId)?.order ?? null,
       milestones: [...plan.milestoneChanges.values()],

@@ -25,15 +25,16 @@ import { fromOrder } from '../store/order-rows';
 import type { Order } from '../domain/escrow';
 import { insertOutboxSql, type OutboxRow } from './outbox';
 import { paymentMergeColumns, type PaymentRow } from './payments';
+import type { InboxRow, KeptRow } from './slice';
 
 export interface BatchWrites {
-  readonly inbox: readonly Record<string, unknown>[];
+  readonly inbox: readonly InboxRow[];
   readonly replayedVerdicts: readonly { key: string; outcome: string; reason: string | null }[];
   readonly opened: readonly { order: Order; eventId: string; occurredAt: Date }[];
   readonly changedOrders: readonly Order[];
   readonly milestones: readonly MilestoneChange[];
   readonly payments: readonly PaymentRow[];
-  readonly keptRows: readonly Record<string, unknown>[];
+  readonly keptRows: readonly KeptRow[];
   readonly replayedKeptIds: readonly string[];
   /** Kept events whose replay failed for good: they stay kept, with the reason. */
   readonly failedKept: readonly { kept_id: string; reason: string }[];

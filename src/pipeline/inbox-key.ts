@@ -25,8 +25,11 @@ export function inboxKeyOf(command: EscrowCommand): { key: string; hash: string 
   return { key: dedupeKey(command), hash: currentVersion + sha256(substanceOf(command)) };
 }
 
-/** True when a stored hash is of the same substance as `command` (whose current hash is `hash`). */
-export function sameSubstance(storedHash: string, command: EscrowCommand, hash: string): boolean {
-  if (storedHash.startsWith(currentVersion)) return storedHash === hash;
-  return storedHash === sha256(substanceBeforeVersion2(command));
+/**
+ * The arriving event's substance hash in the version a stored hash was made
+ * in, so that the two compare (the domain's inboxVerdict compares them).
+ */
+export function hashInVersionOf(storedHash: string, command: EscrowCommand, hash: string): string {
+  if (storedHash.startsWith(currentVersion)) return hash;
+  return sha256(substanceBeforeVersion2(command));
 }

@@ -12,6 +12,7 @@ import {
   type Decision,
   decide,
   type EscrowCommand,
+  inboxVerdict,
   type Order,
   type TransactionDraft,
 } from '../domain/escrow';
@@ -20,11 +21,13 @@ import { compareCodePoints } from '../domain/text/code-point-order';
 import { type MilestoneChange, noteMilestoneChange } from '../store/milestone-changes';
 import type { InboundEvent } from './events';
 import { conflictKey, idempotencyConflictOutcome } from './idempotency-conflict';
-import { sameSubstance } from './inbox-key';
+import { hashInVersionOf } from './inbox-key';
 import { paymentRow } from './payments';
 import {
   addFunding,
   type DecidedEvent,
+  type InboxRow,
+  type KeptRow,
   type KeptEvent,
   type KeyedEvent,
   keptFor,
@@ -36,12 +39,12 @@ export class SlicePlan {
   readonly milestoneChanges = new Map<string, MilestoneChange>();
   readonly opened = new Map<string, { order: Order; eventId: string; occurredAt: Date }>();
   readonly changedOrders = new Map<string, Order>();
-  readonly keptRows: Record<string, unknown>[] = [];
+  readonly keptRows: KeptRow[] = [];
   readonly replayedKeptIds: string[] = [];
   readonly drafts: { draft: TransactionDraft; cause: { eventId: string; topic: string } }[] = [];
   readonly decided: DecidedEvent[] = [];
   /** The inbox row of each new key, with the verdict it ends the slice with. */
-  readonly inbox = new Map<string, Record<string, unknown>>();
+  readonly inbox = new Map<string, InboxRow>();
 
   constructor(readonly state: SliceState) {}
 
@@ -51,12 +54,16 @@ export class SlicePlan {
     const results: ResultSoFar[] = [];
     for (const item of keyed) {
       const stored = seen.get(item.key);
-      if (stored !== undefined) {
-        results.push(
-          sameSubstance(stored, item.event.command, item.hash)
-            ? { verdict: 'DUPLICATE', outcomeIds: [], ledgerTransactions: 0 }
-            : this.conflict(item, seen),
-        );
+      const verdict = inboxVerdict(
+        stored,
+        stored === undefined ? item.hash : hashInVersionOf(stored, item.event.command, item.hash),
+      );
+      if (verdict === 'DUPLICATE') {
+        results.push({ verdict, outcomeIds: [], ledgerTransactions: 0 });
+        continue;
+      }
+      if (verdict === 'IDEMPOTENCY_CONFLICT') {
+        results.push(this.conflict(item, seen));
         continue;
       }
       seen.set(item.key, item.hash);

@@ -61,6 +61,27 @@ export interface StoredKeptRow {
   };
 }
 
+/** A new inbox row; its verdict is the one the slice ends with (a kept event replayed in it updates it). */
+export interface InboxRow {
+  readonly dedupe_key: string;
+  readonly event_id: string;
+  readonly topic: string;
+  readonly kafka_partition: number | null;
+  readonly kafka_offset: string | null;
+  readonly payload_hash: string;
+  outcome: Verdict;
+  reason: string | null;
+}
+
+/** A kept event's new row; `replayed_at` is set when its order opens in the same slice. */
+export interface KeptRow {
+  readonly order_id: string;
+  readonly dedupe_key: string;
+  readonly topic: string;
+  readonly command: StoredKeptRow['command'];
+  replayed_at: Date | null;
+}
+
 /** The replay verdict of an event kept before the slice; null until it is replayed. */
 export type StoredKeptVerdict = { outcome: Verdict; reason: string | null } | null;
 

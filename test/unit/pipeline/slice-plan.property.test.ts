@@ -53,8 +53,7 @@ function planInSlices(events: readonly InboundEvent[], sizes: () => number): Wri
     const plan = new SlicePlan(state);
     for (const result of plan.planAll(keyed)) results.push(`${result.verdict} ${result.reason}`);
     // The write: new inbox rows, and the verdicts of stored kept events replayed now.
-    for (const [key, row] of plan.inbox)
-      inbox.set(key, `${String(row.outcome)} ${String(row.reason)}`);
+    for (const [key, row] of plan.inbox) inbox.set(key, `${row.outcome} ${row.reason}`);
     for (const [key, verdict] of state.storedKept) {
       if (verdict) inbox.set(key, `${verdict.outcome} ${verdict.reason}`);
     }
@@ -64,7 +63,7 @@ function planInSlices(events: readonly InboundEvent[], sizes: () => number): Wri
         text({ cause: decided.event.command.eventId, outcomes: decided.decision.outcomes }),
       );
     }
-    for (const row of plan.keptRows) kept.push(String(row.dedupe_key));
+    for (const row of plan.keptRows) kept.push(row.dedupe_key);
     // The next load: what this slice kept is stored now, and waits for its order.
     storeKeptEvents(state, () => String((keptIds += 1)));
   }
