@@ -57,7 +57,7 @@ export const milestoneMatchesLedger: Check = {
       const code = (kind: 'escrowHold' | 'disputedFunds') =>
         keys.rows.map((m) => accountCode(accounts[kind](m.currency, m.order_id, m.milestone_id)));
       const { rows } = await run.db.raw<{ rows: ComparedRow[] }>(
-        `WITH ms AS (
+        `WITH checked AS (
            SELECT m.*, k.hold_code, k.disputed_code
            FROM milestones m
            JOIN unnest(?::text[], ?::text[], ?::text[], ?::text[])
@@ -65,12 +65,12 @@ export const milestoneMatchesLedger: Check = {
              ON k.order_id = m.order_id AND k.milestone_id = m.milestone_id
            WHERE ${chunk.sql}
          ), compared AS (
-           SELECT ms.order_id, ms.milestone_id, ms.currency,
-             ms.funded_minor AS funded, ms.held_minor AS held, ms.disputed_minor AS disputed,
-             ms.released_minor AS released, ms.fees_minor AS fees, ms.refunded_minor AS refunded,
+           SELECT checked.order_id, checked.milestone_id, checked.currency,
+             checked.funded_minor AS funded, checked.held_minor AS held, checked.disputed_minor AS disputed,
+             checked.released_minor AS released, checked.fees_minor AS fees, checked.refunded_minor AS refunded,
              f.funded AS ledger_funded, b.held AS ledger_held, b.disputed AS ledger_disputed,
              f.released AS ledger_released, f.fees AS ledger_fees, f.refunded AS ledger_refunded
-           FROM ms
+           FROM checked
            -- Per milestone (LATERAL): index lookups only, however large the ledger.
            CROSS JOIN LATERAL (
              SELECT
@@ -85,12 +85,12 @@ export const milestoneMatchesLedger: Check = {
              FROM ledger_transactions t
              JOIN ledger_entries e ON e.transaction_id = t.transaction_id
              JOIN accounts a ON a.account_id = e.account_id
-             WHERE t.order_id = ms.order_id AND t.milestone_id = ms.milestone_id) f
+             WHERE t.order_id = checked.order_id AND t.milestone_id = checked.milestone_id) f
            CROSS JOIN LATERAL (
-             SELECT coalesce(sum(e.amount_minor) FILTER (WHERE a.code = ms.hold_code), 0) AS held,
-               coalesce(sum(e.amount_minor) FILTER (WHERE a.code = ms.disputed_code), 0) AS disputed
+             SELECT coalesce(sum(e.amount_minor) FILTER (WHERE a.code = checked.hold_code), 0) AS held,
+               coalesce(sum(e.amount_minor) FILTER (WHERE a.code = checked.disputed_code), 0) AS disputed
              FROM accounts a JOIN ledger_entries e ON e.account_id = a.account_id
-             WHERE a.code IN (ms.hold_code, ms.disputed_code)) b
+             WHERE a.code IN (checked.hold_code, checked.disputed_code)) b
          )
          SELECT order_id, milestone_id, currency,
            ${fields.map((f) => `${f}::text, ledger_${f}::text`).join(', ')}
