@@ -27,6 +27,8 @@ export class EscrowSimulator {
   readonly balances = new Map<string, bigint>();
   readonly transactions: TransactionDraft[] = [];
   readonly decisions: Decision[] = [];
+  /** The command each decision answers (a replayed kept event's own), in the same order. */
+  readonly decided: EscrowCommand[] = [];
   private readonly appliedPayments = new Map<string, ConfirmPayment>();
   /** Every payment delivered (not a repeat), with the status of its latest decision. */
   private readonly payments = new Map<string, { payment: ConfirmPayment; status: string }>();
@@ -75,6 +77,7 @@ export class EscrowSimulator {
 
   private apply(command: EscrowCommand, decision: Decision): void {
     this.decisions.push(decision);
+    this.decided.push(command);
     for (const transaction of decision.transactions) {
       const net = new Map<string, bigint>();
       for (const posting of transaction.postings) {

@@ -180,6 +180,7 @@ const covered = {
   resolved: 0,
   conflicts: 0,
   timerReleases: 0,
+  mismatches: 0,
 };
 
 function scenario(currency: string, fees: FeePolicy, amounts: bigint[], intents: Intent[]): void {
@@ -324,6 +325,33 @@ function scenario(currency: string, fees: FeePolicy, amounts: bigint[], intents:
   /** Every decision, the timer's too: invariants, and each payout against the fee model. */
   const inspect = (command: EscrowCommand, decision: Decision) => {
     for (const transaction of decision.transactions) kinds.add(transaction.kind);
+    // Refunds against what was asked: a refund request's amount and reason, a payment
+    // in another currency refunded whole.
+    const refunds = decision.outcomes
+      .filter((outcome) => outcome.type === 'REFUND_REQUESTED')
+      .map((outcome) => {
+        const fields = outcome.fields as Record<string, string>;
+        return { amount: fields.amount, currency: fields.currency, reason: fields.reason };
+      });
+    if (command.type === 'REFUND_REQUESTED' && decision.status === 'APPLIED') {
+      expect(refunds).toEqual([
+        {
+          amount: formatAmount(parseAmount(command.amount, currency)),
+          currency,
+          reason: 'REQUESTED',
+        },
+      ]);
+    }
+    if (command.type === 'PAYMENT_CONFIRMED' && decision.reason === 'CURRENCY_MISMATCH') {
+      expect(refunds).toEqual([
+        {
+          amount: formatAmount(parseAmount(command.amount, command.currency)),
+          currency: command.currency,
+          reason: 'CURRENCY_MISMATCH',
+        },
+      ]);
+      covered.mismatches += 1;
+    }
     for (const outcome of decision.outcomes) {
       if (outcome.type !== 'PAYOUT_REQUESTED') continue;
       const fields = outcome.fields as Record<string, string>;
@@ -347,8 +375,10 @@ function scenario(currency: string, fees: FeePolicy, amounts: bigint[], intents:
   const deliverAndInspect = (command: EscrowCommand) => {
     const before = sim.decisions.length;
     const result = sim.deliver(command);
-    // The command's decision and those of the kept events it replayed, in order.
-    for (const decision of sim.decisions.slice(before)) inspect(command, decision);
+    // The command's decision and those of the kept events it replayed, each with its own command.
+    sim.decisions.slice(before).forEach((decision, index) => {
+      inspect(sim.decided[before + index]!, decision);
+    });
     return result;
   };
 
@@ -444,4 +474,5 @@ test('any sequence of commands keeps invariants 1–4 after every decision, and 
   expect(share(covered.resolved)).toBeGreaterThan(0.03);
   expect(covered.conflicts).toBeGreaterThan(200);
   expect(covered.timerReleases).toBeGreaterThan(20);
+  expect(covered.mismatches).toBeGreaterThan(20);
 });
