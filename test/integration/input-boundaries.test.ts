@@ -21,6 +21,7 @@ import type { Knex } from 'knex';
 import { consumers } from '../../consumers';
 import type { InboundTopic } from '../../src/codec/schemas';
 import { applyBatch } from '../../src/pipeline/apply-batch';
+import { runReconciliation } from '../../src/reconcile';
 import { applyEvent } from '../../src/pipeline/apply-event';
 import type { EventResult, InboundEvent, PipelineSettings } from '../../src/pipeline/events';
 import { validMessages } from '../support/messages';
@@ -214,6 +215,14 @@ describe.each(paths)('%s', (_name, apply) => {
       finalAmount: '1200.00',
     });
     await apply(ctx.db, [open, payment, topUp]);
+    // Waiting for the final amount, the milestone holds 1200 against 1000: not a finding.
+    const waiting = await runReconciliation(ctx.db);
+    const findings = waiting.checks
+      .filter((check) => check.status !== 'ok')
+      .flatMap((check) => check.examples)
+      .filter((example) => example.refs.orderId === orderId || example.subject.includes(orderId))
+      .map((example) => `${example.subject}: ${example.problem}`);
+    expect(findings).toEqual([]);
     await apply(ctx.db, [reached]);
     const payouts = await ctx
       .db('outbox')
