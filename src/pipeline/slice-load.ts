@@ -50,13 +50,37 @@ export async function loadSlice(
  * fail on the primary key, and the batch goes one event at a time.
  */
 async function storedHashes(trx: Knex.Transaction, keyed: readonly KeyedEvent[]) {
-  const { rows } = await prepared<{ rows: { dedupe_key: string; payload_hash: string }[] }>(
+  const payments = keyed.flatMap(({ event: { command } }) =>
+    command.type === 'PAYMENT_CONFIRMED' ? [command] : [],
+  );
+  const { rows } = await prepared<{
+    rows: { dedupe_key: string; payload_hash: string; from_inbox: boolean }[];
+  }>(
     trx,
     'batch_inbox_hashes',
-    `SELECT dedupe_key, payload_hash FROM inbox WHERE dedupe_key = ANY(?::text[])`,
-    [[...new Set(keyed.flatMap((k) => [k.key, conflictKey(k.key, k.hash)]))]],
+    // A payment is also found by its payments row, whatever key its inbox row has: a
+    // worker of the version before keys were JSON (still running during a rolling
+    // upgrade) files it under "payment:<gateway>:<reference>", which this version never
+    // looks up. The key built here is dedupeKey's (the migration builds it the same way).
+    `SELECT dedupe_key, payload_hash, true AS from_inbox FROM inbox WHERE dedupe_key = ANY(?::text[])
+     UNION ALL
+     SELECT 'payment:[' || to_json(p.gateway)::text || ',' || to_json(p.gateway_reference)::text || ']',
+            p.payload_hash, false
+     FROM payments p
+     JOIN unnest(?::text[], ?::text[]) AS wanted(gateway, gateway_reference)
+       ON p.gateway = wanted.gateway AND p.gateway_reference = wanted.gateway_reference`,
+    [
+      [...new Set(keyed.flatMap((k) => [k.key, conflictKey(k.key, k.hash)]))],
+      payments.map((payment) => payment.gateway),
+      payments.map((payment) => payment.gatewayReference),
+    ],
   );
-  return new Map(rows.map((row) => [row.dedupe_key, row.payload_hash]));
+  const hashes = new Map<string, string>();
+  for (const row of rows) {
+    // The inbox row, when there is one, is the event as this version filed it.
+    if (row.from_inbox || !hashes.has(row.dedupe_key)) hashes.set(row.dedupe_key, row.payload_hash);
+  }
+  return hashes;
 }
 
 /** Everything the batch's decisions read, in one statement each. */

@@ -130,4 +130,38 @@ test('old payment keys are rewritten, kept events follow, other rows stay', asyn
     command: payment('adyen', 'eu:psp-1'),
   });
   expect(other.verdict).toBe('KEPT');
+
+  // A worker of the version before, still running during a rolling upgrade, files a
+  // payment under the old key after the migration: a retry reaching this version is
+  // still a duplicate (found by its payments row), not a second funding.
+  const late = payment('bank', 'late-1');
+  await db('inbox').insert({
+    dedupe_key: oldKey(late),
+    event_id: late.eventId,
+    topic: 'escrow.payment-confirmed.v1',
+    payload_hash: version1Hash(late),
+    outcome: 'KEPT',
+  });
+  await db('payments').insert({
+    gateway: late.gateway,
+    gateway_reference: late.gatewayReference,
+    event_id: late.eventId,
+    order_id: late.orderId,
+    milestone_id: late.milestoneId,
+    kind: late.kind,
+    currency: late.currency,
+    amount_minor: '25000',
+    confirmed_at: new Date('2026-12-04T00:00:00Z'),
+    payload_hash: version1Hash(late),
+    status: 'PENDING_ORDER',
+  });
+  const lateRetry = await applyEvent(db, settings, {
+    topic: 'escrow.payment-confirmed.v1',
+    partition: 0,
+    offset: '3',
+    occurredAt: new Date('2026-12-04T00:00:00Z'),
+    command: { ...late, eventId: 'evt-late-retried' },
+  });
+  expect(lateRetry.verdict).toBe('DUPLICATE');
+  expect(await db('inbox').where({ event_id: 'evt-late-retried' })).toEqual([]);
 }, 60_000);
