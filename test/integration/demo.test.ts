@@ -129,6 +129,14 @@ test('with DATABASE_URL and TOPIC_PREFIX set it tells the whole story there, and
 const testsUseDefaultServer =
   new URL(process.env.DATABASE_URL ?? defaults.DATABASE_URL).host ===
   new URL(defaults.DATABASE_URL).host;
+if (!testsUseDefaultServer) {
+  process.stderr.write(
+    '\n[demo] SKIPPED "without them it makes its own database and prefix": the tests run on ' +
+      `${new URL(process.env.DATABASE_URL!).host}, not on the demo's default server ` +
+      `${new URL(defaults.DATABASE_URL).host}, so this file could not see or drop the database ` +
+      'the demo makes there. Run `npm test` with the local services to run it.\n',
+  );
+}
 let ownDatabase: string | undefined;
 let ownPrefix: string | undefined;
 // A demo that failed half-way must not leave its database or topics behind.
