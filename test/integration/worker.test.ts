@@ -196,14 +196,31 @@ test('a release racing a refund with the same expectedVersion: exactly one appli
     .db('inbox')
     .whereIn('event_id', ['reach-race', 'refund-race'])
     .orderBy('outcome')
-    .select('outcome', 'reason');
-  expect(verdicts).toEqual([
+    .select('event_id', 'outcome', 'reason');
+  expect(
+    verdicts.map(({ outcome, reason }: { outcome: string; reason: string | null }) => ({
+      outcome,
+      reason,
+    })),
+  ).toEqual([
     { outcome: 'APPLIED', reason: null },
     { outcome: 'REJECTED', reason: 'CONFLICT' },
   ]);
+  // The milestone is as the command that won left it, and as only that one.
+  const winner = (verdicts as { event_id: string; outcome: string }[]).find(
+    (verdict) => verdict.outcome === 'APPLIED',
+  )!.event_id;
   const row = await waitForMilestone('o-race', () => true);
   expect(row.version).toBe(3);
-  expect(['RELEASED', 'FUNDED']).toContain(row.state);
+  expect(
+    winner === 'reach-race'
+      ? { state: row.state, released_minor: row.released_minor, refunded_minor: row.refunded_minor }
+      : { state: row.state, held_minor: row.held_minor, refunded_minor: row.refunded_minor },
+  ).toEqual(
+    winner === 'reach-race'
+      ? { state: 'RELEASED', released_minor: '100000', refunded_minor: '0' }
+      : { state: 'FUNDED', held_minor: '50000', refunded_minor: '50000' },
+  );
 }, 60_000);
 
 test('events of one order arriving on different topics in reverse order end in the same release', async () => {
@@ -219,7 +236,19 @@ test('events of one order arriving on different topics in reverse order end in t
     gatewayReference: 'ch-reverse',
     eventId: 'pay-reverse',
   });
-  await new Promise((resolve) => setTimeout(resolve, 1000));
+  // Both kept (their order is not known yet) before it opens: the path the test names.
+  await waitUntil(
+    async () =>
+      (
+        await ctx
+          .db('inbox')
+          .whereIn('event_id', ['reach-reverse', 'pay-reverse'])
+          .where({ outcome: 'KEPT' })
+          .count({ n: '*' })
+      )[0]!.n === '2',
+    30_000,
+    'the milestone event and the payment kept before their order',
+  );
   await encodeAndProduce('escrow.orders.v1', {
     ...validMessages['escrow.orders.v1'][0],
     orderId: 'o-reverse',
