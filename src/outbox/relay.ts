@@ -46,6 +46,7 @@ export class OutboxRelay {
   private listener: Client | undefined;
   private running = false;
   private active = false;
+  private refusals = 0;
   private wake: (() => void) | undefined;
   /**
    * Set by a notification, cleared before each read of the outbox: one that
@@ -66,6 +67,11 @@ export class OutboxRelay {
   /** True while this relay holds the lock and publishes. */
   get isActive(): boolean {
     return this.active;
+  }
+
+  /** How often this relay asked for the lock and was refused (another relay holds it). */
+  get lockRefusals(): number {
+    return this.refusals;
   }
 
   start(): void {
@@ -168,6 +174,7 @@ export class OutboxRelay {
       [RELAY_LOCK_KEY],
     );
     if (!rows[0]?.locked) {
+      this.refusals += 1;
       await listener.end();
       return;
     }

@@ -137,7 +137,12 @@ test('committed outcomes are published in order with their outcome-id, decoded a
 test('one relay per database publishes; a standby takes over when it stops, and nothing written meanwhile is lost', async () => {
   const [first, second] = [relays[0]!, await newRelay()];
   second.start();
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  // The standby asked for the lock more than once (it retries every 2 s) and was refused.
+  await waitUntil(
+    () => second.lockRefusals >= 3,
+    15_000,
+    'the standby refused the lock three times',
+  );
   expect([first.isActive, second.isActive]).toEqual([true, false]);
 
   await first.stop();
