@@ -12,8 +12,8 @@
 import type { Knex } from 'knex';
 import { consumers } from '../../consumers';
 import type { RegistryCodec } from '../codec/registry-codec';
-import { type EscrowCommand, inboxVerdict } from '../domain/escrow';
-import { hashInVersionOf, inboxKeyOf } from '../pipeline/inbox-key';
+import type { EscrowCommand } from '../domain/escrow';
+import { inboxKeyOf, storedVerdict } from '../pipeline/inbox-key';
 import type { InboundHandler } from '../pipeline/topic-handler';
 import type { DeadLetterEntry } from './dead-letter';
 
@@ -60,8 +60,7 @@ export async function replayStates(
     if ('final' in item) return item.final;
     const row = inbox.get(item.inboxKey);
     if (row === undefined) return { state: 'pending', inboxKey: item.inboxKey };
-    const comparable = hashInVersionOf(row.payload_hash, item.command, item.hash);
-    if (inboxVerdict(row.payload_hash, comparable) === 'IDEMPOTENCY_CONFLICT') {
+    if (storedVerdict(row.payload_hash, item.command, item.hash) === 'IDEMPOTENCY_CONFLICT') {
       return { state: 'conflict', inboxKey: item.inboxKey };
     }
     return { state: 'done', inboxKey: item.inboxKey, outcome: row.outcome, reason: row.reason };

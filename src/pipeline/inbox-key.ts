@@ -14,6 +14,8 @@ import { createHash } from 'node:crypto';
 import {
   dedupeKey,
   type EscrowCommand,
+  inboxVerdict,
+  type InboxVerdict,
   substanceBeforeVersion2,
   substanceOf,
 } from '../domain/escrow';
@@ -26,10 +28,18 @@ export function inboxKeyOf(command: EscrowCommand): { key: string; hash: string 
 }
 
 /**
- * The arriving event's substance hash in the version a stored hash was made
- * in, so that the two compare (the domain's inboxVerdict compares them).
+ * The inbox's answer to an event under a key: NEW (nothing stored), DUPLICATE
+ * or IDEMPOTENCY_CONFLICT, by the domain's inboxVerdict, with the arriving
+ * event's substance hashed in the version the stored hash was made in.
  */
-export function hashInVersionOf(storedHash: string, command: EscrowCommand, hash: string): string {
-  if (storedHash.startsWith(currentVersion)) return hash;
-  return sha256(substanceBeforeVersion2(command));
+export function storedVerdict(
+  storedHash: string | undefined,
+  command: EscrowCommand,
+  hash: string,
+): InboxVerdict {
+  if (storedHash === undefined) return inboxVerdict(undefined, hash);
+  const comparable = storedHash.startsWith(currentVersion)
+    ? hash
+    : sha256(substanceBeforeVersion2(command));
+  return inboxVerdict(storedHash, comparable);
 }

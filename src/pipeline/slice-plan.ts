@@ -12,7 +12,6 @@ import {
   type Decision,
   decide,
   type EscrowCommand,
-  inboxVerdict,
   type Order,
   type TransactionDraft,
 } from '../domain/escrow';
@@ -21,7 +20,7 @@ import { compareCodePoints } from '../domain/text/code-point-order';
 import { type MilestoneChange, noteMilestoneChange } from '../store/milestone-changes';
 import type { InboundEvent } from './events';
 import { conflictKey, idempotencyConflictOutcome } from './idempotency-conflict';
-import { hashInVersionOf } from './inbox-key';
+import { storedVerdict } from './inbox-key';
 import { paymentRow } from './payments';
 import {
   addFunding,
@@ -54,10 +53,7 @@ export class SlicePlan {
     const results: ResultSoFar[] = [];
     for (const item of keyed) {
       const stored = seen.get(item.key);
-      const verdict = inboxVerdict(
-        stored,
-        stored === undefined ? item.hash : hashInVersionOf(stored, item.event.command, item.hash),
-      );
+      const verdict = storedVerdict(stored, item.event.command, item.hash);
       if (verdict === 'DUPLICATE') {
         results.push({ verdict, outcomeIds: [], ledgerTransactions: 0 });
         continue;
