@@ -42,27 +42,18 @@ export async function prepareMessage(
       log.warn({ err: error, offset: message.offset }, 'schema registry unavailable; retrying');
     },
   });
-  if (!decoded.ok) {
-    const messageLog = log.child({ offset: message.offset });
+  const deadLetter = async (reason: string, category: 'UNDECODABLE' | 'INVALID') => {
     await deps.deadLetters.send(
       { topic, partition, message },
-      decoded.reason,
-      'UNDECODABLE',
-      messageLog,
+      reason,
+      category,
+      log.child({ offset: message.offset }),
     );
     return undefined;
-  }
+  };
+  if (!decoded.ok) return deadLetter(decoded.reason, 'UNDECODABLE');
   const parsed = handler.parse(decoded.value);
-  if (!parsed.ok) {
-    const messageLog = log.child({ offset: message.offset });
-    await deps.deadLetters.send(
-      { topic, partition, message },
-      parsed.reason,
-      'INVALID',
-      messageLog,
-    );
-    return undefined;
-  }
+  if (!parsed.ok) return deadLetter(parsed.reason, 'INVALID');
   return {
     topic: handler.topic,
     partition,
