@@ -47,42 +47,49 @@ export async function ensurePostgres(port = PG_PORT): Promise<void> {
   log(`Postgres is ready on 127.0.0.1:${port} (database escrow)`);
 }
 
-/** Creates a database unless it exists; CREATE DATABASE cannot run in a transaction. */
-export async function createDatabase(name: string, port = PG_PORT): Promise<void> {
+/** Runs `work` on the server's maintenance database; a failure is the ServicesError `refused` says. */
+async function onMaintenanceDatabase(
+  port: number,
+  work: (client: Client) => Promise<void>,
+  refused: (message: string) => string,
+): Promise<void> {
   const client = new Client({
     connectionString: `postgres://postgres@127.0.0.1:${port}/postgres`,
     connectionTimeoutMillis: 5000,
   });
   try {
     await client.connect();
-    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${name}"`);
+    await work(client);
   } catch (error) {
-    throw new ServicesError(
-      `Postgres on 127.0.0.1:${port} refused the user "postgres" or the creation of database ` +
-        `"${name}": ${(error as Error).message}. Allow trust auth for local connections, or set DATABASE_URL.`,
-    );
+    throw new ServicesError(refused((error as Error).message));
   } finally {
     await client.end().catch(() => undefined);
   }
 }
 
+/** Creates a database unless it exists; CREATE DATABASE cannot run in a transaction. */
+export async function createDatabase(name: string, port = PG_PORT): Promise<void> {
+  await onMaintenanceDatabase(
+    port,
+    async (client) => {
+      const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+      if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${name}"`);
+    },
+    (message) =>
+      `Postgres on 127.0.0.1:${port} refused the user "postgres" or the creation of database ` +
+      `"${name}": ${message}. Allow trust auth for local connections, or set DATABASE_URL.`,
+  );
+}
+
 /** Drops a database if it exists, closing the sessions still on it. */
 export async function dropDatabase(name: string, port = PG_PORT): Promise<void> {
-  const client = new Client({
-    connectionString: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    connectionTimeoutMillis: 5000,
-  });
-  try {
-    await client.connect();
-    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  } catch (error) {
-    throw new ServicesError(
-      `Could not drop database "${name}" on 127.0.0.1:${port}: ${(error as Error).message}.`,
-    );
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+  await onMaintenanceDatabase(
+    port,
+    async (client) => {
+      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    },
+    (message) => `Could not drop database "${name}" on 127.0.0.1:${port}: ${message}.`,
+  );
 }
 
 export async function ensureRedis(): Promise<void> {
