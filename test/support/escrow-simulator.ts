@@ -29,7 +29,6 @@ export class EscrowSimulator {
   readonly decisions: Decision[] = [];
   /** The command each decision answers (a replayed kept event's own), in the same order. */
   readonly decided: EscrowCommand[] = [];
-  private readonly appliedPayments = new Map<string, ConfirmPayment>();
   /** Every payment delivered (not a repeat), with the status of its latest decision. */
   private readonly payments = new Map<string, { payment: ConfirmPayment; status: string }>();
   /** What the pipeline's plan decides on, kept from one delivery to the next. */
@@ -106,15 +105,14 @@ export class EscrowSimulator {
     if (command.type === 'PAYMENT_CONFIRMED') {
       const key = `${command.gateway}:${command.gatewayReference}`;
       this.payments.set(key, { payment: command, status: decision.status });
-      if (decision.transactions.length > 0) this.appliedPayments.set(key, command);
     }
   }
 
   /** What FINAL payments applied to a milestone brought, in minor units. */
   private finalPaymentsMinor(orderId: string, milestoneId: string): bigint {
     let total = 0n;
-    for (const payment of this.appliedPayments.values()) {
-      if (payment.kind !== 'FINAL' || payment.orderId !== orderId) continue;
+    for (const { payment, status } of this.payments.values()) {
+      if (status !== 'APPLIED' || payment.kind !== 'FINAL' || payment.orderId !== orderId) continue;
       if (payment.milestoneId !== milestoneId) continue;
       total += parseAmount(payment.amount, payment.currency).minor;
     }

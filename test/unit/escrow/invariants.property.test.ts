@@ -10,7 +10,12 @@
  * that rejects everything fails.
  */
 import fc from 'fast-check';
-import type { Decision, EscrowCommand, Milestone } from '../../../src/domain/escrow';
+import {
+  type Decision,
+  type EscrowCommand,
+  type Milestone,
+  stillNeeded,
+} from '../../../src/domain/escrow';
 import { defaultFeePolicy, type FeePolicy, policyProblems } from '../../../src/domain/fees';
 import { currencyDigits, formatAmount, money, parseAmount } from '../../../src/domain/money';
 import { EscrowSimulator } from '../../support/escrow-simulator';
@@ -195,6 +200,23 @@ function scenario(currency: string, fees: FeePolicy, amounts: bigint[], intents:
   const eventId = () => `e-${++counter}`;
   const disputeId = (index: number) => `d-${index}`;
 
+  const payment = (
+    milestone: string | null,
+    kind: 'DEPOSIT' | 'INSTALLMENT' | 'FINAL' | 'SERVICE_FEE',
+    minor: bigint,
+    paidIn: string,
+  ): EscrowCommand => ({
+    type: 'PAYMENT_CONFIRMED',
+    eventId: eventId(),
+    gateway: 'gw',
+    gatewayReference: `ref-${counter}`,
+    orderId,
+    milestoneId: milestone,
+    kind,
+    amount: amountText(minor),
+    currency: paidIn,
+  });
+
   const toCommand = (step: Intent): EscrowCommand | undefined => {
     switch (step.kind) {
       case 'open':
@@ -214,35 +236,17 @@ function scenario(currency: string, fees: FeePolicy, amounts: bigint[], intents:
           })),
         };
       case 'pay':
-        return {
-          type: 'PAYMENT_CONFIRMED',
-          eventId: eventId(),
-          gateway: 'gw',
-          gatewayReference: `ref-${counter}`,
-          orderId,
-          milestoneId: step.paymentKind === 'SERVICE_FEE' ? null : milestoneId(step.milestone),
-          kind: step.paymentKind,
-          amount: amountText(step.minor),
-          currency: step.foreignCurrency ? 'EUR' : currency,
-        };
+        return payment(
+          step.paymentKind === 'SERVICE_FEE' ? null : milestoneId(step.milestone),
+          step.paymentKind,
+          step.minor,
+          step.foreignCurrency ? 'EUR' : currency,
+        );
       case 'payRest': {
         // What the milestone still needs (its whole amount when the order is not open yet).
         const m = current(step.milestone);
-        const rest =
-          m === undefined
-            ? (amounts[step.milestone] ?? 1n)
-            : m.amount.minor - m.held.minor - m.disputed.minor - m.released.minor;
-        return {
-          type: 'PAYMENT_CONFIRMED',
-          eventId: eventId(),
-          gateway: 'gw',
-          gatewayReference: `ref-${counter}`,
-          orderId,
-          milestoneId: milestoneId(step.milestone),
-          kind: 'DEPOSIT',
-          amount: amountText(rest > 0n ? rest : 1n),
-          currency,
-        };
+        const rest = m === undefined ? (amounts[step.milestone] ?? 1n) : stillNeeded(m).minor;
+        return payment(milestoneId(step.milestone), 'DEPOSIT', rest > 0n ? rest : 1n, currency);
       }
       case 'reached': {
         const m = current(step.milestone);
