@@ -14,6 +14,7 @@ import { createKafka } from '../../src/kafka/client';
 import { createLogger } from '../../src/logging/logger';
 import { type RunningWorker, startWorker } from '../../src/worker';
 import { createTopics } from '../support/kafka';
+import { refusePaymentsWithReference } from '../support/simulated-defect';
 import { validMessages } from '../support/messages';
 import { useTestContext } from '../support/test-context';
 import { waitUntil } from '../support/wait';
@@ -52,12 +53,7 @@ test('a defect in a slice: the slice goes one event at a time, and only the refu
   const payment = validMessages['escrow.payment-confirmed.v1'][0];
   const pay = (fields: Record<string, unknown>) =>
     codec.encode('escrow.payment-confirmed.v1', { ...payment, orderId: 'o-fallback', ...fields });
-  await ctx.db.raw(`
-    CREATE FUNCTION refuse_ch_defect() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN RAISE EXCEPTION 'simulated defect refusing ch-defect' USING ERRCODE = 'check_violation'; END $$;
-    CREATE TRIGGER refuse_ch_defect BEFORE INSERT ON payments
-      FOR EACH ROW WHEN (NEW.gateway_reference = 'ch-defect') EXECUTE FUNCTION refuse_ch_defect();
-  `);
+  await refusePaymentsWithReference(ctx.db, 'ch-defect');
   const producer = kafka.producer();
   await producer.connect();
   await producer.send({

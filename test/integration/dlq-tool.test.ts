@@ -10,6 +10,7 @@
  * violation, the permanent kind of failure the runner dead-letters as
  * "processing failed: ..." (docs/pipeline.md). Dropping the trigger is the fix.
  */
+import { refusePaymentsWithReference } from '../support/simulated-defect';
 import type { Kafka } from 'kafkajs';
 import { RegistryCodec } from '../../src/codec/registry-codec';
 import type { InboundTopic } from '../../src/codec/schemas';
@@ -118,12 +119,7 @@ test('a message dead-lettered by a defect is replayed after the fix, applied onc
     30_000,
     'order o-dlq opening',
   );
-  await ctx.db.raw(`
-    CREATE FUNCTION refuse_ch_dlq() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN RAISE EXCEPTION 'simulated defect refusing ch-dlq' USING ERRCODE = 'check_violation'; END $$;
-    CREATE TRIGGER refuse_ch_dlq BEFORE INSERT ON payments
-      FOR EACH ROW WHEN (NEW.gateway_reference = 'ch-dlq') EXECUTE FUNCTION refuse_ch_dlq();
-  `);
+  const defect = await refusePaymentsWithReference(ctx.db, 'ch-dlq');
   const payment = {
     ...validMessages['escrow.payment-confirmed.v1'][0],
     orderId: 'o-dlq',
@@ -146,7 +142,7 @@ test('a message dead-lettered by a defect is replayed after the fix, applied onc
     ctx.db('milestones').where({ order_id: 'o-dlq' }).first<{ state: string; version: number }>();
   expect((await milestone()).state).toBe('PENDING_FUNDING');
 
-  await ctx.db.raw('DROP TRIGGER refuse_ch_dlq ON payments'); // the fix
+  await defect.fixed(); // the fix
   const producer = createProducer(kafka);
   await producer.connect();
   try {
