@@ -16,6 +16,7 @@ import { accounts } from './accounts';
 import type { DecisionContext } from './context';
 import type { DecisionBuilder } from './decision-builder';
 import { evolve } from './milestone';
+import { pendingFields, pendingRelease } from './pending-release';
 import type { Milestone, Order, RefundReason } from './types';
 
 /** Held beyond max(final amount, estimate before the reach): a FINAL top-up nothing needs. */
@@ -80,6 +81,7 @@ function refundFromHold(
   builder.event('FUNDS_REFUNDED', after, index, {
     refundAmount: formatAmount(excess),
     reason,
+    ...pendingFields(pendingRelease(after, context)),
   });
   builder.refund(
     { orderId, buyerId: order.buyerId, milestone: after },

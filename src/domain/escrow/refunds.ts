@@ -1,10 +1,10 @@
 /**
  * Partial escrow reversals and cancellations: held funds go back to the buyer.
  * A partial refund lowers what the milestone is worth (its amount) and, with
- * it, the provider's pending earnings and the platform's pending fee in
- * proportion; the original intent stays on the milestone and in the ledger memo.
+ * it, the provider's pending earnings and the platform's pending fee, both
+ * taken as a release at that moment would take them (pendingRelease); the
+ * original intent stays on the milestone and in the ledger memo.
  */
-import { pendingAfterRefund, pendingSplit } from '../fees';
 import {
   add,
   compare,
@@ -21,6 +21,7 @@ import type { CancelOrder, CancelMilestone, RequestRefund } from './commands';
 import { type DecisionContext, isRejection, parseEventAmount } from './context';
 import { aboutMilestone, DecisionBuilder } from './decision-builder';
 import { evolve, isTerminal } from './milestone';
+import { pendingFields, pendingRelease } from './pending-release';
 import { releaseIfDue } from './release';
 import type { Decision, Milestone, Order, RefundReason } from './types';
 
@@ -79,8 +80,7 @@ export function requestRefund(
       about,
     );
   }
-  const before = pendingSplit(original.held, context.feePolicy, context.providerVolume);
-  const after = pendingAfterRefund(before, amount);
+  const before = pendingRelease(original, context);
   // Upstream may say the work was half done; every other reason is the platform's
   // own to give (OVERPAYMENT, DISPUTE, ...), so it is published as REQUESTED.
   const reason: RefundReason =
@@ -103,14 +103,14 @@ export function requestRefund(
   const index = refundHeld(builder, context, order, milestone, amount, reason, {
     requestedReason: command.reason,
   });
+  const after = pendingRelease(milestone, context);
   builder.event('FUNDS_REFUNDED', milestone, index, {
     refundAmount: formatAmount(amount),
     reason,
     requestedReason: command.reason,
     pendingFeeBefore: formatAmount(before.pendingFee),
     pendingEarningsBefore: formatAmount(before.pendingEarnings),
-    pendingFee: formatAmount(after.pendingFee),
-    pendingEarnings: formatAmount(after.pendingEarnings),
+    ...pendingFields(after),
   });
   builder.save(releaseIfDue(builder, context, order, milestone));
   return builder.applied();

@@ -15,4 +15,4 @@ export { validateNewPolicy } from './validate-new-policy';
 export { tierForVolume } from './volume-tier';
 export { computeReleaseFee, type ReleaseFee } from './release-fee';
 export { computeDisputeResolutionFee, type DisputeResolutionFee } from './dispute-fee';
-export { pendingAfterRefund, pendingSplit, type PendingSplit } from './pending-split';
+export { pendingSplit, type PendingSplit } from './pending-split';

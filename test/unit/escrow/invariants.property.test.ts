@@ -186,6 +186,7 @@ const covered = {
   conflicts: 0,
   timerReleases: 0,
   mismatches: 0,
+  pendingSplits: 0,
 };
 
 function scenario(currency: string, fees: FeePolicy, amounts: bigint[], intents: Intent[]): void {
@@ -370,6 +371,20 @@ function scenario(currency: string, fees: FeePolicy, amounts: bigint[], intents:
         });
       }
     }
+    // A refund publishes the split a release at that moment would make, by the fee model.
+    for (const outcome of decision.outcomes) {
+      if (outcome.type !== 'FUNDS_REFUNDED') continue;
+      const fields = outcome.fields as Record<string, string>;
+      const minor = (text: string) => parseAmount(text, currency, { allowZero: true }).minor;
+      const releasable =
+        minor(fields.held!) < minor(fields.amount!) ? fields.held! : fields.amount!;
+      const fee = modelReleaseFee(fees, minor(releasable), releasedVolume, currency);
+      expect({
+        pendingFee: minor(fields.pendingFee!),
+        pendingEarnings: minor(fields.pendingEarnings!),
+      }).toEqual({ pendingFee: fee, pendingEarnings: minor(releasable) - fee });
+      covered.pendingSplits += 1;
+    }
     for (const transaction of decision.transactions) {
       if (transaction.release) releasedVolume += transaction.release.gross.minor;
     }
@@ -479,4 +494,5 @@ test('any sequence of commands keeps invariants 1–4 after every decision, and 
   expect(covered.conflicts).toBeGreaterThan(200);
   expect(covered.timerReleases).toBeGreaterThan(20);
   expect(covered.mismatches).toBeGreaterThan(20);
+  expect(covered.pendingSplits).toBeGreaterThan(200);
 });

@@ -44,6 +44,40 @@ describe('partial refunds', () => {
     expect(sim.brokenInvariants()).toEqual([]);
   });
 
+  // The pending split FUNDS_REFUNDED publishes is the fee a release right after
+  // the refund charges: taken afresh on what stays held, not scaled from before.
+  test.each([
+    // A 1.00 minimum: scaled, 5.00 refunded 2.50 would show 0.50 / 2.00.
+    ['a 1.00 minimum', '5.00', '2.50', '1.00', '1.50', { minimumFees: { USD: '1.00' } }],
+    // A plain 10 %: scaled, 0.05 refunded 0.01 would show a fee of 0.01 (0.005 half-up).
+    ['a plain 10 %', '0.05', '0.01', '0.00', '0.04', {}],
+  ])(
+    'with %s, %s refunded %s publishes the fee the release then charges',
+    (_, funded, refunded, fee, net, rules) => {
+      const sim = new EscrowSimulator(start, { ...defaultFeePolicy('0.10'), ...rules });
+      sim.deliver(openOrder([{ amount: funded }]));
+      sim.deliver(payment(funded));
+      const refund = decided(
+        sim.deliver(
+          command({ type: 'REFUND_REQUESTED', ...ids, amount: refunded, reason: 'REQUESTED' }),
+        ),
+      );
+      const published = refund.outcomes.find((o) => o.type === 'FUNDS_REFUNDED')!.fields;
+      expect({ fee: published.pendingFee, net: published.pendingEarnings }).toEqual({ fee, net });
+      const released = decided(
+        sim.deliver(
+          command({ type: 'MILESTONE_REACHED', ...ids, condition: 'DELIVERY_CONFIRMED' }),
+        ),
+      );
+      const payout = released.outcomes.find((o) => o.type === 'PAYOUT_REQUESTED')!.fields;
+      expect({ fee: payout.feeAmount, net: payout.netAmount }).toEqual({
+        fee: published.pendingFee,
+        net: published.pendingEarnings,
+      });
+      expect(sim.brokenInvariants()).toEqual([]);
+    },
+  );
+
   test('refunding more than is held is OVER_REFUND and changes nothing', () => {
     const sim = fundedMilestone();
     const decision = decided(

@@ -5,7 +5,6 @@ import fc from 'fast-check';
 import {
   computeDisputeResolutionFee,
   computeReleaseFee,
-  pendingAfterRefund,
   pendingSplit,
   type FeePolicy,
 } from '../../../src/domain/fees';
@@ -17,6 +16,7 @@ import {
   money,
   multiplyByRate,
   parseAmount,
+  subtract,
   type Money,
 } from '../../../src/domain/money';
 
@@ -121,16 +121,17 @@ describe('fee properties across JPY, USD and KWD', () => {
     );
   });
 
-  test('pending split: refunds keep fee + earnings = held, both non-negative', () => {
+  test('pending split: each refund leaves fee + earnings = held, and the fee never grows', () => {
     const anyRefundShares = fc.array(fc.integer({ min: 0, max: 1000 }), { maxLength: 6 });
     fc.assert(
       fc.property(anyCase, anyRefundShares, ({ currency, policy, gross, volume }, shares) => {
         let split = pendingSplit(gross, policy, volume);
         for (const share of shares) {
-          // Each refund is a share (in thousandths) of what is still held.
+          // Each refund is a share (in thousandths) of what is still held; what stays
+          // is split as a release of it would split it.
           const refund = money(currency, (split.held.minor * BigInt(share)) / 1000n);
-          const next = pendingAfterRefund(split, refund);
-          expect(next.held.minor).toBe(split.held.minor - refund.minor);
+          const next = pendingSplit(subtract(split.held, refund), policy, volume);
+          expect(next.pendingFee).toEqual(computeReleaseFee(next.held, policy, volume).fee);
           expect(add(next.pendingFee, next.pendingEarnings)).toEqual(next.held);
           expect(between(money(currency, 0n), next.pendingFee, next.held)).toBe(true);
           expect(next.pendingFee.minor).toBeLessThanOrEqual(split.pendingFee.minor);
