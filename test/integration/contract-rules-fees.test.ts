@@ -15,7 +15,7 @@
  * stamped by the database's clock; releases older than the window are
  * back-dated in that read model.
  */
-import type { FeePolicy } from '../../src/domain/fees';
+import type { NewFeePolicy } from '../../src/fees/policy-input';
 import { addFeePolicy, type StoredFeePolicy } from '../../src/fees/policy-store';
 import { createLogger } from '../../src/logging/logger';
 import { InspectionTimer } from '../../src/timers/inspection-timer';
@@ -48,7 +48,7 @@ const at = (offsetMs: number) => new Date(start.getTime() + offsetMs);
 const pipeline = useContractPipeline(ctx, start);
 let policy: StoredFeePolicy;
 
-const newPolicy: FeePolicy & { note: string | null } = {
+const newPolicy: NewFeePolicy = {
   policyId: null,
   effectiveFrom: at(hour),
   rate: '0.08',
