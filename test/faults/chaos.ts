@@ -25,10 +25,15 @@ import type { ScratchRedis } from './scratch-redis';
 export type FaultKind = 'kill' | 'redis' | 'postgres' | 'rewind';
 
 export interface FaultCounts {
+  /** Workers killed by the suite (a kill fault may take both). */
   kills: number;
   redisRestarts: number;
   postgresRestarts: number;
   offsetRewinds: number;
+  /** Faults carried out, by kind: a kill counts when it killed at least one worker. */
+  played: Record<FaultKind, number>;
+  /** The event the workers were armed with, if they were (the first kill arms them). */
+  armed: string | undefined;
 }
 
 export interface ChaosDependencies {
@@ -64,7 +69,14 @@ export async function playFaults(
   progress: StreamProgress,
   deps: ChaosDependencies,
 ): Promise<FaultCounts> {
-  const counts: FaultCounts = { kills: 0, redisRestarts: 0, postgresRestarts: 0, offsetRewinds: 0 };
+  const counts: FaultCounts = {
+    kills: 0,
+    redisRestarts: 0,
+    postgresRestarts: 0,
+    offsetRewinds: 0,
+    played: { kill: 0, redis: 0, postgres: 0, rewind: 0 },
+    armed: undefined,
+  };
   for (const fault of plan) {
     // A stream that ended early (stalled) still gets every fault: the counts are the run's promise.
     while (!progress.finished && handledShare(progress) < fault.at) await sleep(100);
@@ -81,12 +93,14 @@ export async function playFaults(
         const killed: number[] = [];
         for (const slot of victims) if (await deps.fleet.kill(slot)) killed.push(slot);
         counts.kills += killed.length;
+        if (killed.length > 0) counts.played.kill++;
         await sleep(deps.rnd.int(200, 3000));
         if (armed) {
           deps.say(
             `  restarted armed: the one to commit ${armed} kills itself before its offset commit`,
           );
           deps.fleet.arm(armed);
+          counts.armed = armed;
         }
         for (const slot of killed) if (!deps.fleet.running(slot)) deps.fleet.start(slot);
         break;
@@ -98,6 +112,7 @@ export async function playFaults(
         await sleep(downMs);
         await deps.redis.start();
         counts.redisRestarts++;
+        counts.played.redis++;
         break;
       }
       case 'postgres': {
@@ -108,6 +123,7 @@ export async function playFaults(
         await sleep(downMs);
         await deps.postgres.start();
         counts.postgresRestarts++;
+        counts.played.postgres++;
         break;
       }
       case 'rewind': {
@@ -124,6 +140,7 @@ export async function playFaults(
         }
         for (const slot of deps.workerSlots) if (!deps.fleet.running(slot)) deps.fleet.start(slot);
         counts.offsetRewinds++;
+        counts.played.rewind++;
         break;
       }
     }

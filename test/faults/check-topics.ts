@@ -1,9 +1,11 @@
 /**
  * What reached Kafka, read as a downstream consumer would: every outcome in
  * the outbox published at least once on its topic (found by its outcome-id
- * header), every injected bad message dead-lettered with a reason (found by
- * its source topic, partition and offset, through the DLQ tool's reader), and
- * nothing valid dead-lettered.
+ * header), nothing on a topic that the outbox does not hold, every copy of a
+ * republished outcome the same bytes; every injected bad message
+ * dead-lettered with a reason (found by its source topic, partition and
+ * offset, through the DLQ tool's reader), and nothing valid dead-lettered.
+ * The messages read are returned for the money checks (check-outbound.ts).
  */
 import type { Kafka } from 'kafkajs';
 import type { Knex } from 'knex';
@@ -13,7 +15,19 @@ import { readDeadLetters } from '../../src/dlq/read-dead-letters';
 import type { SentBadMessage } from './driver';
 import type { Findings } from './findings';
 
+/** One message on an outcome topic, as it was read. */
+export interface PublishedMessage {
+  /** Without the run's prefix. */
+  topic: (typeof outcomeTopics)[number];
+  outcomeId: string | undefined;
+  partition: number;
+  offset: string;
+  value: Buffer | null;
+}
+
 export interface TopicFigures {
+  /** Every message on the outcome topics, republished copies included. */
+  published: PublishedMessage[];
   outcomesPublished: number;
   outcomesRepublished: number;
   deadLetters: number;
@@ -47,18 +61,48 @@ export async function checkTopics(
   const outbox = await deps
     .db('outbox')
     .select<{ outcome_id: string; topic: string }[]>('outcome_id', 'topic');
-  const published = await readOutcomeIds(
-    deps.kafka,
-    outcomeTopics.map((topic) => deps.prefix + topic),
-    `${deps.groupPrefix}outcome-check`,
-  );
-  const seen = new Set(published);
+  const published = await readOutcomes(deps.kafka, deps.prefix, `${deps.groupPrefix}outcome-check`);
+  const seen = new Map<string, PublishedMessage>();
+  for (const message of published) {
+    if (message.outcomeId !== undefined && !seen.has(message.outcomeId))
+      seen.set(message.outcomeId, message);
+  }
   for (const row of outbox) {
     if (!seen.has(row.outcome_id))
       findings.add(
         'outcomes_on_topics',
         `outcome ${row.outcome_id} (${row.topic}) is in the outbox but not on its topic`,
       );
+  }
+
+  findings.check(
+    'topic_outcomes_from_outbox',
+    'every message on an outcome topic is an outbox outcome on its own topic; every copy of one is the same bytes',
+  );
+  const topicOf = new Map(outbox.map((row) => [row.outcome_id, row.topic]));
+  for (const message of published) {
+    const where = `${message.topic} ${message.partition}:${message.offset}`;
+    const id = message.outcomeId;
+    if (id === undefined) {
+      findings.add('topic_outcomes_from_outbox', `${where} has no outcome-id header`);
+      continue;
+    }
+    const stored = topicOf.get(id);
+    if (stored === undefined) {
+      findings.add('topic_outcomes_from_outbox', `${where}: outcome ${id} is not in the outbox`);
+    } else if (stored !== deps.prefix + message.topic) {
+      findings.add(
+        'topic_outcomes_from_outbox',
+        `${where}: outcome ${id} belongs on ${stored}, not ${message.topic}`,
+      );
+    }
+    const first = seen.get(id)!;
+    if (first !== message && !sameBytes(first.value, message.value)) {
+      findings.add(
+        'topic_outcomes_from_outbox',
+        `${where}: outcome ${id} was published again with other content than at ${first.topic} ${first.partition}:${first.offset}`,
+      );
+    }
   }
 
   findings.check(
@@ -118,6 +162,7 @@ export async function checkTopics(
     }
   }
   return {
+    published,
     outcomesPublished: published.length,
     outcomesRepublished: published.length - seen.size,
     deadLetters: entries.length,
@@ -126,8 +171,13 @@ export async function checkTopics(
   };
 }
 
-/** Every outcome-id header on the topics, up to the high watermarks of when the read began. */
-async function readOutcomeIds(kafka: Kafka, topics: string[], groupId: string): Promise<string[]> {
+/** Every message on the outcome topics, up to the high watermarks of when the read began. */
+async function readOutcomes(
+  kafka: Kafka,
+  prefix: string,
+  groupId: string,
+): Promise<PublishedMessage[]> {
+  const topics = outcomeTopics.map((topic) => prefix + topic);
   const admin = kafka.admin();
   await admin.connect();
   const unfinished = new Map<string, bigint>();
@@ -140,8 +190,8 @@ async function readOutcomeIds(kafka: Kafka, topics: string[], groupId: string): 
   } finally {
     await admin.disconnect();
   }
-  const ids: string[] = [];
-  if (unfinished.size === 0) return ids;
+  const messages: PublishedMessage[] = [];
+  if (unfinished.size === 0) return messages;
   const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 });
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -164,8 +214,13 @@ async function readOutcomeIds(kafka: Kafka, topics: string[], groupId: string): 
             const slot = `${topic}|${partition}`;
             const high = unfinished.get(slot);
             if (high !== undefined && BigInt(message.offset) < high) {
-              const id = message.headers?.['outcome-id']?.toString();
-              if (id) ids.push(id);
+              messages.push({
+                topic: topic.slice(prefix.length) as PublishedMessage['topic'],
+                outcomeId: message.headers?.['outcome-id']?.toString(),
+                partition,
+                offset: message.offset,
+                value: message.value,
+              });
               if (BigInt(message.offset) + 1n >= high) unfinished.delete(slot);
             }
             if (unfinished.size === 0) resolve();
@@ -178,8 +233,11 @@ async function readOutcomeIds(kafka: Kafka, topics: string[], groupId: string): 
     clearTimeout(timer);
     await consumer.disconnect();
   }
-  return ids;
+  return messages;
 }
+
+const sameBytes = (a: Buffer | null, b: Buffer | null) =>
+  a === null || b === null ? a === b : a.equals(b);
 
 /** Knex puts the SQL first and the database's complaint last: keep both ends of a long reason. */
 const abbreviated = (text: string) =>

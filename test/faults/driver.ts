@@ -48,6 +48,8 @@ export interface DriverOptions {
 export class StreamDriver {
   readonly progress: StreamProgress;
   readonly badSent: SentBadMessage[] = [];
+  /** The retried gateway callbacks sent, for the duplicates check (check-faults.ts). */
+  readonly retriesSent: StreamMessage[] = [];
   stalled: string | undefined;
   private readonly targets: Target[] = [];
   private readonly queue: OrderScript[];
@@ -165,6 +167,7 @@ export class StreamDriver {
       topicMessages: [...byTopic].map(([topic, batch]) => ({ topic, messages: batch })),
     });
     this.progress.eventsSent += messages.length;
+    for (const message of messages) if (message.retriedCallback) this.retriesSent.push(message);
   }
 
   private async sendBad(planned: DriverOptions['badPlan'][number]): Promise<void> {

@@ -17,6 +17,7 @@ export interface RunCounts {
   /** Worker restarts plus Redis and Postgres restarts. */
   restarts: number;
   badMessages: number;
+  /** Retried gateway callbacks sent and absorbed (check-faults.ts), not the workers' log lines. */
   duplicatesAbsorbed: number;
   discrepancies: number;
   workerRestarts: number;

@@ -5,6 +5,7 @@
  * reached event, an expectation. Fees are computed here, apart from the
  * worker, at the default 10% half-up.
  */
+import type { RefundReason } from '../../src/domain/escrow';
 import type { Random } from './random';
 import {
   amountText,
@@ -49,6 +50,23 @@ export interface ExpectedMilestone {
   released: bigint;
   fees: bigint;
   refunded: bigint;
+  /** The PAYOUT_REQUESTED outcomes this milestone must publish, once each. */
+  payouts: ExpectedPayout[];
+  /** The REFUND_REQUESTED outcomes this milestone must publish, once each. */
+  refunds: ExpectedRefund[];
+}
+
+/** A payout as downstream receives it; net = gross - fee. */
+export interface ExpectedPayout {
+  gross: bigint;
+  fee: bigint;
+}
+
+export interface ExpectedRefund {
+  currency: string;
+  amount: bigint;
+  /** The contract's reasons, as the refunds topic carries them. */
+  reason: RefundReason;
 }
 
 export interface Ids {
@@ -128,9 +146,24 @@ export function scenarioTools(kind: ScenarioKind, c: MilestoneContext) {
     released: 0n,
     fees: 0n,
     refunded: 0n,
+    payouts: [],
+    refunds: [],
     ...totals,
   });
-  const released = (gross: bigint, funded: bigint, refunded = 0n) =>
-    expect('RELEASED', { funded, released: gross, fees: feeOf(gross), refunded });
-  return { pay, reached, expect, released };
+  /** A refund of `amount` in the milestone's currency, when there is one to make. */
+  const refund = (amount: bigint, reason: ExpectedRefund['reason']): ExpectedRefund[] =>
+    amount > 0n ? [{ currency, amount, reason }] : [];
+  /** A payout of `gross` at the default fee, when there is one to make. */
+  const payout = (gross: bigint): ExpectedPayout[] =>
+    gross > 0n ? [{ gross, fee: feeOf(gross) }] : [];
+  const released = (gross: bigint, funded: bigint, refunds: ExpectedRefund[] = []) =>
+    expect('RELEASED', {
+      funded,
+      released: gross,
+      fees: feeOf(gross),
+      refunded: refunds.reduce((sum, r) => (r.reason === 'OVERPAYMENT' ? sum : sum + r.amount), 0n),
+      payouts: payout(gross),
+      refunds,
+    });
+  return { pay, reached, expect, released, refund, payout };
 }

@@ -31,7 +31,7 @@ export {
 
 export function milestoneScript(kind: ScenarioKind, c: MilestoneContext): MilestoneScript {
   const { rnd, ids, orderId, milestoneId, currency, amount: a } = c;
-  const { pay, reached, expect, released } = scenarioTools(kind, c);
+  const { pay, reached, expect, released, refund, payout } = scenarioTools(kind, c);
   switch (kind) {
     case 'release': {
       // A deposit, one to three installments, the last racing the reached event.
@@ -56,22 +56,24 @@ export function milestoneScript(kind: ScenarioKind, c: MilestoneContext): Milest
       const extra = share(rnd, a, 1, 20);
       return {
         phases: [pay('DEPOSIT', deposit), pay('INSTALLMENT', a - deposit + extra), [reached()]],
-        expected: released(a, a),
+        // The excess goes back as it arrives; the milestone's own refunded stays 0.
+        expected: released(a, a, refund(extra, 'OVERPAYMENT')),
       };
     }
     case 'partialRefund': {
-      const refund = share(rnd, a, 10, 60);
+      const refunded = share(rnd, a, 10, 60);
       const request = streamOrderCommand({
         eventId: ids.event(),
         orderId,
         type: 'REFUND_REQUESTED',
         milestoneId,
-        amount: amountText(currency, refund),
+        amount: amountText(currency, refunded),
         reason: 'work half done',
       });
       return {
         phases: [pay('DEPOSIT', a), [request], [reached()]],
-        expected: released(a - refund, a, refund),
+        // Any reason upstream gives but PARTIAL_COMPLETION is published as REQUESTED.
+        expected: released(a - refunded, a, refund(refunded, 'REQUESTED')),
       };
     }
     case 'partialCompletion': {
@@ -79,7 +81,7 @@ export function milestoneScript(kind: ScenarioKind, c: MilestoneContext): Milest
       const final = share(rnd, a, 50, 95);
       return {
         phases: [pay('DEPOSIT', deposit), pay('INSTALLMENT', a - deposit), [reached(final)]],
-        expected: released(final, a, a - final),
+        expected: released(final, a, refund(a - final, 'PARTIAL_COMPLETION')),
       };
     }
     case 'disputeResolved': {
@@ -110,6 +112,8 @@ export function milestoneScript(kind: ScenarioKind, c: MilestoneContext): Milest
           released: providerShare,
           fees: feeOf(providerShare),
           refunded: a - providerShare,
+          payouts: payout(providerShare),
+          refunds: refund(a - providerShare, 'DISPUTE'),
         }),
       };
     }
@@ -132,7 +136,11 @@ export function milestoneScript(kind: ScenarioKind, c: MilestoneContext): Milest
       });
       return {
         phases: [pay('DEPOSIT', deposit), [cancel]],
-        expected: expect('CANCELLED', { funded: deposit, refunded: deposit }),
+        expected: expect('CANCELLED', {
+          funded: deposit,
+          refunded: deposit,
+          refunds: refund(deposit, 'CANCELLED'),
+        }),
       };
     }
     case 'unfinished': {

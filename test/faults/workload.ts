@@ -10,6 +10,7 @@
  * each order's steps in turn.
  */
 import type { Random } from './random';
+import type { ExpectedRefund } from './scenario-tools';
 import {
   type ExpectedMilestone,
   type Ids,
@@ -41,6 +42,11 @@ export interface OrderScript {
   payments: ExpectedPayment[];
   /** Valid events the worker must answer with EVENT_REJECTED, and why. */
   rejections: { eventId: string; reason: string }[];
+  /**
+   * Refunds published with no milestoneId: a payment in the wrong currency goes
+   * back whole and leaves its milestone untouched, so the outcome names none.
+   */
+  orderRefunds: ExpectedRefund[];
 }
 
 const currencies = [
@@ -157,6 +163,7 @@ function orderScript(
   );
   steps[0]!.unshift(opened);
   const rejections: OrderScript['rejections'] = [];
+  const orderRefunds: ExpectedRefund[] = [];
   const gatewayPayment = (
     milestoneId: string | null,
     kind: 'SERVICE_FEE' | 'DEPOSIT',
@@ -188,6 +195,11 @@ function orderScript(
     );
     (steps[1] ??= []).push(wrong);
     rejections.push({ eventId: wrong.eventId, reason: 'CURRENCY_MISMATCH' });
+    orderRefunds.push({
+      currency: other,
+      amount: minorOf(String(wrong.value.amount)),
+      reason: 'CURRENCY_MISMATCH',
+    });
   }
   const payments = new Map<string, ExpectedPayment>();
   for (const message of steps.flat()) {
@@ -211,6 +223,7 @@ function orderScript(
     milestones: scripts.map(({ script }) => script.expected),
     payments: [...payments.values()],
     rejections,
+    orderRefunds,
   };
 }
 
