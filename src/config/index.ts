@@ -4,6 +4,7 @@
  * `process.env`. Defaults equal what `npm run services:up` starts, so a local
  * worker needs no configuration at all.
  */
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 const hostPort = /^[A-Za-z0-9.-]+:\d{1,5}$/;
@@ -32,6 +33,20 @@ const urlWithProtocol = (protocols: string[]) => (value: string) => {
     return false;
   }
 };
+
+/** A path that can be read now: the worker fails at start, not at its first connection. */
+const readableFile = z
+  .string()
+  .min(1)
+  .refine((path) => {
+    try {
+      readFileSync(path);
+      return true;
+    } catch {
+      return false;
+    }
+  })
+  .optional();
 
 export const variables = {
   KAFKA_BROKERS: variable(
@@ -83,6 +98,34 @@ export const variables = {
     'a decimal fraction from 0 to 1 written as a string, e.g. 0.10 for 10%',
     z.string().regex(decimalFraction),
   ),
+  KAFKA_SECURITY_PROTOCOL: variable(
+    'one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL (as Kafka names them; managed clusters need SASL_SSL)',
+    z.enum(['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL']),
+  ),
+  KAFKA_SASL_MECHANISM: variable(
+    'unset, or one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (with KAFKA_SECURITY_PROTOCOL SASL_SSL or SASL_PLAINTEXT)',
+    z.enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']).optional(),
+  ),
+  KAFKA_SASL_USERNAME: variable(
+    'unset, or the SASL user name (an API key on Confluent Cloud)',
+    z.string().min(1).max(1000).optional(),
+  ),
+  KAFKA_SASL_PASSWORD: variable(
+    'unset, or the SASL password (an API secret on Confluent Cloud); or KAFKA_SASL_PASSWORD_FILE naming a file that holds it',
+    z.string().min(1).max(10_000).optional(),
+  ),
+  KAFKA_SSL_CA_FILE: variable(
+    'unset (the system trust store), or a readable PEM file of the CA certificates that sign the brokers',
+    readableFile,
+  ),
+  KAFKA_SSL_CERT_FILE: variable(
+    'unset, or a readable PEM file of the client certificate for mutual TLS (with KAFKA_SSL_KEY_FILE)',
+    readableFile,
+  ),
+  KAFKA_SSL_KEY_FILE: variable(
+    'unset, or a readable PEM file of the client private key for mutual TLS (with KAFKA_SSL_CERT_FILE)',
+    readableFile,
+  ),
   FAULT_CRASH_AFTER_COMMIT: variable(
     'unset; for fault-injection tests only: an eventId after whose database commit the worker kills itself (SIGKILL) before committing the offset',
     z.string().min(1).optional(),
@@ -99,10 +142,31 @@ export type Config = Readonly<{
   [K in VariableName]: z.output<Variables[K]['schema']>;
 }>;
 
+/**
+ * Variables that hold secrets (or URLs that may carry a password): never echoed
+ * in an error, and each may instead be read from the file `<NAME>_FILE` names,
+ * as Docker and Kubernetes secrets are mounted.
+ */
+export const secretVariables = [
+  'OPS_TOKEN',
+  'KAFKA_SASL_PASSWORD',
+  'DATABASE_URL',
+  'REDIS_URL',
+] as const satisfies readonly VariableName[];
+const isSecret = (name: string) => (secretVariables as readonly string[]).includes(name);
+
+type Optional =
+  | 'OPS_TOKEN'
+  | 'FAULT_CRASH_AFTER_COMMIT'
+  | 'KAFKA_SASL_MECHANISM'
+  | 'KAFKA_SASL_USERNAME'
+  | 'KAFKA_SASL_PASSWORD'
+  | 'KAFKA_SSL_CA_FILE'
+  | 'KAFKA_SSL_CERT_FILE'
+  | 'KAFKA_SSL_KEY_FILE';
+
 /** The defaults point at the local services started by `npm run services:up`. */
-export const defaults: Readonly<
-  Record<Exclude<VariableName, 'OPS_TOKEN' | 'FAULT_CRASH_AFTER_COMMIT'>, string>
-> = {
+export const defaults: Readonly<Record<Exclude<VariableName, Optional>, string>> = {
   KAFKA_BROKERS: '127.0.0.1:9092',
   SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081',
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/escrow',
@@ -111,6 +175,7 @@ export const defaults: Readonly<
   CONSUMER_GROUP: 'escrow-worker',
   OPS_PORT: '8080',
   PLATFORM_FEE_RATE: '0.10',
+  KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT',
   LOG_LEVEL: 'info',
 };
 
@@ -132,19 +197,105 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
   const parsed: Record<string, unknown> = {};
   for (const [name, { allowed, schema }] of Object.entries(variables)) {
-    // An empty OPS_TOKEN (as `OPS_TOKEN=${OPS_TOKEN:-}` in compose files gives) means unset.
-    const given = name === 'OPS_TOKEN' && env[name] === '' ? undefined : env[name];
+    const given = givenValue(env, name, problems);
+    if (given === null) continue;
     const raw = given ?? (defaults as Record<string, string | undefined>)[name];
     const result = schema.safeParse(raw);
     if (result.success) {
       parsed[name] = result.data;
     } else {
-      const shown = name === 'OPS_TOKEN' ? '(hidden)' : JSON.stringify(given);
+      const shown = isSecret(name) ? withoutSecrets(name, given) : JSON.stringify(given);
       problems.push(`${name}: given ${shown}; allowed: ${allowed}.`);
     }
   }
+  if (problems.length === 0) problems.push(...kafkaSecurityProblems(parsed as Config));
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(parsed) as Config;
+}
+
+/**
+ * The variable's value as given: from the environment, or for a secret from
+ * the file `<NAME>_FILE` names (its trailing newline dropped); undefined when
+ * unset (an empty value counts as unset), null when a problem was recorded.
+ */
+function givenValue(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  problems: string[],
+): string | undefined | null {
+  // An empty optional variable (as `X=${X:-}` in a compose file gives) means unset.
+  const direct = env[name] === '' && !(name in defaults) ? undefined : env[name];
+  const path = isSecret(name) && env[`${name}_FILE`] !== '' ? env[`${name}_FILE`] : undefined;
+  if (path === undefined) return direct;
+  if (direct !== undefined) {
+    problems.push(`${name} and ${name}_FILE are both set: set one of them.`);
+    return null;
+  }
+  try {
+    return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    problems.push(
+      `${name}_FILE: cannot read ${JSON.stringify(path)} (${code}); name a file the worker may read, holding the value of ${name}.`,
+    );
+    return null;
+  }
+}
+
+/**
+ * A secret's value as an error may show it: the URLs of DATABASE_URL and
+ * REDIS_URL with any password masked (a part that is no URL is not shown),
+ * every other secret hidden.
+ */
+function withoutSecrets(name: string, given: string | undefined): string {
+  if (given === undefined) return 'nothing';
+  if (name !== 'DATABASE_URL' && name !== 'REDIS_URL') return '(hidden)';
+  const parts = commaList(given).map((part) => {
+    try {
+      const url = new URL(part);
+      if (url.password !== '') url.password = '***';
+      return url.host === '' ? '(not a URL)' : url.toString();
+    } catch {
+      return '(not a URL)';
+    }
+  });
+  return JSON.stringify(parts.join(','));
+}
+
+/** The Kafka settings must agree before the first connection (a TLS-only client hangs on a SASL listener). */
+function kafkaSecurityProblems(config: Config): string[] {
+  const problems: string[] = [];
+  const protocol = config.KAFKA_SECURITY_PROTOCOL;
+  const sasl = protocol.startsWith('SASL_');
+  const tls = protocol.endsWith('SSL');
+  const saslSet = (
+    ['KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const
+  ).filter((name) => config[name] !== undefined);
+  if (sasl) {
+    const missing = (
+      ['KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const
+    ).filter((name) => config[name] === undefined);
+    if (missing.length > 0)
+      problems.push(
+        `KAFKA_SECURITY_PROTOCOL=${protocol} needs ${missing.join(', ')}: set them (the password may come from KAFKA_SASL_PASSWORD_FILE).`,
+      );
+  } else if (saslSet.length > 0) {
+    problems.push(
+      `${saslSet.join(', ')} set with KAFKA_SECURITY_PROTOCOL=${protocol}, which uses no SASL: set KAFKA_SECURITY_PROTOCOL to SASL_SSL (or SASL_PLAINTEXT), or unset them.`,
+    );
+  }
+  const tlsSet = (
+    ['KAFKA_SSL_CA_FILE', 'KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE'] as const
+  ).filter((name) => config[name] !== undefined);
+  if (!tls && tlsSet.length > 0)
+    problems.push(
+      `${tlsSet.join(', ')} set with KAFKA_SECURITY_PROTOCOL=${protocol}, which uses no TLS: set KAFKA_SECURITY_PROTOCOL to SSL or SASL_SSL, or unset them.`,
+    );
+  if ((config.KAFKA_SSL_CERT_FILE === undefined) !== (config.KAFKA_SSL_KEY_FILE === undefined))
+    problems.push(
+      'KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE go together (mutual TLS): set both, or neither.',
+    );
+  return problems;
 }
 
 /** Prefixes a topic name as every topic the worker reads or writes is prefixed. */

@@ -3,7 +3,16 @@
  * since 2023, so the rest of the worker reaches Kafka only through the small
  * port in this folder; a KafkaJS-compatible client can replace it here.
  */
-import { Kafka, type logCreator, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { readFileSync } from 'node:fs';
+import {
+  Kafka,
+  type KafkaConfig,
+  type logCreator,
+  logLevel,
+  Partitioners,
+  type Producer,
+  type SASLOptions,
+} from 'kafkajs';
 import type { Logger } from '../logging/logger';
 import type { Config } from '../config';
 
@@ -41,14 +50,68 @@ function logCreatorFor(log: Logger): logCreator {
     };
 }
 
+export type KafkaSettings = Pick<
+  Config,
+  | 'KAFKA_BROKERS'
+  | 'LOG_LEVEL'
+  | 'KAFKA_SECURITY_PROTOCOL'
+  | 'KAFKA_SASL_MECHANISM'
+  | 'KAFKA_SASL_USERNAME'
+  | 'KAFKA_SASL_PASSWORD'
+  | 'KAFKA_SSL_CA_FILE'
+  | 'KAFKA_SSL_CERT_FILE'
+  | 'KAFKA_SSL_KEY_FILE'
+>;
+
+const saslMechanisms = {
+  PLAIN: 'plain',
+  'SCRAM-SHA-256': 'scram-sha-256',
+  'SCRAM-SHA-512': 'scram-sha-512',
+} as const;
+
+/**
+ * TLS and SASL as KAFKA_SECURITY_PROTOCOL says (loadConfig has checked that the
+ * settings agree). The CA, certificate and key files are read here, once per
+ * client; with no CA file Node's own trust store applies, as managed clusters
+ * with public certificates need.
+ */
+export function kafkaSecurity(config: KafkaSettings): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  const protocol = config.KAFKA_SECURITY_PROTOCOL;
+  const security: Pick<KafkaConfig, 'ssl' | 'sasl'> = {};
+  if (protocol === 'SSL' || protocol === 'SASL_SSL') {
+    const read = (path: string | undefined) =>
+      path === undefined ? undefined : readFileSync(path);
+    const ca = read(config.KAFKA_SSL_CA_FILE);
+    const cert = read(config.KAFKA_SSL_CERT_FILE);
+    const key = read(config.KAFKA_SSL_KEY_FILE);
+    security.ssl =
+      ca === undefined && cert === undefined
+        ? true
+        : {
+            ...(ca ? { ca: [ca] } : {}),
+            ...(cert ? { cert } : {}),
+            ...(key ? { key } : {}),
+          };
+  }
+  if (protocol === 'SASL_SSL' || protocol === 'SASL_PLAINTEXT') {
+    security.sasl = {
+      mechanism: saslMechanisms[config.KAFKA_SASL_MECHANISM!],
+      username: config.KAFKA_SASL_USERNAME!,
+      password: config.KAFKA_SASL_PASSWORD!,
+    } as SASLOptions;
+  }
+  return security;
+}
+
 export function createKafka(
-  config: Pick<Config, 'KAFKA_BROKERS' | 'LOG_LEVEL'>,
+  config: KafkaSettings,
   clientId = 'escrow-worker',
   log?: Logger,
 ): Kafka {
   return new Kafka({
     clientId,
     brokers: [...config.KAFKA_BROKERS],
+    ...kafkaSecurity(config),
     logLevel: kafkaLogLevels[config.LOG_LEVEL],
     ...(log ? { logCreator: logCreatorFor(log) } : {}),
     connectionTimeout: 3000,

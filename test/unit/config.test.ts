@@ -1,4 +1,30 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { ConfigError, defaults, loadConfig, topicName } from '../../src/config';
+import { kafkaSecurity } from '../../src/kafka/client';
+
+const folder = mkdtempSync(path.join(tmpdir(), 'escrow-config-'));
+/** A file holding `content`, as a mounted secret or certificate would be. */
+const file = (name: string, content: string) => {
+  const at = path.join(folder, name);
+  writeFileSync(at, content);
+  return at;
+};
+const problemsOf = (env: NodeJS.ProcessEnv): string[] => {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  return [];
+};
+const sasl = {
+  KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+  KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+  KAFKA_SASL_USERNAME: 'escrow-worker',
+};
 
 describe('loadConfig', () => {
   test('with no variables set it points at the local services', () => {
@@ -13,6 +39,13 @@ describe('loadConfig', () => {
       OPS_PORT: 8080,
       OPS_TOKEN: undefined,
       PLATFORM_FEE_RATE: '0.10',
+      KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT',
+      KAFKA_SASL_MECHANISM: undefined,
+      KAFKA_SASL_USERNAME: undefined,
+      KAFKA_SASL_PASSWORD: undefined,
+      KAFKA_SSL_CA_FILE: undefined,
+      KAFKA_SSL_CERT_FILE: undefined,
+      KAFKA_SSL_KEY_FILE: undefined,
       LOG_LEVEL: 'info',
     });
     expect(Object.isFrozen(config)).toBe(true);
@@ -55,7 +88,9 @@ describe('loadConfig', () => {
       }
       expect(thrown).toBeInstanceOf(ConfigError);
       const message = (thrown as ConfigError).message;
-      expect(message).toContain(`${name}: given ${JSON.stringify(value)}; allowed: ${allowed}`);
+      // A part of a URL list that is no URL might be a piece of a password: it is not echoed.
+      const shown = name === 'REDIS_URL' ? value.replace('nope', '(not a URL)') : value;
+      expect(message).toContain(`${name}: given ${JSON.stringify(shown)}; allowed: ${allowed}`);
       expect(message).toContain('Fix the environment variable');
     },
   );
@@ -84,5 +119,125 @@ describe('loadConfig', () => {
 
   test('every default is itself a valid value', () => {
     expect(() => loadConfig({ ...defaults })).not.toThrow();
+  });
+
+  describe('secrets from files (<NAME>_FILE)', () => {
+    test('a secret is read from the file its _FILE variable names, without the trailing newline', () => {
+      const config = loadConfig({
+        ...sasl,
+        KAFKA_SASL_PASSWORD_FILE: file('kafka-password', 'kafka-secret-value\n'),
+        OPS_TOKEN_FILE: file('ops-token', 'ops-token-of-sixteen-or-more'),
+        DATABASE_URL_FILE: file('db-url', 'postgres://worker:pw@db:5432/escrow\r\n'),
+      });
+      expect(config.KAFKA_SASL_PASSWORD).toBe('kafka-secret-value');
+      expect(config.OPS_TOKEN).toBe('ops-token-of-sixteen-or-more');
+      expect(config.DATABASE_URL).toBe('postgres://worker:pw@db:5432/escrow');
+    });
+
+    test('both the variable and its _FILE set is refused, naming both', () => {
+      expect(
+        problemsOf({ ...sasl, KAFKA_SASL_PASSWORD: 'x', KAFKA_SASL_PASSWORD_FILE: file('p', 'y') }),
+      ).toEqual([
+        'KAFKA_SASL_PASSWORD and KAFKA_SASL_PASSWORD_FILE are both set: set one of them.',
+      ]);
+    });
+
+    test('a _FILE that cannot be read is named with its path and the error code', () => {
+      const missing = path.join(folder, 'no-such-file');
+      expect(problemsOf({ ...sasl, KAFKA_SASL_PASSWORD_FILE: missing })).toEqual([
+        `KAFKA_SASL_PASSWORD_FILE: cannot read ${JSON.stringify(missing)} (ENOENT); name a file the worker may read, holding the value of KAFKA_SASL_PASSWORD.`,
+      ]);
+    });
+
+    test('a bad secret from a file or from a URL with a password is never echoed', () => {
+      const problems = problemsOf({
+        OPS_TOKEN_FILE: file('short-token', 'short secret'),
+        DATABASE_URL: 'mysql://user:db-password@db/escrow',
+        REDIS_URL: 'http://:redis-password@r1:6379',
+      });
+      expect(problems.map((problem) => problem.split(':')[0])).toEqual([
+        'DATABASE_URL',
+        'REDIS_URL',
+        'OPS_TOKEN',
+      ]);
+      expect(problems[0]).toContain('given "mysql://user:***@db/escrow"');
+      const text = problems.join('\n');
+      for (const secret of ['short secret', 'db-password', 'redis-password'])
+        expect(text).not.toContain(secret);
+    });
+  });
+
+  describe('Kafka over TLS and SASL', () => {
+    test('SASL_SSL with SCRAM and a CA file gives the client TLS with that CA and the credentials', () => {
+      const ca = file('ca.pem', '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+      const config = loadConfig({ ...sasl, KAFKA_SASL_PASSWORD: 'pw', KAFKA_SSL_CA_FILE: ca });
+      const security = kafkaSecurity(config);
+      expect(security.sasl).toEqual({
+        mechanism: 'scram-sha-512',
+        username: 'escrow-worker',
+        password: 'pw',
+      });
+      expect(security.ssl).toEqual({ ca: [readFileSync(ca)] });
+    });
+
+    test('SSL without a CA file trusts the system store; PLAINTEXT uses neither', () => {
+      expect(kafkaSecurity(loadConfig({ KAFKA_SECURITY_PROTOCOL: 'SSL' }))).toEqual({ ssl: true });
+      expect(kafkaSecurity(loadConfig({}))).toEqual({});
+    });
+
+    test('mutual TLS sends the client certificate and key', () => {
+      const config = loadConfig({
+        KAFKA_SECURITY_PROTOCOL: 'SSL',
+        KAFKA_SSL_CERT_FILE: file('client.pem', 'cert'),
+        KAFKA_SSL_KEY_FILE: file('client.key', 'key'),
+      });
+      expect(kafkaSecurity(config).ssl).toEqual({
+        cert: Buffer.from('cert'),
+        key: Buffer.from('key'),
+      });
+    });
+
+    test.each([
+      [
+        { ...sasl },
+        'KAFKA_SECURITY_PROTOCOL=SASL_SSL needs KAFKA_SASL_PASSWORD: set them (the password may come from KAFKA_SASL_PASSWORD_FILE).',
+      ],
+      [
+        { KAFKA_SECURITY_PROTOCOL: 'SASL_PLAINTEXT' },
+        'KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT needs KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD: set them (the password may come from KAFKA_SASL_PASSWORD_FILE).',
+      ],
+      [
+        { KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' },
+        'KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD set with KAFKA_SECURITY_PROTOCOL=PLAINTEXT, which uses no SASL: set KAFKA_SECURITY_PROTOCOL to SASL_SSL (or SASL_PLAINTEXT), or unset them.',
+      ],
+      [
+        { KAFKA_SSL_CA_FILE: file('ca-plain.pem', 'ca') },
+        'KAFKA_SSL_CA_FILE set with KAFKA_SECURITY_PROTOCOL=PLAINTEXT, which uses no TLS: set KAFKA_SECURITY_PROTOCOL to SSL or SASL_SSL, or unset them.',
+      ],
+      [
+        { KAFKA_SECURITY_PROTOCOL: 'SSL', KAFKA_SSL_CERT_FILE: file('only-cert.pem', 'c') },
+        'KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE go together (mutual TLS): set both, or neither.',
+      ],
+    ])('settings that disagree are refused before any connection: %j', (env, problem) => {
+      expect(problemsOf(env)).toEqual([problem]);
+    });
+
+    test('an unreadable CA file and an unknown protocol or mechanism are named with what is allowed', () => {
+      const problems = problemsOf({
+        KAFKA_SECURITY_PROTOCOL: 'TLS',
+        KAFKA_SASL_MECHANISM: 'GSSAPI',
+        KAFKA_SSL_CA_FILE: path.join(folder, 'missing-ca.pem'),
+      });
+      expect(problems).toEqual([
+        expect.stringContaining(
+          'KAFKA_SECURITY_PROTOCOL: given "TLS"; allowed: one of PLAINTEXT, SSL',
+        ),
+        expect.stringContaining(
+          'KAFKA_SASL_MECHANISM: given "GSSAPI"; allowed: unset, or one of PLAIN',
+        ),
+        expect.stringContaining('KAFKA_SSL_CA_FILE: given "'),
+      ]);
+      expect(problems[2]).toContain('a readable PEM file');
+    });
   });
 });
