@@ -55,8 +55,12 @@ async function main(): Promise<void> {
 const CONSUMER_STOPPED_EXIT_MS = 30_000;
 
 main().catch((error: unknown) => {
+  // An error that says what to fix (a code, not retryable: a missing subject in
+  // read-only registry mode, ...) is printed as it is; anything else with its stack.
+  const told = error as { code?: unknown; retryable?: unknown; message?: unknown };
+  const actionable = typeof told.code === 'string' && told.retryable === false;
   process.stderr.write(
-    `escrow-worker failed to start: ${(error as Error).stack ?? String(error)}\n`,
+    `escrow-worker failed to start: ${actionable ? String(told.message) : ((error as Error).stack ?? String(error))}\n`,
   );
   process.exit(1);
 });

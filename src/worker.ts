@@ -41,7 +41,20 @@ export async function startWorker(config: Config, log: Logger): Promise<RunningW
     now: () => new Date(),
   };
 
-  // Bind the operations port first: a taken port stops the start before anything joins the group.
+  // The schemas first: a governed registry is read-only for the worker, which
+  // then looks its schemas up and stops, naming what is missing, before it
+  // binds a port or connects to anything else.
+  try {
+    if (config.SCHEMA_AUTO_REGISTER)
+      await codec.registerSchemas([...inboundTopics, ...outboundTopics]);
+    else await codec.lookUpSchemas([...inboundTopics, ...outboundTopics]);
+  } catch (error) {
+    await locks.close();
+    await db.destroy();
+    throw error;
+  }
+
+  // Bind the operations port next: a taken port stops the start before anything joins the group.
   const opsAdmin = kafka.admin();
   // The relay and the consumers start after the API; the gauge and /readyz ask whichever exist by then.
   const started: { relay?: OutboxRelay; runner?: ConsumerRunner } = {};
@@ -90,7 +103,6 @@ export async function startWorker(config: Config, log: Logger): Promise<RunningW
     },
   });
 
-  await codec.registerSchemas([...inboundTopics, ...outboundTopics]);
   const admin = kafka.admin();
   await admin.connect();
   // Existing topics are left as they are; missing ones get 3 partitions.

@@ -8,24 +8,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../config';
+import { type Config, configEnvironment } from '../config';
 
 const root = path.resolve(__dirname, '..', '..');
 
 /** The environment a worker reads (CONTRACT.md, Configuration), from a parsed configuration. */
 export function workerEnvironment(config: Config, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return {
-    ...base,
-    KAFKA_BROKERS: config.KAFKA_BROKERS.join(','),
-    SCHEMA_REGISTRY_URL: config.SCHEMA_REGISTRY_URL,
-    DATABASE_URL: config.DATABASE_URL,
-    REDIS_URL: config.REDIS_URL.join(','),
-    TOPIC_PREFIX: config.TOPIC_PREFIX,
-    CONSUMER_GROUP: config.CONSUMER_GROUP,
-    OPS_PORT: String(config.OPS_PORT),
-    PLATFORM_FEE_RATE: config.PLATFORM_FEE_RATE,
-    LOG_LEVEL: config.LOG_LEVEL,
-  };
+  return { ...base, ...configEnvironment(config) };
 }
 
 /** VmRSS and VmHWM of a process in bytes, or null where /proc does not exist. */

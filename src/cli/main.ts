@@ -5,6 +5,7 @@
  *   escrow-worker reconcile [--json]          the reconciliation report (exit 1 on a discrepancy)
  *   escrow-worker dlq list | dlq replay ...   dead-lettered messages, and re-publishing them
  *   escrow-worker fees list | fees add ...    fee policy versions
+ *   escrow-worker schemas register | check    the registry steps of a deploy pipeline
  *
  * Without a build: `npm run escrow-worker -- <command>`. Every command reads the
  * worker's configuration (DATABASE_URL, KAFKA_BROKERS, ...) from the environment.
@@ -15,6 +16,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   reconcile: () => import('./reconcile-command'),
   dlq: () => import('./dlq-command'),
   fees: () => import('./fees-command'),
+  schemas: () => import('./schemas-command'),
 };
 
 const usage = `usage: escrow-worker <command> [options]
@@ -28,6 +30,8 @@ commands:
   fees list [--json]                 show the fee policy versions
   fees add --effective-from ISO --rate R [...]
                                      add an effective-dated fee policy version
+  schemas register | check [--json]  register the topics' schemas, or check they are registered
+                                     and compatible (for SCHEMA_AUTO_REGISTER=false deployments)
 
 'escrow-worker <command> --help' describes a command's options.`;
 

@@ -20,6 +20,33 @@ export class RegistryUnavailable extends Error {
   }
 }
 
+/** Read-only registry mode found subjects without the project's schemas: the worker stops. */
+export class SchemasNotRegistered extends Error {
+  readonly code = 'SCHEMAS_NOT_REGISTERED';
+  readonly retryable = false;
+  constructor(
+    registryUrl: string,
+    readonly subjects: readonly string[],
+  ) {
+    super(
+      `SCHEMA_AUTO_REGISTER=false and the schema registry at ${registryUrl} lacks the project's schema under ` +
+        `${subjects.length === 1 ? 'this subject' : `these ${subjects.length} subjects`}: ${subjects.join(', ')}. ` +
+        'Register them from the deploy pipeline with `escrow-worker schemas register` (with the same ' +
+        'SCHEMA_REGISTRY_URL and TOPIC_PREFIX, and credentials that may write), or set SCHEMA_AUTO_REGISTER=true.',
+    );
+    this.name = 'SchemasNotRegistered';
+  }
+}
+
+export interface SchemaCheck {
+  topic: Topic;
+  subject: string;
+  /** The id of the project's schema under the subject; null when it is not registered there. */
+  id: number | null;
+  /** Compatible with the subject's latest version; null when the subject has none. */
+  compatible: boolean | null;
+}
+
 export type Decoded = { ok: true; value: unknown } | { ok: false; reason: string };
 
 const statusOf = (error: unknown) =>
@@ -82,6 +109,93 @@ export class RegistryCodec {
         );
       }
     }
+  }
+
+  /**
+   * Read-only registry mode (SCHEMA_AUTO_REGISTER=false): learns the id under
+   * which each topic's schema is registered, registering nothing and changing
+   * no compatibility setting, as a governed registry requires. Throws
+   * SchemasNotRegistered naming every subject that lacks the project's schema.
+   */
+  async lookUpSchemas(topics: readonly Topic[]): Promise<void> {
+    const missing: string[] = [];
+    for (const topic of topics) {
+      const subject = subjectOf(this.topicPrefix, topic);
+      const answer = await this.request('POST', `/subjects/${encodeURIComponent(subject)}`, {
+        schema: schemaText(topic),
+      });
+      if (answer.status === 404) missing.push(subject);
+      else if (answer.ok) this.ids.set(topic, (answer.body as { id: number }).id);
+      else throw answer.failure(`look up the schema of ${topic} under ${subject}`);
+    }
+    if (missing.length > 0) throw new SchemasNotRegistered(this.registryUrl, missing);
+  }
+
+  /**
+   * For each topic: whether the project's schema is registered under its
+   * subject (and its id), and whether it is compatible with the subject's
+   * latest version by the subject's own compatibility rule. Reads only.
+   */
+  async checkSchemas(topics: readonly Topic[]): Promise<SchemaCheck[]> {
+    const checks: SchemaCheck[] = [];
+    for (const topic of topics) {
+      const subject = subjectOf(this.topicPrefix, topic);
+      const path = `/subjects/${encodeURIComponent(subject)}`;
+      const body = { schema: schemaText(topic) };
+      const registered = await this.request('POST', path, body);
+      if (!registered.ok && registered.status !== 404)
+        throw registered.failure(`look up the schema of ${topic} under ${subject}`);
+      const compatible = await this.request('POST', `/compatibility${path}/versions/latest`, body);
+      if (!compatible.ok && compatible.status !== 404)
+        throw compatible.failure(`test ${topic}'s schema against ${subject}`);
+      checks.push({
+        topic,
+        subject,
+        id: registered.ok ? (registered.body as { id: number }).id : null,
+        // No version at all (404): nothing to be incompatible with.
+        compatible: compatible.ok
+          ? (compatible.body as { is_compatible?: boolean }).is_compatible === true
+          : null,
+      });
+    }
+    return checks;
+  }
+
+  /** One call of the registry's Confluent API, its failures told apart as registerSchemas does. */
+  private async request(method: 'POST' | 'PUT', path: string, body: unknown) {
+    const url = `${this.registryUrl}${path}`;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000),
+      });
+    } catch (error) {
+      const failure = (what: string) =>
+        new RegistryUnavailable(
+          `The schema registry at ${this.registryUrl} could not ${what}: ${(error as Error).message}`,
+          { cause: error },
+        );
+      return { ok: false, status: 0, body: undefined, failure } as const;
+    }
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = text;
+    }
+    const status = response.status;
+    const failure = (what: string) => {
+      const message = `The schema registry at ${this.registryUrl} could not ${what}: ${method} ${path} answered ${status} ${text.slice(0, 300)}`;
+      const refusal = Object.assign(new Error(message), { status });
+      return registryFailureIsTransient(refusal)
+        ? new RegistryUnavailable(message, { cause: refusal })
+        : refusal;
+    };
+    return { ok: response.ok, status, body: parsed, failure } as const;
   }
 
   async encode(topic: Topic, value: unknown): Promise<Buffer> {

@@ -98,6 +98,10 @@ export const variables = {
     'a decimal fraction from 0 to 1 written as a string, e.g. 0.10 for 10%',
     z.string().regex(decimalFraction),
   ),
+  SCHEMA_AUTO_REGISTER: variable(
+    'true (register the schemas at start) or false (read-only: look up registered ids; register with `escrow-worker schemas register`)',
+    z.enum(['true', 'false']).transform((value) => value === 'true'),
+  ),
   KAFKA_SECURITY_PROTOCOL: variable(
     'one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL (as Kafka names them; managed clusters need SASL_SSL)',
     z.enum(['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL']),
@@ -175,6 +179,7 @@ export const defaults: Readonly<Record<Exclude<VariableName, Optional>, string>>
   CONSUMER_GROUP: 'escrow-worker',
   OPS_PORT: '8080',
   PLATFORM_FEE_RATE: '0.10',
+  SCHEMA_AUTO_REGISTER: 'true',
   KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT',
   LOG_LEVEL: 'info',
 };
@@ -296,6 +301,20 @@ function kafkaSecurityProblems(config: Config): string[] {
       'KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE go together (mutual TLS): set both, or neither.',
     );
   return problems;
+}
+
+/**
+ * The environment that configures another process exactly as `config` is:
+ * every set variable written back in the form loadConfig reads (lists joined
+ * with commas, flags as true/false); unset ones are left out.
+ */
+export function configEnvironment(config: Config): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(config)) {
+    if (value === undefined) continue;
+    env[name] = Array.isArray(value) ? value.join(',') : String(value);
+  }
+  return env;
 }
 
 /** Prefixes a topic name as every topic the worker reads or writes is prefixed. */

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError, defaults, loadConfig, topicName } from '../../src/config';
+import { ConfigError, configEnvironment, defaults, loadConfig, topicName } from '../../src/config';
 import { kafkaSecurity } from '../../src/kafka/client';
 
 const folder = mkdtempSync(path.join(tmpdir(), 'escrow-config-'));
@@ -39,6 +39,7 @@ describe('loadConfig', () => {
       OPS_PORT: 8080,
       OPS_TOKEN: undefined,
       PLATFORM_FEE_RATE: '0.10',
+      SCHEMA_AUTO_REGISTER: true,
       KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT',
       KAFKA_SASL_MECHANISM: undefined,
       KAFKA_SASL_USERNAME: undefined,
@@ -115,6 +116,19 @@ describe('loadConfig', () => {
       'staging.escrow.orders.v1',
     );
     expect(topicName(loadConfig({}), 'escrow.orders.v1')).toBe('escrow.orders.v1');
+  });
+
+  test('configEnvironment writes a configuration back so that another process loads the same', () => {
+    const config = loadConfig({
+      ...sasl,
+      KAFKA_SASL_PASSWORD: 'pw',
+      KAFKA_BROKERS: 'k1:9092,k2:9092',
+      REDIS_URL: 'redis://r1:6379,redis://r2:6379,redis://r3:6379',
+      SCHEMA_AUTO_REGISTER: 'false',
+      OPS_PORT: '9100',
+    });
+    expect(loadConfig(configEnvironment(config))).toEqual(config);
+    expect(configEnvironment(loadConfig({}))).not.toHaveProperty('OPS_TOKEN');
   });
 
   test('every default is itself a valid value', () => {
