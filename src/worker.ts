@@ -34,7 +34,7 @@ export async function startWorker(config: Config, log: Logger): Promise<RunningW
   const db = createKnex(config, { poolMax: PARTITIONS_IN_PARALLEL + DB_POOL_SPARE });
   const kafka = createKafka(config, 'escrow-worker', log);
   const locks = createLockService(config);
-  const codec = new RegistryCodec(config.SCHEMA_REGISTRY_URL, config.TOPIC_PREFIX);
+  const codec = RegistryCodec.fromConfig(config);
   const settings = {
     topicPrefix: config.TOPIC_PREFIX,
     defaultFeeRate: config.PLATFORM_FEE_RATE,
@@ -78,10 +78,7 @@ export async function startWorker(config: Config, log: Logger): Promise<RunningW
         await opsAdmin.connect();
         await opsAdmin.describeCluster();
       },
-      registry: async () => {
-        const response = await fetch(`${config.SCHEMA_REGISTRY_URL}/subjects`);
-        if (!response.ok) throw new Error(`registry answered ${response.status}`);
-      },
+      registry: () => codec.ping(),
       postgres: async () => void (await db.raw('SELECT 1')),
       redis: async () => void (await locks.clients[0]!.ping()),
       // Not a dependency but this process's own consumer: starting, running, or stopped for good.

@@ -77,7 +77,7 @@ export async function measureWorker(context: MeasureContext): Promise<WorkerMeas
   const { workerLog } = environment;
   const worker = WorkerProcess.start(config, context.baseEnv, workerLog);
   const admin = kafka.admin();
-  const codec = new RegistryCodec(config.SCHEMA_REGISTRY_URL, config.TOPIC_PREFIX);
+  const codec = RegistryCodec.fromConfig(config);
   const reader = new OutcomeReader(
     kafka,
     codec,

@@ -157,7 +157,7 @@ function clients(config: Config) {
   // its info lines there, so its lines go to stderr through a pino logger of their own.
   const log = createLogger(config, { service: 'escrow-worker-dlq', toStderr: true });
   const kafka = createKafka(config, 'escrow-worker-dlq-tool', log);
-  const codec = new RegistryCodec(config.SCHEMA_REGISTRY_URL, config.TOPIC_PREFIX);
+  const codec = RegistryCodec.fromConfig(config);
   const source = {
     kafka,
     codec,

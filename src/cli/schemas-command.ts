@@ -49,7 +49,7 @@ export async function run(args: readonly string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  const codec = new RegistryCodec(config.SCHEMA_REGISTRY_URL, config.TOPIC_PREFIX);
+  const codec = RegistryCodec.fromConfig(config);
   if (action === 'register') await codec.registerSchemas(topics);
   const checks = await codec.checkSchemas(topics);
   const good = checks.every((check) => check.id !== null && check.compatible !== false);

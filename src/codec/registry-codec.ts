@@ -9,6 +9,17 @@
  */
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
+import {
+  basicAuth,
+  type RegistryAccess,
+  RegistryAccessRefused,
+  type RegistryAnswer,
+  refusedCredentials,
+  registryAccess,
+  registryAgent,
+  registryRequest,
+} from './registry-access';
+import type { Config } from '../config';
 import { type Topic, schemaText, subjectOf } from './schemas';
 
 export class RegistryUnavailable extends Error {
@@ -65,8 +76,35 @@ export class RegistryCodec {
   constructor(
     private readonly registryUrl: string,
     private readonly topicPrefix: string,
+    private readonly access: RegistryAccess = {},
   ) {
-    this.registry = new SchemaRegistry({ host: registryUrl });
+    const auth = basicAuth(access);
+    const agent = registryAgent(registryUrl, access);
+    this.registry = new SchemaRegistry({
+      host: registryUrl,
+      ...(auth ? { auth } : {}),
+      ...(agent ? { agent } : {}),
+    });
+  }
+
+  /** The codec as the configuration says: its registry, its topic prefix, its access. */
+  static fromConfig(
+    config: Pick<Config, 'SCHEMA_REGISTRY_URL' | 'TOPIC_PREFIX'> &
+      Parameters<typeof registryAccess>[0],
+  ): RegistryCodec {
+    return new RegistryCodec(
+      config.SCHEMA_REGISTRY_URL,
+      config.TOPIC_PREFIX,
+      registryAccess(config),
+    );
+  }
+
+  /** GET /subjects with the access settings: the readiness probe of the registry. */
+  async ping(): Promise<void> {
+    const answer = await registryRequest(this.registryUrl, this.access, 'GET', '/subjects');
+    if (answer.status === 401 || answer.status === 403)
+      throw refusedCredentials(this.registryUrl, answer.status, this.access);
+    if (answer.status !== 200) throw new Error(`registry answered ${answer.status}`);
   }
 
   /**
@@ -77,17 +115,13 @@ export class RegistryCodec {
   async registerSchemas(topics: readonly Topic[]): Promise<void> {
     for (const topic of topics) {
       const subject = subjectOf(this.topicPrefix, topic);
+      // Credentials and certificates are settled here, before the registry client
+      // (whose refusals would read as an incompatible schema) is asked anything.
+      const setting = await this.request('PUT', `/config/${encodeURIComponent(subject)}`, {
+        compatibility: 'BACKWARD',
+      });
+      if (!setting.ok) throw setting.failure(`set the compatibility of ${subject}`);
       try {
-        const response = await fetch(`${this.registryUrl}/config/${encodeURIComponent(subject)}`, {
-          method: 'PUT',
-          headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
-          body: JSON.stringify({ compatibility: 'BACKWARD' }),
-          signal: AbortSignal.timeout(10_000),
-        });
-        if (!response.ok) {
-          const refusal = new Error(`PUT /config/${subject} answered ${response.status}`);
-          throw Object.assign(refusal, { status: response.status });
-        }
         const { id } = await this.registry.register(
           { type: SchemaType.AVRO, schema: schemaText(topic) },
           { subject, compatibility: COMPATIBILITY.BACKWARD },
@@ -95,6 +129,8 @@ export class RegistryCodec {
         this.ids.set(topic, id);
       } catch (error) {
         const status = statusOf(error);
+        if (status === 401 || status === 403)
+          throw refusedCredentials(this.registryUrl, status, this.access);
         if (!registryFailureIsTransient(error) && status !== undefined) {
           throw new Error(
             `The registry refused the schema of ${topic} under ${subject} (${status}): ` +
@@ -163,39 +199,41 @@ export class RegistryCodec {
 
   /** One call of the registry's Confluent API, its failures told apart as registerSchemas does. */
   private async request(method: 'POST' | 'PUT', path: string, body: unknown) {
-    const url = `${this.registryUrl}${path}`;
-    let response: Response;
+    let answer: RegistryAnswer;
     try {
-      response = await fetch(url, {
-        method,
-        headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(10_000),
-      });
+      answer = await registryRequest(this.registryUrl, this.access, method, path, body);
     } catch (error) {
       const failure = (what: string) =>
-        new RegistryUnavailable(
-          `The schema registry at ${this.registryUrl} could not ${what}: ${(error as Error).message}`,
-          { cause: error },
-        );
+        error instanceof RegistryAccessRefused
+          ? error
+          : new RegistryUnavailable(
+              `The schema registry at ${this.registryUrl} could not ${what}: ${(error as Error).message}`,
+              { cause: error },
+            );
       return { ok: false, status: 0, body: undefined, failure } as const;
     }
-    const text = await response.text();
+    const { status, text } = answer;
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
       parsed = text;
     }
-    const status = response.status;
     const failure = (what: string) => {
+      if (status === 401 || status === 403)
+        return refusedCredentials(this.registryUrl, status, this.access);
+      // nginx and other TLS front ends answer a plain-text request on their TLS port so.
+      if (status === 400 && /plain HTTP request was sent to HTTPS port/i.test(text))
+        return new RegistryAccessRefused(
+          `the schema registry at ${this.registryUrl} listens for TLS: use its https:// URL in SCHEMA_REGISTRY_URL (and SCHEMA_REGISTRY_CA_FILE for a private CA)`,
+        );
       const message = `The schema registry at ${this.registryUrl} could not ${what}: ${method} ${path} answered ${status} ${text.slice(0, 300)}`;
       const refusal = Object.assign(new Error(message), { status });
       return registryFailureIsTransient(refusal)
         ? new RegistryUnavailable(message, { cause: refusal })
         : refusal;
     };
-    return { ok: response.ok, status, body: parsed, failure } as const;
+    return { ok: status >= 200 && status < 300, status, body: parsed, failure } as const;
   }
 
   async encode(topic: Topic, value: unknown): Promise<Buffer> {

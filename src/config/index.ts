@@ -98,6 +98,18 @@ export const variables = {
     'a decimal fraction from 0 to 1 written as a string, e.g. 0.10 for 10%',
     z.string().regex(decimalFraction),
   ),
+  SCHEMA_REGISTRY_USERNAME: variable(
+    "unset, or the user for the registry's HTTP basic auth (an API key on Confluent Cloud), with SCHEMA_REGISTRY_PASSWORD",
+    z.string().min(1).max(1000).optional(),
+  ),
+  SCHEMA_REGISTRY_PASSWORD: variable(
+    "unset, or the password for the registry's basic auth; or SCHEMA_REGISTRY_PASSWORD_FILE naming a file that holds it",
+    z.string().min(1).max(10_000).optional(),
+  ),
+  SCHEMA_REGISTRY_CA_FILE: variable(
+    'unset (the system trust store), or a readable PEM file of the CA that signs the registry (with an https:// SCHEMA_REGISTRY_URL)',
+    readableFile,
+  ),
   SCHEMA_AUTO_REGISTER: variable(
     'true (register the schemas at start) or false (read-only: look up registered ids; register with `escrow-worker schemas register`)',
     z.enum(['true', 'false']).transform((value) => value === 'true'),
@@ -154,6 +166,7 @@ export type Config = Readonly<{
 export const secretVariables = [
   'OPS_TOKEN',
   'KAFKA_SASL_PASSWORD',
+  'SCHEMA_REGISTRY_PASSWORD',
   'DATABASE_URL',
   'REDIS_URL',
 ] as const satisfies readonly VariableName[];
@@ -162,6 +175,9 @@ const isSecret = (name: string) => (secretVariables as readonly string[]).includ
 type Optional =
   | 'OPS_TOKEN'
   | 'FAULT_CRASH_AFTER_COMMIT'
+  | 'SCHEMA_REGISTRY_USERNAME'
+  | 'SCHEMA_REGISTRY_PASSWORD'
+  | 'SCHEMA_REGISTRY_CA_FILE'
   | 'KAFKA_SASL_MECHANISM'
   | 'KAFKA_SASL_USERNAME'
   | 'KAFKA_SASL_PASSWORD'
@@ -213,7 +229,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       problems.push(`${name}: given ${shown}; allowed: ${allowed}.`);
     }
   }
-  if (problems.length === 0) problems.push(...kafkaSecurityProblems(parsed as Config));
+  if (problems.length === 0)
+    problems.push(
+      ...kafkaSecurityProblems(parsed as Config),
+      ...registryAccessProblems(parsed as Config),
+    );
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(parsed) as Config;
 }
@@ -265,6 +285,26 @@ function withoutSecrets(name: string, given: string | undefined): string {
     }
   });
   return JSON.stringify(parts.join(','));
+}
+
+/** Basic auth needs both halves; a CA file only means something over https. */
+function registryAccessProblems(config: Config): string[] {
+  const problems: string[] = [];
+  if (
+    (config.SCHEMA_REGISTRY_USERNAME === undefined) !==
+    (config.SCHEMA_REGISTRY_PASSWORD === undefined)
+  )
+    problems.push(
+      'SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD go together (basic auth): set both (the password may come from SCHEMA_REGISTRY_PASSWORD_FILE), or neither.',
+    );
+  if (
+    config.SCHEMA_REGISTRY_CA_FILE !== undefined &&
+    !config.SCHEMA_REGISTRY_URL.startsWith('https:')
+  )
+    problems.push(
+      "SCHEMA_REGISTRY_CA_FILE is set but SCHEMA_REGISTRY_URL is not https://: use the registry's https:// URL, or unset SCHEMA_REGISTRY_CA_FILE.",
+    );
+  return problems;
 }
 
 /** The Kafka settings must agree before the first connection (a TLS-only client hangs on a SASL listener). */

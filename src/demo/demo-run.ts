@@ -49,7 +49,7 @@ export class DemoRun {
     const { config } = environment;
     this.db = createKnex(config, { poolMax: 3 });
     this.kafka = createKafka(config, 'escrow-demo', log);
-    this.codec = new RegistryCodec(config.SCHEMA_REGISTRY_URL, config.TOPIC_PREFIX);
+    this.codec = RegistryCodec.fromConfig(config);
     this.producer = createProducer(this.kafka);
     this.admin = this.kafka.admin();
     this.listener = new OutcomeListener(

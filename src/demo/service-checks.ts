@@ -3,6 +3,8 @@
  * there? The clients retry patiently, as a worker should; a demo should say
  * within seconds that a service is missing and how to start it.
  */
+import { RegistryAccessRefused } from '../codec/registry-access';
+import { RegistryCodec } from '../codec/registry-codec';
 import type { Config } from '../config';
 import { createKafka } from '../kafka/client';
 
@@ -35,11 +37,14 @@ export async function checkServices(config: Config): Promise<void> {
   } finally {
     void admin.disconnect().catch(() => undefined);
   }
-  const url = `${config.SCHEMA_REGISTRY_URL}/subjects`;
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(answerWithinMs) });
-    if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`);
+    await withTimeout(
+      RegistryCodec.fromConfig(config).ping(),
+      answerWithinMs,
+      `the schema registry at ${config.SCHEMA_REGISTRY_URL}`,
+    );
   } catch (error) {
+    if (error instanceof RegistryAccessRefused) throw error;
     throw new Error(
       `The schema registry at ${config.SCHEMA_REGISTRY_URL} is not usable (${(error as Error).message}). ` +
         `${fix} SCHEMA_REGISTRY_URL.`,

@@ -39,6 +39,9 @@ describe('loadConfig', () => {
       OPS_PORT: 8080,
       OPS_TOKEN: undefined,
       PLATFORM_FEE_RATE: '0.10',
+      SCHEMA_REGISTRY_USERNAME: undefined,
+      SCHEMA_REGISTRY_PASSWORD: undefined,
+      SCHEMA_REGISTRY_CA_FILE: undefined,
       SCHEMA_AUTO_REGISTER: true,
       KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT',
       KAFKA_SASL_MECHANISM: undefined,
@@ -179,6 +182,21 @@ describe('loadConfig', () => {
       for (const secret of ['short secret', 'db-password', 'redis-password'])
         expect(text).not.toContain(secret);
     });
+  });
+
+  test('registry basic auth needs both halves, and a registry CA file an https:// URL', () => {
+    expect(problemsOf({ SCHEMA_REGISTRY_USERNAME: 'deployer' })).toEqual([
+      'SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD go together (basic auth): set both (the password may come from SCHEMA_REGISTRY_PASSWORD_FILE), or neither.',
+    ]);
+    expect(problemsOf({ SCHEMA_REGISTRY_CA_FILE: file('registry-ca.pem', 'ca') })).toEqual([
+      "SCHEMA_REGISTRY_CA_FILE is set but SCHEMA_REGISTRY_URL is not https://: use the registry's https:// URL, or unset SCHEMA_REGISTRY_CA_FILE.",
+    ]);
+    const config = loadConfig({
+      SCHEMA_REGISTRY_URL: 'https://registry.example:8081',
+      SCHEMA_REGISTRY_USERNAME: 'deployer',
+      SCHEMA_REGISTRY_PASSWORD_FILE: file('registry-password', 'registry-secret\n'),
+    });
+    expect(config.SCHEMA_REGISTRY_PASSWORD).toBe('registry-secret');
   });
 
   describe('Kafka over TLS and SASL', () => {
