@@ -49,7 +49,7 @@ export const defaultKafkaLayout: LocalKafkaLayout = {
 };
 
 const pomFile = path.join(projectRoot, 'infra', 'kafka', 'pom.xml');
-const files = (layout: LocalKafkaLayout) => ({
+export const brokerFiles = (layout: LocalKafkaLayout) => ({
   dataDir: path.join(layout.dir, 'data'),
   serverLog: path.join(layout.dir, 'server.log'),
   stdoutLog: path.join(layout.dir, 'stdout.log'),
@@ -121,8 +121,13 @@ export function explainMavenFailure(result: { output: string; timedOut: boolean 
   return `${cause}\n--- mvn output (last lines) ---\n${tail(result.output, 15)}\n`;
 }
 
-function writeBrokerConfig(layout: LocalKafkaLayout): void {
-  const { dataDir, serverLog, properties, log4j } = files(layout);
+/**
+ * Writes the node's server.properties and Log4j 2 configuration. `overrides`
+ * are appended: a later line wins in a properties file, so a scratch broker
+ * (another listener, TLS, SASL) changes only what differs.
+ */
+export function writeBrokerConfig(layout: LocalKafkaLayout, overrides: string[] = []): void {
+  const { dataDir, serverLog, properties, log4j } = brokerFiles(layout);
   const { brokerPort, controllerPort } = layout;
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(
@@ -145,6 +150,7 @@ function writeBrokerConfig(layout: LocalKafkaLayout): void {
       'transaction.state.log.min.isr=1',
       'transaction.state.log.num.partitions=10',
       'group.initial.rebalance.delay.ms=0',
+      ...overrides,
       '',
     ].join('\n'),
   );
@@ -173,10 +179,14 @@ function writeBrokerConfig(layout: LocalKafkaLayout): void {
   );
 }
 
-const classpath = (layout: LocalKafkaLayout) => `${layout.libsDir}/*`;
+export const classpath = (layout: LocalKafkaLayout) => `${layout.libsDir}/*`;
 
-async function formatStorage(layout: LocalKafkaLayout): Promise<void> {
-  const { dataDir, properties } = files(layout);
+/** Formats the KRaft data folder once; `extraArgs` go to StorageTool (e.g. --add-scram). */
+export async function formatStorage(
+  layout: LocalKafkaLayout,
+  extraArgs: string[] = [],
+): Promise<void> {
+  const { dataDir, properties } = brokerFiles(layout);
   if (existsSync(path.join(dataDir, 'meta.properties'))) return;
   // A KRaft cluster id is 16 random bytes in URL-safe base64 without padding.
   const clusterId = randomBytes(16).toString('base64url');
@@ -191,6 +201,7 @@ async function formatStorage(layout: LocalKafkaLayout): Promise<void> {
       clusterId,
       '-c',
       properties,
+      ...extraArgs,
     ],
     { timeoutMs: 60_000 },
   );
@@ -204,7 +215,7 @@ async function formatStorage(layout: LocalKafkaLayout): Promise<void> {
 
 /** Says why the broker did not start, from its logs. */
 export function explainBrokerFailure(output: string, layout: LocalKafkaLayout): string {
-  const { dataDir, serverLog, stdoutLog } = files(layout);
+  const { dataDir, serverLog, stdoutLog } = brokerFiles(layout);
   const stale =
     /InconsistentClusterId|meta\.properties|Invalid cluster\.id|CorruptRecord|corrupt|node ID not found|doesn't match/i;
   // A fatal start-up error that names the data folder is a problem with that folder.
@@ -222,7 +233,7 @@ export function explainBrokerFailure(output: string, layout: LocalKafkaLayout): 
 }
 
 function readLogs(layout: LocalKafkaLayout): string {
-  const { serverLog, stdoutLog } = files(layout);
+  const { serverLog, stdoutLog } = brokerFiles(layout);
   const read = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : '');
   return `${tail(read(serverLog), 20)}\n${tail(read(stdoutLog), 20)}`;
 }
@@ -253,7 +264,7 @@ export async function startKafka(
   writeBrokerConfig(layout);
   await formatStorage(layout);
 
-  const { properties, log4j, stdoutLog } = files(layout);
+  const { properties, log4j, stdoutLog } = brokerFiles(layout);
   const out = openSync(stdoutLog, 'a');
   const child = spawn(
     'java',
