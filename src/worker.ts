@@ -10,6 +10,7 @@ import { inboundTopics, outboundTopics } from './codec/schemas';
 import type { Config } from './config';
 import { createKnex } from './db/knex';
 import { createKafka, createProducer } from './kafka/client';
+import { checkKafkaConnection } from './kafka/connection-check';
 import { createLockService } from './locks/redlock';
 import type { Logger } from './logging/logger';
 import { createMetrics } from './ops/metrics';
@@ -48,6 +49,9 @@ export async function startWorker(config: Config, log: Logger): Promise<RunningW
     if (config.SCHEMA_AUTO_REGISTER)
       await codec.registerSchemas([...inboundTopics, ...outboundTopics]);
     else await codec.lookUpSchemas([...inboundTopics, ...outboundTopics]);
+    // Then Kafka: a refused password, an untrusted certificate or a protocol
+    // that does not match the listener stops it here (src/kafka/connection-check.ts).
+    await checkKafkaConnection(config, { log: log.child({ component: 'kafka' }) });
   } catch (error) {
     await locks.close();
     await db.destroy();
