@@ -8,10 +8,12 @@ import { consumers } from '../consumers';
 import { RegistryCodec } from './codec/registry-codec';
 import { inboundTopics, outboundTopics } from './codec/schemas';
 import type { Config } from './config';
+import { checkDatabaseConnection } from './db/connection-check';
 import { createKnex } from './db/knex';
 import { createKafka, createProducer } from './kafka/client';
 import { checkKafkaConnection } from './kafka/connection-check';
 import { createLockService } from './locks/redlock';
+import { checkRedisNodes } from './locks/redis-start-check';
 import type { Logger } from './logging/logger';
 import { createMetrics } from './ops/metrics';
 import { startOpsServer } from './ops/ops-server';
@@ -34,7 +36,7 @@ export interface RunningWorker {
 export async function startWorker(config: Config, log: Logger): Promise<RunningWorker> {
   const db = createKnex(config, { poolMax: PARTITIONS_IN_PARALLEL + DB_POOL_SPARE });
   const kafka = createKafka(config, 'escrow-worker', log);
-  const locks = createLockService(config);
+  const locks = createLockService(config, log.child({ component: 'redis' }));
   const codec = RegistryCodec.fromConfig(config);
   const settings = {
     topicPrefix: config.TOPIC_PREFIX,
@@ -44,14 +46,19 @@ export async function startWorker(config: Config, log: Logger): Promise<RunningW
 
   // The schemas first: a governed registry is read-only for the worker, which
   // then looks its schemas up and stops, naming what is missing, before it
-  // binds a port or connects to anything else.
+  // binds a port or connects to anything else. Then a PING to every Redis
+  // node: one that refuses the worker (password, certificate, TLS) stops it
+  // here, not at its first lock; one that is down does not.
   try {
     if (config.SCHEMA_AUTO_REGISTER)
       await codec.registerSchemas([...inboundTopics, ...outboundTopics]);
     else await codec.lookUpSchemas([...inboundTopics, ...outboundTopics]);
+    await checkRedisNodes(config, log.child({ component: 'redis' }));
     // Then Kafka: a refused password, an untrusted certificate or a protocol
     // that does not match the listener stops it here (src/kafka/connection-check.ts).
     await checkKafkaConnection(config, { log: log.child({ component: 'kafka' }) });
+    // And Postgres: a wrong password or an untrusted certificate (src/db/connection-check.ts).
+    await checkDatabaseConnection(db, config.DATABASE_URL);
   } catch (error) {
     await locks.close();
     await db.destroy();

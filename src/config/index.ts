@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { databaseUrlProblems } from './database-url';
 
 const hostPort = /^[A-Za-z0-9.-]+:\d{1,5}$/;
 const decimalFraction = /^(0(\.\d+)?|1(\.0+)?)$/;
@@ -61,15 +62,26 @@ export const variables = {
     z.string().refine(urlWithProtocol(['http:', 'https:'])),
   ),
   DATABASE_URL: variable(
-    'a postgres:// URL, e.g. postgres://postgres@127.0.0.1:5432/escrow',
+    'a postgres:// URL, e.g. postgres://postgres@127.0.0.1:5432/escrow (over TLS with ?sslmode=verify-full&sslrootcert=/path/to/ca.pem)',
     z.string().refine(urlWithProtocol(['postgres:', 'postgresql:'])),
   ),
+  DATABASE_WORKER_ROLE: variable(
+    "unset (`npm run migrate` grants nothing), or the Postgres role the worker connects as: migrate gives it exactly the worker's rights (lowercase letters, digits, _ and -)",
+    z
+      .string()
+      .regex(/^[a-z_][a-z0-9_-]{0,62}$/)
+      .optional(),
+  ),
   REDIS_URL: variable(
-    'one redis:// URL, or several comma-separated for a Redlock quorum (use an odd number)',
+    'one redis:// URL (rediss:// for TLS; a password or ACL user in it, as rediss://user:password@host:6379), or several comma-separated for a Redlock quorum (use an odd number)',
     z
       .string()
       .transform(commaList)
       .pipe(z.array(z.string().refine(urlWithProtocol(['redis:', 'rediss:']))).min(1)),
+  ),
+  REDIS_CA_FILE: variable(
+    'unset (the system trust store), or a readable PEM file of the CA that signs the Redis servers (with rediss:// URLs only)',
+    readableFile,
   ),
   TOPIC_PREFIX: variable(
     'empty, or letters, digits, ".", "_" and "-" (at most 100), prepended to every topic name',
@@ -175,6 +187,7 @@ const isSecret = (name: string) => (secretVariables as readonly string[]).includ
 type Optional =
   | 'OPS_TOKEN'
   | 'FAULT_CRASH_AFTER_COMMIT'
+  | 'DATABASE_WORKER_ROLE'
   | 'SCHEMA_REGISTRY_USERNAME'
   | 'SCHEMA_REGISTRY_PASSWORD'
   | 'SCHEMA_REGISTRY_CA_FILE'
@@ -183,7 +196,8 @@ type Optional =
   | 'KAFKA_SASL_PASSWORD'
   | 'KAFKA_SSL_CA_FILE'
   | 'KAFKA_SSL_CERT_FILE'
-  | 'KAFKA_SSL_KEY_FILE';
+  | 'KAFKA_SSL_KEY_FILE'
+  | 'REDIS_CA_FILE';
 
 /** The defaults point at the local services started by `npm run services:up`. */
 export const defaults: Readonly<Record<Exclude<VariableName, Optional>, string>> = {
@@ -233,6 +247,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push(
       ...kafkaSecurityProblems(parsed as Config),
       ...registryAccessProblems(parsed as Config),
+      ...redisSecurityProblems(parsed as Config),
+      ...databaseUrlProblems((parsed as Config).DATABASE_URL),
     );
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(parsed) as Config;
@@ -285,6 +301,25 @@ function withoutSecrets(name: string, given: string | undefined): string {
     }
   });
   return JSON.stringify(parts.join(','));
+}
+
+/**
+ * Every node of a Redlock quorum is reached the same way: all over TLS or none
+ * (a lock granted by a majority that includes a plaintext node is only as safe
+ * as that node's network), and a CA file only means something over TLS.
+ */
+function redisSecurityProblems(config: Config): string[] {
+  const plain = config.REDIS_URL.filter((url) => url.startsWith('redis:'));
+  const problems: string[] = [];
+  if (plain.length > 0 && plain.length < config.REDIS_URL.length)
+    problems.push(
+      `REDIS_URL mixes redis:// and rediss:// nodes (${plain.length} of ${config.REDIS_URL.length} without TLS): use rediss:// for every node of the quorum.`,
+    );
+  else if (plain.length > 0 && config.REDIS_CA_FILE !== undefined)
+    problems.push(
+      'REDIS_CA_FILE is set but REDIS_URL uses redis:// (no TLS): use rediss:// URLs for the TLS port of every node, or unset REDIS_CA_FILE.',
+    );
+  return problems;
 }
 
 /** Basic auth needs both halves; a CA file only means something over https. */

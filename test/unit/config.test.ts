@@ -272,4 +272,41 @@ describe('loadConfig', () => {
       expect(problems[2]).toContain('a readable PEM file');
     });
   });
+
+  describe('Redis over TLS', () => {
+    const ca = () =>
+      file('redis-ca.pem', '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+
+    test('rediss:// URLs with credentials and a CA file are accepted for every node', () => {
+      const config = loadConfig({
+        REDIS_URL: 'rediss://escrow-worker:pw@r1:6380,rediss://escrow-worker:pw@r2:6380',
+        REDIS_CA_FILE: ca(),
+      });
+      expect(config.REDIS_URL).toHaveLength(2);
+      expect(config.REDIS_CA_FILE).toBe(ca());
+      expect(loadConfig({ REDIS_CA_FILE: '' }).REDIS_CA_FILE).toBeUndefined();
+    });
+
+    test.each([
+      [
+        { REDIS_URL: 'redis://r1:6379', REDIS_CA_FILE: ca() },
+        'REDIS_CA_FILE is set but REDIS_URL uses redis:// (no TLS): use rediss:// URLs for the TLS port of every node, or unset REDIS_CA_FILE.',
+      ],
+      [
+        { REDIS_URL: 'rediss://:pw@r1:6380,redis://:pw@r2:6379,rediss://:pw@r3:6380' },
+        'REDIS_URL mixes redis:// and rediss:// nodes (1 of 3 without TLS): use rediss:// for every node of the quorum.',
+      ],
+    ])('settings that disagree are refused before any connection: %j', (env, problem) => {
+      expect(problemsOf(env)).toEqual([problem]);
+    });
+
+    test('an unreadable REDIS_CA_FILE is named with what is allowed', () => {
+      const problems = problemsOf({
+        REDIS_URL: 'rediss://:pw@r1:6380',
+        REDIS_CA_FILE: path.join(folder, 'missing-redis-ca.pem'),
+      });
+      expect(problems).toEqual([expect.stringContaining('REDIS_CA_FILE: given "')]);
+      expect(problems[0]).toContain('a readable PEM file of the CA that signs the Redis servers');
+    });
+  });
 });
