@@ -32,9 +32,19 @@ const service = (name: string): ComposeService => {
   return found;
 };
 
-/** Resolves `${NAME:-default}` the way compose does when NAME is unset. */
+/**
+ * Resolves `${NAME:-default}` the way compose does when NAME is unset, and the
+ * required `${NAME}` / `${NAME:?message}` as compose does once NAME is set, to
+ * `<NAME>` (a stand-in password).
+ */
 const withDefaults = (value: string | number) =>
-  String(value).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1');
+  String(value)
+    .replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')
+    .replace(/\$\{([A-Z_]+)(:\?[^}]*)?\}/g, (_, name: string) => `pw-${name.toLowerCase()}`);
+const resolvedEnvironment = (name: string) =>
+  Object.fromEntries(
+    Object.entries(service(name).environment!).map(([k, v]) => [k, withDefaults(v)]),
+  );
 
 test('it runs Apache Kafka, a Confluent schema registry, Postgres 16, Redis 7 and the worker', () => {
   expect(Object.keys(services).sort()).toEqual(
@@ -103,26 +113,95 @@ test("the worker's addresses point at the services of this file", () => {
     `PLAINTEXT://${internal}`,
   );
 
+  // The worker connects as its own role, migrate as the owner that grants it its rights.
   const database = new URL(config.DATABASE_URL);
   expect(database.hostname).toBe('postgres');
   expect(database.pathname).toBe(`/${service('postgres').environment!.POSTGRES_DB}`);
-  expect(database.username).toBe(service('postgres').environment!.POSTGRES_USER);
-  expect(service('migrate').environment!.DATABASE_URL).toBe(config.DATABASE_URL);
-  expect(config.REDIS_URL).toEqual(['redis://redis:6379']);
-  expect(service('worker').ports).toEqual([`${config.OPS_PORT}:${config.OPS_PORT}`]);
+  expect(database.username).toBe('escrow_worker');
+  expect(database.password).toBe('pw-escrow_worker_password');
+  const migrate = resolvedEnvironment('migrate');
+  const owner = new URL(String(migrate.DATABASE_URL));
+  expect({ user: owner.username, password: owner.password, host: owner.host }).toEqual({
+    user: 'escrow_owner',
+    password: 'pw-escrow_owner_password',
+    host: database.host,
+  });
+  expect(migrate.DATABASE_WORKER_ROLE).toBe(database.username);
+  expect(config.REDIS_URL).toEqual(['redis://:pw-redis_password@redis:6379']);
+  expect(service('worker').ports).toEqual([`127.0.0.1:${config.OPS_PORT}:${config.OPS_PORT}`]);
 });
 
-test('from the host, the published ports equal the worker defaults', () => {
+test('from the host, the published ports equal the worker defaults, on 127.0.0.1 only', () => {
   const local = loadConfig({});
-  expect(service('kafka').ports).toEqual([`${local.KAFKA_BROKERS[0]!.split(':')[1]}:9092`]);
+  const loopback = (port: string | number, inside: number) => [`127.0.0.1:${port}:${inside}`];
+  expect(service('kafka').ports).toEqual(loopback(local.KAFKA_BROKERS[0]!.split(':')[1]!, 9092));
   expect(String(service('kafka').environment!.KAFKA_ADVERTISED_LISTENERS)).toContain(
     `EXTERNAL://${local.KAFKA_BROKERS[0]}`,
   );
-  expect(service('schema-registry').ports).toEqual([
-    `${new URL(local.SCHEMA_REGISTRY_URL).port}:8081`,
-  ]);
-  expect(service('postgres').ports).toEqual([`${new URL(local.DATABASE_URL).port}:5432`]);
-  expect(service('redis').ports).toEqual([`${new URL(local.REDIS_URL[0]!).port}:6379`]);
+  expect(service('schema-registry').ports).toEqual(
+    loopback(new URL(local.SCHEMA_REGISTRY_URL).port, 8081),
+  );
+  expect(service('postgres').ports).toEqual(loopback(new URL(local.DATABASE_URL).port, 5432));
+  expect(service('redis').ports).toEqual(loopback(new URL(local.REDIS_URL[0]!).port, 6379));
+  // Every published port of every service, whatever is added later.
+  const published = Object.entries(services).flatMap(([name, { ports }]) =>
+    (ports ?? []).map((port) => `${name} ${port}`),
+  );
+  expect(published.filter((entry) => !/ 127\.0\.0\.1:\d+:\d+$/.test(entry))).toEqual([]);
+});
+
+test('Postgres and Redis need passwords, which compose refuses to start without', () => {
+  const postgres = service('postgres').environment!;
+  expect(postgres).not.toHaveProperty('POSTGRES_HOST_AUTH_METHOD');
+  for (const name of ['POSTGRES_PASSWORD', 'ESCROW_OWNER_PASSWORD', 'ESCROW_WORKER_PASSWORD'])
+    expect(String(postgres[name])).toMatch(new RegExp(`^\\$\\{${name}:\\?.+\\}$`));
+  expect(String(postgres.POSTGRES_INITDB_ARGS)).toContain('--auth-host=scram-sha-256');
+  const redis = service('redis');
+  expect(String(redis.environment!.REDISCLI_AUTH)).toMatch(/^\$\{REDIS_PASSWORD:\?.+\}$/);
+  expect(redis.command!.join(' ')).toContain('--requirepass "$$REDISCLI_AUTH"');
+});
+
+test("Postgres is healthy only when it answers over TCP (not while the image's init server runs)", () => {
+  expect(service('postgres').healthcheck!.test.join(' ')).toContain('pg_isready -h 127.0.0.1');
+});
+
+test('the roles are created on a fresh volume by the init script, with the passwords from the environment', () => {
+  const mount = (service('postgres') as { volumes?: string[] }).volumes!.find((volume) =>
+    volume.includes('docker-entrypoint-initdb.d'),
+  )!;
+  const script = readFileSync(path.join(root, mount.split(':')[0]!), 'utf8');
+  expect(script).toContain('CREATE ROLE escrow_owner LOGIN PASSWORD');
+  expect(script).toContain('CREATE ROLE escrow_worker LOGIN PASSWORD');
+  expect(script).toContain('ALTER DATABASE escrow OWNER TO escrow_owner');
+  expect(script).toContain('"$ESCROW_WORKER_PASSWORD"');
+});
+
+test("Kafka's data is on a volume, formatted once with a fixed cluster id", () => {
+  const kafka = service('kafka') as ComposeService & { volumes?: string[] };
+  const dir = String(kafka.environment!.KAFKA_LOG_DIRS);
+  expect(kafka.volumes).toContain(`kafka-data:${dir}`);
+  expect(String(kafka.environment!.CLUSTER_ID)).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  expect(Object.keys((compose as { volumes?: object }).volumes ?? {})).toEqual(
+    expect.arrayContaining(['kafka-data', 'postgres-data']),
+  );
+});
+
+test('one image for the worker and migrate, a graceful stop, and a .dockerignore without build output or logs', () => {
+  const worker = service('worker') as ComposeService & { stop_grace_period?: string };
+  expect(worker.image).toBe(service('migrate').image);
+  expect(worker.image).toMatch(/^escrow-worker:/);
+  expect(Number.parseInt(worker.stop_grace_period ?? '0', 10)).toBeGreaterThanOrEqual(30);
+  const ignored = readFileSync(path.join(root, '.dockerignore'), 'utf8').split('\n');
+  expect(ignored).toEqual(
+    expect.arrayContaining([
+      'infra/*/target',
+      '.services',
+      '.tools',
+      '*.log',
+      '.env',
+      'node_modules',
+    ]),
+  );
 });
 
 test('the image is multi-stage on Node 24 slim on Debian trixie and runs as a non-root user', () => {
