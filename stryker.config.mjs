@@ -2,32 +2,17 @@
 // Stryker changes src/domain one mutant at a time and runs the unit tests that
 // cover the change; a mutant no test notices is a rule the tests do not pin.
 // Too slow for every CI stop, so .ci/run does not run it; the score is recorded.
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-const require = createRequire(import.meta.url);
-const jestConfig = require('./jest.config.js');
-
-// Only the `unit` project: the integration project needs Kafka, Postgres and Redis.
-// Jest is given that project's settings as its whole configuration (no `projects`),
-// so Stryker's coverage environment wraps the tests it runs.
-const { displayName: _unitName, ...unitProject } = jestConfig.projects.find(
-  (project) => project.displayName === 'unit',
-);
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   mutate: ['src/domain/**/*.ts'],
   testRunner: 'jest',
   jest: {
+    // Only the `unit` project: the integration project needs Kafka, Postgres and Redis.
     projectType: 'custom',
-    config: {
-      testTimeout: jestConfig.testTimeout,
-      projects: undefined,
-      ...unitProject,
-      setupFilesAfterEnv: ['<rootDir>/test/support/mutation-setup.ts'],
-    },
+    configFile: 'jest.mutation.config.js',
     enableFindRelatedTests: true,
   },
   // A mutant that does not compile is set aside (CompileError), not counted. The
