@@ -58,10 +58,15 @@ export async function makeCertificateAuthority(
   return { certFile, keyFile, dir, name };
 }
 
-/** A server certificate for 127.0.0.1 and localhost, signed by `ca`. */
+/**
+ * A server certificate signed by `ca`, for 127.0.0.1 and localhost unless
+ * `altNames` says otherwise (a certificate without a name, to show a client
+ * refusing a host the certificate is not for).
+ */
 export async function issueServerCertificate(
   ca: CertificateAuthority,
   name: string,
+  altNames = 'IP:127.0.0.1,DNS:localhost',
 ): Promise<ServerCertificate> {
   const keyFile = path.join(ca.dir, `${name}.key`);
   const csr = path.join(ca.dir, `${name}.csr`);
@@ -69,7 +74,7 @@ export async function issueServerCertificate(
   const extensions = path.join(ca.dir, `${name}.ext`);
   writeFileSync(
     extensions,
-    'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n',
+    `subjectAltName=${altNames}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`,
   );
   await openssl(
     [
@@ -107,4 +112,30 @@ export async function issueServerCertificate(
     ca.dir,
   );
   return { certFile, keyFile };
+}
+
+/** What a scratch TLS server needs: its CA, its certificate and key, and a CA that signs nothing. */
+export interface TestCertificates {
+  /** The CA that signs the server certificate (PEM). */
+  caFile: string;
+  /** A CA of its own that signs nothing the server holds (PEM). */
+  otherCaFile: string;
+  serverCertFile: string;
+  serverKeyFile: string;
+}
+
+/** Writes them into `dir`: ca.pem, other-ca.pem, server.pem, server.key (and their keys). */
+export async function makeTestCertificates(
+  dir: string,
+  altNames?: string,
+): Promise<TestCertificates> {
+  const ca = await makeCertificateAuthority(dir, 'ca');
+  const other = await makeCertificateAuthority(dir, 'other-ca');
+  const server = await issueServerCertificate(ca, 'server', altNames);
+  return {
+    caFile: ca.certFile,
+    otherCaFile: other.certFile,
+    serverCertFile: server.certFile,
+    serverKeyFile: server.keyFile,
+  };
 }

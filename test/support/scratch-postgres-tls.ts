@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { commandExists, run, tail } from '../../infra/services/shell';
-import { makeTestCertificates, type TestCertificates } from './test-certificates';
+import { makeTestCertificates, type TestCertificates } from './certificates';
 
 const binaries = '/usr/lib/postgresql/15/bin';
 

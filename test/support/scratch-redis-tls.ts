@@ -6,11 +6,12 @@
  * nothing, for the untrusted-certificate case. stop() ends the servers and
  * removes the folder. The machine's Redis on 6379 is never touched.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { makeTestCertificates } from './certificates';
 import { commandExists, portOpen, run, sleep } from '../../infra/services/shell';
 
 export interface ScratchRedisTls {
@@ -44,35 +45,6 @@ async function ensureInstalled(): Promise<void> {
     if (result.code !== 0)
       throw new Error(`apt-get ${args.join(' ')} failed; ${instructions}:\n${result.output}`);
   }
-}
-
-function openssl(folder: string, args: string[]): void {
-  const result = spawnSync('openssl', args, { cwd: folder, encoding: 'utf8', timeout: 30_000 });
-  if (result.status !== 0)
-    throw new Error(`openssl ${args.join(' ')} failed:\n${result.stderr ?? ''}`);
-}
-
-/** A self-signed CA (EC keys: quick to make) written as <name>.pem and <name>.key. */
-function makeCa(folder: string, name: string): void {
-  // prettier-ignore
-  openssl(folder, [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '2', '-subj', `/CN=escrow-worker test ${name}`,
-  ]);
-}
-
-function makeServerCertificate(folder: string): void {
-  writeFileSync(path.join(folder, 'server.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  // prettier-ignore
-  openssl(folder, [
-    'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=escrow-worker test server',
-  ]);
-  // prettier-ignore
-  openssl(folder, [
-    'x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
-    '-out', 'server.pem', '-days', '2', '-extfile', 'server.ext',
-  ]);
 }
 
 /** A port below Linux's ephemeral range, where no outgoing connection takes it (see ops-port.ts). */
@@ -139,9 +111,8 @@ export async function startScratchRedisTls(count = 1): Promise<ScratchRedisTls> 
     rmSync(folder, { recursive: true, force: true });
   };
   try {
-    makeCa(folder, 'ca');
-    makeCa(folder, 'other-ca');
-    makeServerCertificate(folder);
+    // For 127.0.0.1 only, no name: a client connecting as localhost must refuse it.
+    await makeTestCertificates(folder, 'IP:127.0.0.1');
     for (let index = 0; index < count; index += 1)
       servers.push(await startServer(folder, password, aclUser));
   } catch (error) {
