@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { Config } from '../config';
+import { untrustedCertificateCodes } from '../net/certificate-codes';
 
 export interface RegistryAccess {
   readonly username?: string;
@@ -50,19 +51,13 @@ export const basicAuth = (access: RegistryAccess) =>
     ? { username: access.username, password: access.password }
     : undefined;
 
-const untrusted = new Set([
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_UNTRUSTED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
 /** Translates what the settings caused; any other failure is returned as it is. */
 export function accessProblem(url: string, error: Error): Error {
   const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && untrusted.has(code))
+  if (
+    typeof code === 'string' &&
+    (untrustedCertificateCodes.has(code) || code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+  )
     return new RegistryAccessRefused(
       `the schema registry at ${url} presented a certificate this process does not trust (${code}): ` +
         'set SCHEMA_REGISTRY_CA_FILE to the CA that signs it (PEM), and check that SCHEMA_REGISTRY_URL names the host the certificate is for',

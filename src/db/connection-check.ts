@@ -7,6 +7,7 @@
  * TLS code, never by the wording of a message; the password is never shown.
  */
 import type { Knex } from 'knex';
+import { untrustedCertificateCodes } from '../net/certificate-codes';
 
 export type DatabaseConnectionCode =
   | 'DATABASE_AUTHENTICATION_FAILED'
@@ -25,17 +26,6 @@ export class DatabaseConnectionError extends Error {
     this.name = 'DatabaseConnectionError';
   }
 }
-
-// Node's codes for a chain that does not end at a CA the client trusts.
-const untrustedCodes = new Set([
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_UNTRUSTED',
-  'CERT_SIGNATURE_FAILURE',
-]);
 
 const fileVariable = 'DATABASE_URL (or the file DATABASE_URL_FILE names)';
 
@@ -82,7 +72,7 @@ export function connectionFailure(
       `Postgres at ${at} has no such database ${said}. Fix ${fileVariable}, or create the ` +
         'database and run `npm run migrate` (locally `npm run services:up` creates `escrow`).',
     );
-  if (untrustedCodes.has(code))
+  if (untrustedCertificateCodes.has(code))
     return fail(
       'DATABASE_CERTIFICATE_UNTRUSTED',
       `Postgres at ${at} presented a certificate DATABASE_URL does not trust ${said}. Fix ` +

@@ -8,6 +8,7 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import type { Logger } from '../logging/logger';
+import { untrustedCertificateCodes } from '../net/certificate-codes';
 import { type KafkaSettings, kafkaSecurity } from './client';
 
 export type KafkaConnectionProblem =
@@ -39,17 +40,6 @@ interface KafkaJsFailure {
   message?: string;
   cause?: unknown;
 }
-
-/** Node's codes for a certificate chain that does not end at a trusted CA. */
-const untrustedCodes = new Set([
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_UNTRUSTED',
-  'CERT_SIGNATURE_FAILURE',
-]);
 
 /** The failure under KafkaJS's retries wrapper, which only says that retrying ran out. */
 function rootCause(error: unknown): KafkaJsFailure {
@@ -94,7 +84,7 @@ function diagnose(
       '(without SASL: PLAINTEXT or SSL, and unset the KAFKA_SASL_* variables)',
     );
   const code = typeof failure.code === 'string' ? failure.code : undefined;
-  if (code !== undefined && untrustedCodes.has(code))
+  if (code !== undefined && untrustedCertificateCodes.has(code))
     return {
       code: 'KAFKA_TLS_UNTRUSTED',
       message:

@@ -6,6 +6,7 @@
  * through (the locks are an efficiency guard).
  */
 import { ReplyError } from 'ioredis';
+import { untrustedCertificateCodes } from '../net/certificate-codes';
 
 /**
  * The kind of failure, as Redis or Node names it: the first word of a Redis
@@ -18,16 +19,6 @@ export function failureCode(error: Error): string {
   return typeof code === 'string' ? code : error.name;
 }
 
-/** Node's verification codes for a chain that ends at no CA it was given. */
-const untrustedCodes = new Set([
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_UNTRUSTED',
-  'CERT_SIGNATURE_FAILURE',
-]);
 const outOfDateCodes = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
 
 export type RefusalReason =
@@ -76,7 +67,7 @@ export function refusalOf(
     );
   if (error instanceof ReplyError)
     return refusal('ERROR_REPLY', 'the server answered PING with an error: check REDIS_URL');
-  if (untrustedCodes.has(code)) return untrustedCertificate(node, code, settings);
+  if (untrustedCertificateCodes.has(code)) return untrustedCertificate(node, code, settings);
   if (outOfDateCodes.has(code))
     return refusal(
       'CERTIFICATE_OUT_OF_DATE',
