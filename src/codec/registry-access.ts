@@ -85,10 +85,16 @@ export interface RegistryAnswer {
   readonly text: string;
 }
 
+/** A registry as calls reach it: its URL, its access, and the https agent built once for both. */
+export interface RegistryEndpoint {
+  readonly url: string;
+  readonly access: RegistryAccess;
+  readonly agent: https.Agent | undefined;
+}
+
 /** One HTTP call to the registry with the access settings; at most `timeoutMs`. */
 export function registryRequest(
-  url: string,
-  access: RegistryAccess,
+  { url, access, agent }: RegistryEndpoint,
   method: 'GET' | 'POST' | 'PUT',
   path: string,
   body?: unknown,
@@ -103,7 +109,7 @@ export function registryRequest(
       target,
       {
         method,
-        agent: registryAgent(url, access),
+        agent,
         timeout: timeoutMs,
         headers: {
           Accept: 'application/vnd.schemaregistry.v1+json, application/json',

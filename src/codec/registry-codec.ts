@@ -14,6 +14,7 @@ import {
   type RegistryAccess,
   RegistryAccessRefused,
   type RegistryAnswer,
+  type RegistryEndpoint,
   refusedCredentials,
   registryAccess,
   registryAgent,
@@ -67,6 +68,7 @@ const statusOf = (error: unknown) =>
 
 export class RegistryCodec {
   private readonly registry: SchemaRegistry;
+  private readonly endpoint: RegistryEndpoint;
   private readonly ids = new Map<Topic, number>();
   /** Per topic, its own schema compiled once: the reader every value is decoded with. */
   private readonly readers = new Map<Topic, avro.Type>();
@@ -79,7 +81,9 @@ export class RegistryCodec {
     private readonly access: RegistryAccess = {},
   ) {
     const auth = basicAuth(access);
+    // One agent (the CA file read once) for the client and the codec's own calls.
     const agent = registryAgent(registryUrl, access);
+    this.endpoint = { url: registryUrl, access, agent };
     this.registry = new SchemaRegistry({
       host: registryUrl,
       ...(auth ? { auth } : {}),
@@ -101,7 +105,7 @@ export class RegistryCodec {
 
   /** GET /subjects with the access settings: the readiness probe of the registry. */
   async ping(): Promise<void> {
-    const answer = await registryRequest(this.registryUrl, this.access, 'GET', '/subjects');
+    const answer = await registryRequest(this.endpoint, 'GET', '/subjects');
     if (answer.status === 401 || answer.status === 403)
       throw refusedCredentials(this.registryUrl, answer.status, this.access);
     if (answer.status !== 200) throw new Error(`registry answered ${answer.status}`);
@@ -201,7 +205,7 @@ export class RegistryCodec {
   private async request(method: 'POST' | 'PUT', path: string, body: unknown) {
     let answer: RegistryAnswer;
     try {
-      answer = await registryRequest(this.registryUrl, this.access, method, path, body);
+      answer = await registryRequest(this.endpoint, method, path, body);
     } catch (error) {
       const failure = (what: string) =>
         error instanceof RegistryAccessRefused
