@@ -51,7 +51,31 @@ export const workerGrants: Readonly<Record<string, TableGrant>> = {
     ],
   },
   inbox: { table: readAppend, updateColumns: ['outcome', 'reason'] },
-  kept_events: { table: readAppend, updateColumns: ['replayed_at', 'failed_reason'] },
+  kept_events: { table: readAppend, updateColumns: ['replayed_at', 'failed_reason', 'awaiting'] },
+  // Payouts and refunds asked for, and what became of them (src/store/disbursements.ts);
+  // `payouts retry` marks a failed one RETRIED and inserts its new request.
+  disbursements: {
+    table: readAppend,
+    updateColumns: [
+      'state',
+      'failure_reason',
+      'settlement_gateway',
+      'settlement_reference',
+      'settlement_event_id',
+      'settled_at',
+    ],
+  },
+  // Where each chargeback's money came from, what later releases recovered, its reversal.
+  chargebacks: {
+    table: readAppend,
+    updateColumns: [
+      'recovered_minor',
+      'reversed',
+      'reversal_event_id',
+      'reversal_ledger_transaction_id',
+      'reversed_at',
+    ],
+  },
   // The relay marks rows published and prunes old published ones (src/outbox/relay.ts).
   outbox: { table: ['SELECT', 'INSERT', 'DELETE'], updateColumns: ['published_at'] },
   // Knex's bookkeeping is the owner's alone.

@@ -251,11 +251,15 @@ function runningBalances(
         version: BigInt(account.version),
       };
       const next = { balance: state.balance + posting.amount.minor, version: state.version + 1n };
-      if (next.balance < 0n) {
+      // A provider receivable is owed to the platform, so it runs at or below
+      // zero: above zero would mean more recovered than was ever charged back.
+      const receivable = posting.account.kind === 'PROVIDER_RECEIVABLE';
+      if (receivable ? next.balance > 0n : next.balance < 0n) {
         throw new LedgerError(
           'LEDGER_NEGATIVE_BALANCE',
           `${draft.kind} would take ${account.code} to ` +
-            `${formatAmount(money(posting.amount.currency, next.balance))}; it never goes below zero`,
+            `${formatAmount(money(posting.amount.currency, next.balance))}; it never goes ` +
+            (receivable ? 'above zero (more recovered than charged back)' : 'below zero'),
         );
       }
       running.set(account.code, next);

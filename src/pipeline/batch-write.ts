@@ -23,6 +23,14 @@ import {
 } from '../store/order-writes';
 import { fromOrder } from '../store/order-rows';
 import type { Order } from '../domain/escrow';
+import { insertChargebacksSql, updateChargebacksSql } from '../store/chargebacks';
+import {
+  type DisbursementRow,
+  insertDisbursementsSql,
+  SettlementConflict,
+  type SettledRow,
+  settleDisbursementsSql,
+} from '../store/disbursements';
 import { insertOutboxSql, type OutboxRow } from './outbox';
 import { paymentMergeColumns, type PaymentRow } from './payments';
 import type { InboxRow, KeptRow } from './slice';
@@ -38,7 +46,14 @@ export interface BatchWrites {
   readonly replayedKeptIds: readonly string[];
   /** Kept events whose replay failed for good: they stay kept, with the reason. */
   readonly failedKept: readonly { kept_id: string; reason: string }[];
+  /** Kept events replayed and kept again, until the payment they name arrives. */
+  readonly rekept: readonly { kept_id: string; awaiting: string }[];
   readonly outbox: readonly OutboxRow[];
+  /** A row per payout and refund requested (with its outbox row). */
+  readonly disbursements: readonly DisbursementRow[];
+  readonly settled: readonly SettledRow[];
+  readonly createdChargebacks: readonly object[];
+  readonly changedChargebacks: readonly object[];
   readonly now: Date;
 }
 
@@ -78,10 +93,15 @@ WITH inserted_inbox AS (
     ${paymentMergeColumns.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
   RETURNING 1
 ), inserted_kept AS (
-  INSERT INTO kept_events (order_id, dedupe_key, topic, command, replayed_at)
+  INSERT INTO kept_events (order_id, dedupe_key, topic, command, replayed_at, awaiting)
   SELECT * FROM jsonb_to_recordset(?::jsonb) AS kept(order_id text, dedupe_key text, topic text,
-    command jsonb, replayed_at timestamptz)
+    command jsonb, replayed_at timestamptz, awaiting text)
   ON CONFLICT (dedupe_key) DO NOTHING
+  RETURNING 1
+), rekept AS (
+  UPDATE kept_events SET awaiting = again.awaiting
+  FROM jsonb_to_recordset(?::jsonb) AS again(kept_id bigint, awaiting text)
+  WHERE kept_events.kept_id = again.kept_id
   RETURNING 1
 ), replayed_kept AS (
   UPDATE kept_events SET replayed_at = ?::timestamptz WHERE kept_id = ANY(?::bigint[])
@@ -93,6 +113,14 @@ WITH inserted_inbox AS (
   RETURNING 1
 ), inserted_outbox AS (${insertOutboxSql}
   RETURNING 1
+), inserted_disbursements AS (${insertDisbursementsSql}
+  RETURNING 1
+), settled_disbursements AS (${settleDisbursementsSql}
+  RETURNING 1
+), inserted_chargebacks AS (${insertChargebacksSql}
+  RETURNING 1
+), updated_chargebacks AS (${updateChargebacksSql}
+  RETURNING 1
 )
 SELECT (SELECT json_agg(json_build_array(order_id, milestone_id)) FROM updated_milestones) AS updated,
        (SELECT count(*) FROM (SELECT pg_notify('escrow_outbox', '')
@@ -102,14 +130,18 @@ SELECT (SELECT json_agg(json_build_array(order_id, milestone_id)) FROM updated_m
          + (SELECT count(*) FROM inserted_milestones) + (SELECT count(*) FROM upserted_payments)
          + (SELECT count(*) FROM inserted_kept) + (SELECT count(*) FROM replayed_kept)
          + (SELECT count(*) FROM failed_kept)
-         AS written`;
+         AS written,
+       (SELECT count(*) FROM settled_disbursements)::int AS settled,
+       (SELECT count(*) FROM updated_chargebacks)::int AS chargebacks_updated`;
 
 /** Writes them; a milestone whose version moved since it was read is a VersionConflict (retried). */
 export async function writeBatch(trx: Knex.Transaction, writes: BatchWrites): Promise<void> {
   const milestones = milestoneRecords(writes.milestones);
   const {
     rows: [result],
-  } = await prepared<{ rows: { updated: [string, string][] | null }[] }>(trx, 'batch_write', sql, [
+  } = await prepared<{
+    rows: { updated: [string, string][] | null; settled: number; chargebacks_updated: number }[];
+  }>(trx, 'batch_write', sql, [
     recordset(writes.inbox),
     recordset(writes.replayedVerdicts),
     recordset(
@@ -124,11 +156,28 @@ export async function writeBatch(trx: Knex.Transaction, writes: BatchWrites): Pr
     milestones.updated,
     recordset(writes.payments),
     recordset(writes.keptRows),
+    recordset(writes.rekept),
     writes.now,
     [...writes.replayedKeptIds],
     recordset(writes.failedKept),
     recordset(writes.outbox),
+    recordset(writes.disbursements),
+    writes.now,
+    recordset(writes.settled),
+    recordset(writes.createdChargebacks),
+    recordset(writes.changedChargebacks),
   ]);
+  // Read under the orders' locks, so only a change outside the pipeline (an
+  // operator's retry, a concurrent writer bypassing the locks) can make these short.
+  if (
+    result!.settled !== writes.settled.length ||
+    result!.chargebacks_updated !== writes.changedChargebacks.length
+  )
+    throw new SettlementConflict(
+      `a payout, refund or chargeback changed while the slice decided on it ` +
+        `(${result!.settled}/${writes.settled.length} settled, ` +
+        `${result!.chargebacks_updated}/${writes.changedChargebacks.length} chargebacks updated)`,
+    );
   assertAllUpdated(
     milestones.changed,
     (result?.updated ?? []).map(([order_id, milestone_id]) => ({ order_id, milestone_id })),

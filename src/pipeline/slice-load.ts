@@ -8,6 +8,10 @@
  */
 import type { Knex } from 'knex';
 import { prepared } from '../db/columns';
+import { isSettlement, paymentKey, type Settle } from '../domain/escrow';
+import { money } from '../domain/money';
+import { loadChargebacks } from '../store/chargebacks';
+import { loadDisbursements } from '../store/disbursements';
 import { type StoredOrder } from '../store/orders';
 import { lockAndLoadOrders } from '../store/order-writes';
 import type { PipelineSettings } from './events';
@@ -136,6 +140,7 @@ async function readContext(
     for (const row of rows)
       addFunding(state.fundedBy, row.order_id, row.milestone_id, row.gateway_reference);
   }
+  await readSettlementContext(trx, state, keyed, known, providers);
   if (openers.length > 0) {
     const { rows } = await prepared<{ rows: StoredKeptRow[] }>(
       trx,
@@ -160,6 +165,96 @@ async function readContext(
       replays += 1;
       state.storedKept.set(row.dedupe_key, null);
       keptFor(state.kept, command.orderId).push({
+        keptId: row.kept_id,
+        row: null,
+        key: row.dedupe_key,
+        hash: row.payload_hash,
+        event: { topic: row.topic, partition, offset, occurredAt: new Date(occurredAt), command },
+      });
+    }
+  }
+}
+
+/**
+ * What settlements decide on, and what releases net: the requests the
+ * slice's settlements name, the payments its chargebacks name, the
+ * chargebacks of those orders and the providers' outstanding receivables
+ * (locked, see loadChargebacks), and the events kept until one of the
+ * slice's payments arrives. Nothing is read for a slice without settlements
+ * or payments but the receivables, which every release needs.
+ */
+async function readSettlementContext(
+  trx: Knex.Transaction,
+  state: SliceState,
+  keyed: readonly KeyedEvent[],
+  known: readonly { orderId: string }[],
+  providers: readonly string[],
+) {
+  const settlements: Settle[] = [];
+  const paymentKeys: string[] = [];
+  for (const { event } of keyed) {
+    const { command } = event;
+    if (isSettlement(command)) settlements.push(command);
+    else if (command.type === 'PAYMENT_CONFIRMED')
+      paymentKeys.push(paymentKey(command.gateway, command.gatewayReference));
+  }
+  const chargebacks = settlements.filter((command) => command.type.startsWith('CHARGEBACK'));
+  for (const [id, disbursement] of await loadDisbursements(
+    trx,
+    settlements.flatMap((command) => (command.outcomeId === null ? [] : [command.outcomeId])),
+  ))
+    state.disbursements.set(id, disbursement);
+  if (chargebacks.length > 0) {
+    const { rows } = await prepared<{
+      rows: {
+        gateway: string;
+        gateway_reference: string;
+        order_id: string;
+        milestone_id: string | null;
+        currency: string;
+        amount_minor: string;
+      }[];
+    }>(
+      trx,
+      'slice_charged_payments',
+      `SELECT p.gateway, p.gateway_reference, p.order_id, p.milestone_id, p.currency,
+         p.amount_minor::text
+       FROM payments p
+       JOIN unnest(?::text[], ?::text[]) AS wanted(gateway, gateway_reference)
+         ON p.gateway = wanted.gateway AND p.gateway_reference = wanted.gateway_reference
+       WHERE p.status <> 'PENDING_ORDER'`,
+      [chargebacks.map((c) => c.gateway), chargebacks.map((c) => c.gatewayReference)],
+    );
+    for (const row of rows)
+      state.payments.set(paymentKey(row.gateway, row.gateway_reference), {
+        gateway: row.gateway,
+        gatewayReference: row.gateway_reference,
+        orderId: row.order_id,
+        milestoneId: row.milestone_id,
+        amount: money(row.currency.trim(), BigInt(row.amount_minor)),
+      });
+  }
+  const knownIds = new Set(known.map((order) => order.orderId));
+  for (const [key, chargeback] of await loadChargebacks(
+    trx,
+    chargebacks.flatMap((c) => (knownIds.has(c.orderId) ? [c.orderId] : [])),
+    providers,
+  ))
+    state.chargebacks.set(key, chargeback);
+  if (paymentKeys.length > 0) {
+    const { rows } = await prepared<{ rows: (StoredKeptRow & { awaiting: string })[] }>(
+      trx,
+      'slice_kept_awaiting',
+      `SELECT k.kept_id, k.dedupe_key, k.topic, k.command, k.awaiting, i.payload_hash
+       FROM kept_events k JOIN inbox i USING (dedupe_key)
+       WHERE k.awaiting = ANY(?::text[]) AND k.replayed_at IS NULL AND k.failed_reason IS NULL
+       ORDER BY k.kept_id`,
+      [[...new Set(paymentKeys)]],
+    );
+    for (const row of rows) {
+      const { command, occurredAt, partition, offset } = row.command;
+      state.storedKept.set(row.dedupe_key, null);
+      keptFor(state.keptAwaiting, row.awaiting).push({
         keptId: row.kept_id,
         row: null,
         key: row.dedupe_key,

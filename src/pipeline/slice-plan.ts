@@ -9,14 +9,17 @@
  * ledger drafts, and each event's decision for its payments and outbox rows.
  */
 import {
+  type Chargeback,
   type Decision,
   decide,
   type EscrowCommand,
   type Order,
+  paymentKey,
   type TransactionDraft,
 } from '../domain/escrow';
 import { money, zero } from '../domain/money';
 import { compareCodePoints } from '../domain/text/code-point-order';
+import type { SettledRow } from '../store/disbursements';
 import { type MilestoneChange, noteMilestoneChange } from '../store/milestone-changes';
 import type { InboundEvent } from './events';
 import { conflictKey, idempotencyConflictOutcome } from './idempotency-conflict';
@@ -40,6 +43,15 @@ export class SlicePlan {
   readonly changedOrders = new Map<string, Order>();
   readonly keptRows: KeptRow[] = [];
   readonly replayedKeptIds: string[] = [];
+  /** Stored kept events replayed and kept again, now until a payment arrives. */
+  readonly rekept: { kept_id: string; awaiting: string }[] = [];
+  /** Payouts and refunds settled, with the event that settled them. */
+  readonly settled: SettledRow[] = [];
+  /** Chargebacks as the slice leaves them, by paymentKey, with the event that changed each last. */
+  readonly chargebackChanges = new Map<
+    string,
+    { chargeback: Chargeback; created: boolean; decided: DecidedEvent }[]
+  >();
   readonly drafts: { draft: TransactionDraft; cause: { eventId: string; topic: string } }[] = [];
   readonly decided: DecidedEvent[] = [];
   /** The inbox row of each new key, with the verdict it ends the slice with. */
@@ -64,7 +76,7 @@ export class SlicePlan {
       }
       seen.set(item.key, item.hash);
       const result: ResultSoFar = { verdict: 'UNCHANGED', outcomeIds: [], ledgerTransactions: 0 };
-      const decision = this.decideOne(item, result);
+      const decision = this.decideOne(item, result, false);
       result.verdict = decision.status;
       if (decision.reason !== undefined) result.reason = decision.reason;
       results.push(result);
@@ -116,9 +128,10 @@ export class SlicePlan {
   }
 
   /** Decides one event on the batch's state so far and records what it changes (decideAndApply). */
-  private decideOne(item: KeyedEvent, owner: ResultSoFar): Decision {
+  private decideOne(item: KeyedEvent, owner: ResultSoFar, replaying: boolean): Decision {
     const { command } = item.event;
     const order = this.state.orders.get(command.orderId) ?? null;
+    const chargebacks = this.state.chargebacks;
     const decision = decide(command, {
       now: this.state.now,
       order,
@@ -131,6 +144,9 @@ export class SlicePlan {
           )
         : zero(command.type === 'PAYMENT_CONFIRMED' ? command.currency : 'USD'),
       fundingReferences: order ? (this.state.fundedBy.get(command.orderId) ?? {}) : {},
+      disbursements: this.state.disbursements,
+      payments: this.state.payments,
+      ...(chargebacks.size > 0 && order ? chargebackContext(chargebacks, order) : {}),
     });
     if (this.state.storedKept.has(item.key))
       this.state.storedKept.set(item.key, {
@@ -158,14 +174,16 @@ export class SlicePlan {
       }
     }
     this.changeState(command, order, decision, item.event);
-    this.decided.push({
+    const decided: DecidedEvent = {
       event: item.event,
       key: item.key,
       hash: item.hash,
       decision,
       firstDraft: this.drafts.length,
       owner,
-    });
+    };
+    this.decided.push(decided);
+    this.changeSettlements(decision, decided);
     owner.ledgerTransactions += decision.transactions.length;
     for (const draft of decision.transactions) {
       this.drafts.push({ draft, cause: { eventId: command.eventId, topic: item.event.topic } });
@@ -186,8 +204,11 @@ export class SlicePlan {
           command.milestoneId,
           command.gatewayReference,
         );
+      if (row && row.status !== 'PENDING_ORDER')
+        this.paymentArrived(command, row.amount_minor, owner);
     }
-    if (decision.status === 'KEPT' && order === null) this.keep(item);
+    if (decision.status === 'KEPT' && !replaying && (order === null || decision.awaiting))
+      this.keep(item, decision.awaiting ?? null);
     if (command.type === 'ORDER_OPENED' && decision.status === 'APPLIED') {
       for (const kept of this.state.kept.get(command.orderId) ?? []) this.replay(kept, owner);
       this.state.kept.delete(command.orderId);
@@ -195,21 +216,71 @@ export class SlicePlan {
     return decision;
   }
 
+  /**
+   * Replays a kept event. Kept again for something besides its order (a
+   * chargeback whose payment has not arrived), it waits for that instead.
+   */
   private replay(kept: KeptEvent, owner: ResultSoFar): void {
-    this.decideOne(kept, owner);
+    const decision = this.decideOne(kept, owner, true);
+    if (decision.status === 'KEPT' && decision.awaiting !== undefined) {
+      keptFor(this.state.keptAwaiting, decision.awaiting).push(kept);
+      if (kept.keptId !== null)
+        this.rekept.push({ kept_id: kept.keptId, awaiting: decision.awaiting });
+      else this.keptRows[kept.row!]!.awaiting = decision.awaiting;
+      return;
+    }
     if (kept.keptId !== null) this.replayedKeptIds.push(kept.keptId);
     else this.keptRows[kept.row!]!.replayed_at = this.state.now;
   }
 
-  private keep(item: KeyedEvent): void {
-    const { event } = item;
-    keptFor(this.state.kept, event.command.orderId).push({
-      event,
-      key: item.key,
-      hash: item.hash,
-      keptId: null,
-      row: this.keptRows.length,
+  /** A payment applied or refunded: chargebacks can find it, and those waiting for it replay. */
+  private paymentArrived(
+    command: EscrowCommand & { type: 'PAYMENT_CONFIRMED' },
+    amountMinor: string,
+    owner: ResultSoFar,
+  ): void {
+    const key = paymentKey(command.gateway, command.gatewayReference);
+    this.state.payments.set(key, {
+      gateway: command.gateway,
+      gatewayReference: command.gatewayReference,
+      orderId: command.orderId,
+      milestoneId: command.milestoneId,
+      amount: money(command.currency, BigInt(amountMinor)),
     });
+    const waiting = this.state.keptAwaiting.get(key);
+    if (waiting === undefined) return;
+    this.state.keptAwaiting.delete(key);
+    for (const kept of waiting) this.replay(kept, owner);
+  }
+
+  /** What a decision did to payouts, refunds and chargebacks, as the next event will read it. */
+  private changeSettlements(decision: Decision, decided: DecidedEvent): void {
+    for (const change of decision.settlements ?? []) {
+      const read = this.state.disbursements.get(change.outcomeId)!;
+      this.state.disbursements.set(change.outcomeId, { ...read, state: change.state });
+      this.settled.push({
+        outcome_id: change.outcomeId,
+        state: change.state,
+        failure_reason: change.reason,
+        settlement_gateway: change.gateway,
+        settlement_reference: change.gatewayReference,
+        settlement_event_id: decided.event.command.eventId,
+      });
+    }
+    for (const chargeback of decision.chargebacks ?? []) {
+      const created = !this.state.chargebacks.has(chargeback.paymentKey);
+      this.state.chargebacks.set(chargeback.paymentKey, chargeback);
+      let changes = this.chargebackChanges.get(chargeback.paymentKey);
+      if (changes === undefined) this.chargebackChanges.set(chargeback.paymentKey, (changes = []));
+      changes.push({ chargeback, created, decided });
+    }
+  }
+
+  private keep(item: KeyedEvent, awaiting: string | null): void {
+    const { event } = item;
+    const kept = { event, key: item.key, hash: item.hash, keptId: null, row: this.keptRows.length };
+    if (awaiting === null) keptFor(this.state.kept, event.command.orderId).push(kept);
+    else keptFor(this.state.keptAwaiting, awaiting).push(kept);
     this.keptRows.push({
       order_id: event.command.orderId,
       dedupe_key: item.key,
@@ -221,6 +292,7 @@ export class SlicePlan {
         offset: event.offset,
       },
       replayed_at: null,
+      awaiting,
     });
   }
 
@@ -258,4 +330,24 @@ export class SlicePlan {
       [...current.values()].sort((a, b) => compareCodePoints(a.milestoneId, b.milestoneId)),
     );
   }
+}
+
+/**
+ * The order's chargebacks, and its provider's receivables still to recover in
+ * its currency, oldest first (the map keeps the load's order, new ones last).
+ */
+function chargebackContext(all: ReadonlyMap<string, Chargeback>, order: Order) {
+  const chargebacks = new Map<string, Chargeback>();
+  const receivables: Chargeback[] = [];
+  for (const [key, chargeback] of all) {
+    if (chargeback.orderId === order.orderId) chargebacks.set(key, chargeback);
+    if (
+      chargeback.providerId === order.providerId &&
+      chargeback.amount.currency === order.currency &&
+      !chargeback.reversed &&
+      chargeback.recovered.minor < chargeback.receivable.minor
+    )
+      receivables.push(chargeback);
+  }
+  return { chargebacks, receivables };
 }

@@ -7,6 +7,8 @@
  */
 import type { Knex } from 'knex';
 import { postLedger } from '../ledger/post-transactions';
+import { type ChargebackWrite, chargebackRecord } from '../store/chargebacks';
+import { type DisbursementRow, disbursementRow } from '../store/disbursements';
 import { writeBatch } from './batch-write';
 import { type OutboxRow, outboxRows } from './outbox';
 import { paymentMergeColumns, type PaymentRow, paymentRow } from './payments';
@@ -21,6 +23,7 @@ export async function writeSlice(
   const transactionIds = await postLedger(trx, plan.drafts);
   const payments = new Map<string, PaymentRow>();
   const outbox: OutboxRow[] = [];
+  const disbursements: DisbursementRow[] = [];
   for (const decided of plan.decided) {
     const { command } = decided.event;
     const ids = transactionIds.slice(
@@ -42,7 +45,12 @@ export async function writeSlice(
     });
     outbox.push(...rows);
     decided.owner.outcomeIds.push(...rows.map((row) => row.outcome_id));
+    for (const row of rows) {
+      const requested = disbursementRow(row, now);
+      if (requested) disbursements.push(requested);
+    }
   }
+  const chargebacks = chargebackWrites(plan, transactionIds);
   await writeBatch(trx, {
     // New keys only, each with its final verdict (a kept event replayed in
     // the batch has its replay's); events kept before the batch get their
@@ -58,9 +66,49 @@ export async function writeSlice(
     keptRows: plan.keptRows,
     replayedKeptIds: plan.replayedKeptIds,
     failedKept,
+    rekept: plan.rekept,
     outbox,
+    disbursements,
+    settled: plan.settled,
+    createdChargebacks: chargebacks.filter((c) => c.created).map((c) => chargebackRecord(c, now)),
+    changedChargebacks: chargebacks.filter((c) => !c.created).map((c) => chargebackRecord(c, now)),
     now,
   });
+}
+
+/**
+ * Each chargeback the slice changed, as it leaves it, with the events and
+ * ledger transactions that created and reversed it.
+ */
+function chargebackWrites(plan: SlicePlan, transactionIds: readonly string[]): ChargebackWrite[] {
+  const writes: ChargebackWrite[] = [];
+  for (const changes of plan.chargebackChanges.values()) {
+    const write: ChargebackWrite = {
+      chargeback: changes.at(-1)!.chargeback,
+      created: changes[0]!.created,
+      event_id: null,
+      ledger_transaction_id: null,
+      reversal_event_id: null,
+      reversal_ledger_transaction_id: null,
+    };
+    for (const { decided } of changes) {
+      const { transactions } = decided.decision;
+      const id = (kind: string) => {
+        const index = transactions.findIndex((transaction) => transaction.kind === kind);
+        return index < 0 ? null : (transactionIds[decided.firstDraft + index] ?? null);
+      };
+      const { command } = decided.event;
+      if (command.type === 'CHARGEBACK') {
+        write.event_id = command.eventId;
+        write.ledger_transaction_id = id('CHARGEBACK');
+      } else if (command.type === 'CHARGEBACK_REVERSED') {
+        write.reversal_event_id = command.eventId;
+        write.reversal_ledger_transaction_id = id('CHARGEBACK_REVERSAL');
+      }
+    }
+    writes.push(write);
+  }
+  return writes;
 }
 
 /**

@@ -3,7 +3,15 @@
  * slice-write.ts) hand each other: events with their inbox identity, the
  * state a slice decides on, and each event's result as it is built.
  */
-import type { Decision, EscrowCommand, Milestone, Order } from '../domain/escrow';
+import type {
+  Chargeback,
+  Decision,
+  Disbursement,
+  EscrowCommand,
+  Milestone,
+  Order,
+  PaymentRecord,
+} from '../domain/escrow';
 import type { FeePolicy } from '../domain/fees';
 import type { InboundEvent, Verdict } from './events';
 
@@ -80,6 +88,8 @@ export interface KeptRow {
   readonly topic: string;
   readonly command: StoredKeptRow['command'];
   replayed_at: Date | null;
+  /** What it waits for besides its order (a payment's inbox key); null: its order. */
+  awaiting: string | null;
 }
 
 /** The replay verdict of an event kept before the slice; null until it is replayed. */
@@ -106,6 +116,14 @@ export interface SliceState {
   readonly storedKept: Map<string, StoredKeptVerdict>;
   /** Stored kept events set aside (SliceOptions.setAside), with the reason. */
   readonly failedKept: { kept_id: string; reason: string }[];
+  /** Payouts and refunds the slice's settlements name, by outcomeId. */
+  readonly disbursements: Map<string, Disbursement>;
+  /** Payments chargebacks may name, by paymentKey: read, and applied by the slice. */
+  readonly payments: Map<string, PaymentRecord>;
+  /** Chargebacks of the slice's orders and outstanding receivables, by paymentKey, oldest first. */
+  readonly chargebacks: Map<string, Chargeback>;
+  /** Per payment key: events kept until that payment is applied (a chargeback before its payment). */
+  readonly keptAwaiting: Map<string, KeptEvent[]>;
 }
 
 /** A state with nothing read yet: what a slice starts from before its load fills it. */
@@ -121,6 +139,10 @@ export function emptySliceState(now: Date, feePolicy: FeePolicy): SliceState {
     kept: new Map(),
     storedKept: new Map(),
     failedKept: [],
+    disbursements: new Map(),
+    payments: new Map(),
+    chargebacks: new Map(),
+    keptAwaiting: new Map(),
   };
 }
 

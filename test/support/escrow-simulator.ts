@@ -14,6 +14,7 @@ import {
   type EscrowCommand,
   type Milestone,
   type Order,
+  type OutcomeDraft,
   type TransactionDraft,
 } from '../../src/domain/escrow';
 import { inboxKeyOf } from '../../src/pipeline/inbox-key';
@@ -74,7 +75,45 @@ export class EscrowSimulator {
     return plan.decided[0]!.decision;
   }
 
+  /**
+   * The payouts and refunds asked for so far, as the write step records them
+   * (src/store/disbursements.ts), each with the outcome id the simulator gave
+   * it ("outcome-1", ...), for settlements to name.
+   */
+  readonly requested: { outcomeId: string; outcome: OutcomeDraft }[] = [];
+
+  private recordRequests(decision: Decision): void {
+    for (const outcome of decision.outcomes) {
+      if (outcome.type !== 'PAYOUT_REQUESTED' && outcome.type !== 'REFUND_REQUESTED') continue;
+      const outcomeId = `outcome-${this.requested.length + 1}`;
+      this.requested.push({ outcomeId, outcome });
+      const fields = outcome.fields as Record<string, string>;
+      const payout = outcome.type === 'PAYOUT_REQUESTED';
+      this.state.disbursements.set(outcomeId, {
+        outcomeId,
+        kind: payout ? 'PAYOUT' : 'REFUND',
+        orderId: outcome.orderId,
+        milestoneId: outcome.milestoneId,
+        partyId: payout ? fields.providerId! : fields.buyerId!,
+        amount: parseAmount(payout ? fields.netAmount! : fields.amount!, fields.currency!),
+        state: 'REQUESTED',
+        rootOutcomeId: outcomeId,
+      });
+    }
+  }
+
+  /** The requests' current states, as the next settlement reads them. */
+  disbursement(outcomeId: string) {
+    return this.state.disbursements.get(outcomeId);
+  }
+
+  /** A chargeback as the plan left it, by its payment's inbox key. */
+  chargeback(paymentKey: string) {
+    return this.state.chargebacks.get(paymentKey);
+  }
+
   private apply(command: EscrowCommand, decision: Decision): void {
+    this.recordRequests(decision);
     this.decisions.push(decision);
     this.decided.push(command);
     for (const transaction of decision.transactions) {
@@ -130,7 +169,10 @@ export class EscrowSimulator {
     for (const [code, balance] of this.balances) {
       const currency = code.split(':')[1]!;
       totals.set(currency, (totals.get(currency) ?? 0n) + balance);
-      if (!code.startsWith('GATEWAY_CLEARING') && balance < 0n)
+      // A provider receivable is owed to the platform: at or below zero, never above.
+      if (code.startsWith('PROVIDER_RECEIVABLE')) {
+        if (balance > 0n) broken.push(`${code} is above zero (over-recovered): ${balance}`);
+      } else if (!code.startsWith('GATEWAY_CLEARING') && balance < 0n)
         broken.push(`${code} is negative: ${balance}`);
     }
     for (const [currency, total] of totals) {
@@ -187,6 +229,7 @@ export class EscrowSimulator {
     for (const [key, { payment, status }] of this.payments) {
       const lines = this.transactions.filter(
         (t) =>
+          receiptKinds.has(t.kind) &&
           t.memo.gateway !== undefined &&
           `${String(t.memo.gateway)}:${String(t.memo.gatewayReference)}` === key,
       );
@@ -204,6 +247,14 @@ export class EscrowSimulator {
     return broken;
   }
 }
+
+/** The transactions that receive a payment (a chargeback or settlement names a gateway too). */
+const receiptKinds: ReadonlySet<string> = new Set([
+  'FUNDING',
+  'OVERPAYMENT_REFUND',
+  'CURRENCY_MISMATCH_REFUND',
+  'SERVICE_FEE',
+]);
 
 /** A payment's amount in minor units, or 0 when it cannot be read in its currency (refused). */
 function readableMinor(payment: ConfirmPayment): bigint {

@@ -7,15 +7,17 @@
 import type { SliceState } from '../../src/pipeline/slice';
 
 export function storeKeptEvents(
-  state: Pick<SliceState, 'kept' | 'storedKept'>,
+  state: Pick<SliceState, 'kept' | 'storedKept' | 'keptAwaiting'>,
   nextId: () => string,
 ) {
   state.storedKept.clear();
-  for (const [orderId, list] of state.kept) {
-    const stored = list.map((item) =>
-      item.keptId === null ? { ...item, keptId: nextId(), row: null } : item,
-    );
-    state.kept.set(orderId, stored);
-    for (const item of stored) state.storedKept.set(item.key, null);
+  for (const waiting of [state.kept, state.keptAwaiting]) {
+    for (const [key, list] of waiting) {
+      const stored = list.map((item) =>
+        item.keptId === null ? { ...item, keptId: nextId(), row: null } : item,
+      );
+      waiting.set(key, stored);
+      for (const item of stored) state.storedKept.set(item.key, null);
+    }
   }
 }

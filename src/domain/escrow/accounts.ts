@@ -29,6 +29,16 @@ export const accounts = {
     currency,
     partyId: buyerId,
   }),
+  /**
+   * What a provider owes back after a chargeback of money already released to
+   * them. Like gateway clearing it is something the platform is owed, so its
+   * balance is negative while a debt is outstanding; views show it negated.
+   */
+  providerReceivable: (currency: string, providerId: string): AccountRef => ({
+    kind: 'PROVIDER_RECEIVABLE',
+    currency,
+    partyId: providerId,
+  }),
   platformRevenue: (currency: string): AccountRef => ({ kind: 'PLATFORM_REVENUE', currency }),
 };
 

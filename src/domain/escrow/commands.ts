@@ -117,4 +117,32 @@ export type MilestoneCommand =
   | ResolveDispute
   | InspectionElapsed;
 
-export type EscrowCommand = OpenOrder | ConfirmPayment | CancelOrder | MilestoneCommand;
+/**
+ * What happened to money escrow-worker asked to move (escrow.settlements.v1).
+ * PAYOUT_* and REFUND_* name the outcome (a PAYOUT_REQUESTED or
+ * REFUND_REQUESTED) by `outcomeId`; CHARGEBACK and CHARGEBACK_REVERSED name
+ * the original payment by its `gatewayReference`. Deduplicated on
+ * (gateway, gatewayReference, type).
+ */
+export type SettlementType =
+  | 'PAYOUT_PAID'
+  | 'PAYOUT_FAILED'
+  | 'REFUND_PAID'
+  | 'REFUND_FAILED'
+  | 'CHARGEBACK'
+  | 'CHARGEBACK_REVERSED';
+
+export interface Settle {
+  readonly type: SettlementType;
+  readonly eventId: string;
+  readonly orderId: string;
+  readonly milestoneId: string | null;
+  readonly outcomeId: string | null;
+  readonly gateway: string;
+  readonly gatewayReference: string;
+  readonly amount: string;
+  readonly currency: string;
+  readonly reason: string | null;
+}
+
+export type EscrowCommand = OpenOrder | ConfirmPayment | CancelOrder | MilestoneCommand | Settle;

@@ -4,7 +4,14 @@
  */
 import type { FeePolicy } from '../fees';
 import { MoneyError, type Money, parseAmount } from '../money';
-import type { Milestone, Order, RejectionReason } from './types';
+import type {
+  Chargeback,
+  Disbursement,
+  Milestone,
+  Order,
+  PaymentRecord,
+  RejectionReason,
+} from './types';
 
 export interface DecisionContext {
   readonly now: Date;
@@ -17,6 +24,17 @@ export interface DecisionContext {
   readonly providerVolume: Money;
   /** Per milestone, the gateway references of the payments that funded it (for refunds). */
   readonly fundingReferences: Readonly<Record<string, readonly string[]>>;
+  /** The payouts and refunds the command's settlement names, by outcomeId. */
+  readonly disbursements?: ReadonlyMap<string, Disbursement>;
+  /** The payments a chargeback names, by paymentKey. */
+  readonly payments?: ReadonlyMap<string, PaymentRecord>;
+  /** Chargebacks of the order's payments, by paymentKey. */
+  readonly chargebacks?: ReadonlyMap<string, Chargeback>;
+  /**
+   * The provider's chargebacks with receivable still to recover, in the
+   * order's currency, oldest first: a release nets them before paying out.
+   */
+  readonly receivables?: readonly Chargeback[];
 }
 
 export interface Rejection {

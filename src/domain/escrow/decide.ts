@@ -4,15 +4,18 @@
  * an unknown milestone or a stale expectedVersion is rejected before any rule
  * runs, and a terminal milestone refuses everything but the timer.
  */
-import type { EscrowCommand, MilestoneCommand } from './commands';
+import { settleChargeback } from './chargebacks';
+import type { EscrowCommand, MilestoneCommand, Settle } from './commands';
 import { type DecisionContext, findMilestone } from './context';
 import { aboutMilestone, DecisionBuilder } from './decision-builder';
 import { openDispute, resolveDispute, withdrawDispute } from './disputes';
 import { confirmPayment } from './funding';
+import { isSettlement } from './idempotency';
 import { isTerminal } from './milestone';
 import { openOrder } from './orders';
 import { inspectionElapsed, markReached } from './reached';
 import { cancelMilestone, cancelOrder, requestRefund } from './refunds';
+import { settleDisbursement } from './settlements';
 import type { Decision } from './types';
 
 export function decide(command: EscrowCommand, context: DecisionContext): Decision {
@@ -24,7 +27,27 @@ export function decide(command: EscrowCommand, context: DecisionContext): Decisi
     case 'ORDER_CANCELLED':
       return cancelOrder(command, context);
     default:
-      return decideForMilestone(command, context);
+      return isSettlement(command)
+        ? settle(command, context)
+        : decideForMilestone(command, context);
+  }
+}
+
+/**
+ * A settlement: kept while its order is unknown; a settlement names money
+ * that moved already, so a cancelled order or a terminal milestone never
+ * refuses it.
+ */
+function settle(command: Settle, context: DecisionContext): Decision {
+  const order = context.order;
+  if (order === null) return { ...unchanged, status: 'KEPT' };
+  const builder = new DecisionBuilder(command.eventId, context.now);
+  switch (command.type) {
+    case 'CHARGEBACK':
+    case 'CHARGEBACK_REVERSED':
+      return settleChargeback({ ...command, type: command.type }, context, builder, order);
+    default:
+      return settleDisbursement({ ...command, type: command.type }, context, builder, order);
   }
 }
 

@@ -2,10 +2,11 @@
  * Collects what one command decides: changed milestones (each counted as one
  * new version), ledger transactions and outcomes, in the order they happen.
  */
-import { formatAmount, type Money, negate } from '../money';
+import { formatAmount, isPositive, type Money, negate, zero } from '../money';
 import { milestoneAmounts } from './milestone';
 import type {
   AccountRef,
+  Chargeback,
   Decision,
   EventOutcomeType,
   Milestone,
@@ -14,6 +15,7 @@ import type {
   OutcomeDraft,
   RefundReason,
   RejectionReason,
+  SettlementChange,
   TransactionDraft,
 } from './types';
 import { outcomeTopics } from './types';
@@ -30,6 +32,8 @@ export class DecisionBuilder {
   private readonly outcomes: OutcomeDraft[] = [];
   private readonly changed = new Map<string, Milestone>();
   private order: Order | undefined;
+  private readonly settlements: SettlementChange[] = [];
+  private readonly chargebacks = new Map<string, Chargeback>();
 
   constructor(
     readonly eventId: string,
@@ -52,6 +56,21 @@ export class DecisionBuilder {
 
   saveOrder(order: Order): void {
     this.order = order;
+  }
+
+  /** Records a payout or refund settled or failed. */
+  settle(change: SettlementChange): void {
+    this.settlements.push(change);
+  }
+
+  /** Records a chargeback as this decision leaves it (created, recovered from, reversed). */
+  saveChargeback(chargeback: Chargeback): void {
+    this.chargebacks.set(chargeback.paymentKey, chargeback);
+  }
+
+  /** A chargeback as this decision has left it so far, or as it was read. */
+  chargeback(read: Chargeback): Chargeback {
+    return this.chargebacks.get(read.paymentKey) ?? read;
   }
 
   /** Records a ledger transaction; returns its index for the outcomes that report it. */
@@ -114,18 +133,24 @@ export class DecisionBuilder {
     });
   }
 
+  /**
+   * Asks for the provider to be paid: `net` is what the provider receives,
+   * after the fee and after `recovered` (receivable netted, see recovery.ts):
+   * gross = fee + recovered + net. Nothing to pay, nothing asked.
+   */
   payout(
     order: Order,
-    milestone: Milestone,
+    milestone: Milestone | null,
     transactionIndex: number,
-    split: { gross: Money; fee: Money; net: Money },
+    split: { gross: Money; fee: Money; net: Money; recovered?: Money },
   ): void {
+    if (!isPositive(split.net)) return;
     this.outcomes.push({
       topic: outcomeTopics.payouts,
       type: 'PAYOUT_REQUESTED',
       orderId: order.orderId,
-      milestoneId: milestone.milestoneId,
-      milestoneVersion: milestone.version,
+      milestoneId: milestone?.milestoneId ?? null,
+      milestoneVersion: milestone?.version ?? null,
       transactionIndex,
       fields: {
         providerId: order.providerId,
@@ -133,6 +158,7 @@ export class DecisionBuilder {
         grossAmount: formatAmount(split.gross),
         feeAmount: formatAmount(split.fee),
         netAmount: formatAmount(split.net),
+        recoveredAmount: formatAmount(split.recovered ?? zero(split.gross.currency)),
       },
     });
   }
@@ -162,7 +188,7 @@ export class DecisionBuilder {
   }
 
   applied(): Decision {
-    return {
+    const decision: Decision = {
       status:
         this.transactions.length + this.outcomes.length + this.changed.size > 0 || this.order
           ? 'APPLIED'
@@ -172,6 +198,17 @@ export class DecisionBuilder {
       transactions: this.transactions,
       outcomes: this.outcomes,
     };
+    if (this.settlements.length === 0 && this.chargebacks.size === 0) return decision;
+    return {
+      ...decision,
+      settlements: this.settlements,
+      chargebacks: [...this.chargebacks.values()],
+    };
+  }
+
+  /** Kept for later: `awaiting` names what it waits for (a payment's key, an outcome). */
+  kept(awaiting: string): Decision {
+    return { status: 'KEPT', awaiting, milestones: [], transactions: [], outcomes: [] };
   }
 
   /**

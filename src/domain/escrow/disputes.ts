@@ -12,6 +12,7 @@ import { accounts } from './accounts';
 import type { OpenDispute, ResolveDispute, WithdrawDispute } from './commands';
 import { type DecisionContext, isRejection, parseEventAmount } from './context';
 import { aboutMilestone, type DecisionBuilder } from './decision-builder';
+import { recoverFromRelease } from './recovery';
 import { evolve, isTerminal } from './milestone';
 import { refundFinalTopUpExcess, refundExcessHeld } from './partial-completion';
 import { closeAsCancelled } from './refunds';
@@ -188,7 +189,9 @@ export function resolveDispute(
   const credit = (account: Posting['account'], amount: Money) => {
     if (isPositive(amount)) postings.push({ account, amount });
   };
-  credit(accounts.providerPayable(currency, order.providerId), split.net);
+  // What the provider is owed from chargebacks is netted first (recovery.ts).
+  const recovery = recoverFromRelease(builder, context, order, split.net);
+  postings.push(...recovery.postings);
   credit(accounts.platformRevenue(currency), split.fee);
   credit(accounts.buyerRefundPayable(currency, order.buyerId), buyerAmount);
   const index = isPositive(original.disputed)
@@ -228,8 +231,15 @@ export function resolveDispute(
     buyerAmount: formatAmount(buyerAmount),
     feeAmount: formatAmount(split.fee),
     disputeFeeAmount: formatAmount(split.disputeFee),
+    recoveredAmount: formatAmount(recovery.recovered),
   });
-  if (index !== null && isPositive(providerAmount)) builder.payout(order, milestone, index, split);
+  if (index !== null && isPositive(providerAmount))
+    builder.payout(order, milestone, index, {
+      gross: split.gross,
+      fee: split.fee,
+      net: recovery.paid,
+      recovered: recovery.recovered,
+    });
   if (index !== null && isPositive(buyerAmount)) {
     builder.refund(
       { orderId, buyerId: order.buyerId, milestone },

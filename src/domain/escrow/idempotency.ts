@@ -6,7 +6,7 @@
  * even with a new eventId or timestamp; a different substance is an
  * IDEMPOTENCY_CONFLICT. The storage side keeps a hash of `substanceOf`.
  */
-import type { EscrowCommand } from './commands';
+import type { EscrowCommand, Settle, SettlementType } from './commands';
 
 /**
  * The inbox key. A payment's is its gateway and reference as a JSON array:
@@ -14,13 +14,33 @@ import type { EscrowCommand } from './commands';
  * "eu:psp-1") gave one key, and the second payment was answered DUPLICATE
  * and never reached the ledger. JSON quotes each part, so no id can move the
  * boundary; the same text is what migration 202612040001 rebuilt stored keys
- * into (`to_json` of each column), so keep the two in step.
+ * into (`to_json` of each column), so keep the two in step. A settlement's
+ * is its gateway, reference and type the same way (CONTRACT.md: settlements
+ * deduplicate on (gateway, gatewayReference, type)).
  */
 export function dedupeKey(command: EscrowCommand): string {
-  return command.type === 'PAYMENT_CONFIRMED'
-    ? `payment:${JSON.stringify([command.gateway, command.gatewayReference])}`
-    : `event:${command.eventId}`;
+  if (command.type === 'PAYMENT_CONFIRMED')
+    return paymentKey(command.gateway, command.gatewayReference);
+  if (isSettlement(command))
+    return `settlement:${JSON.stringify([command.gateway, command.gatewayReference, command.type])}`;
+  return `event:${command.eventId}`;
 }
+
+/** A payment's inbox key, also how a chargeback finds the payment it pulls back. */
+export const paymentKey = (gateway: string, gatewayReference: string): string =>
+  `payment:${JSON.stringify([gateway, gatewayReference])}`;
+
+const settlementTypes: ReadonlySet<string> = new Set<SettlementType>([
+  'PAYOUT_PAID',
+  'PAYOUT_FAILED',
+  'REFUND_PAID',
+  'REFUND_FAILED',
+  'CHARGEBACK',
+  'CHARGEBACK_REVERSED',
+]);
+
+export const isSettlement = (command: EscrowCommand): command is Settle =>
+  settlementTypes.has(command.type);
 
 /** Fields holding a decimal amount: compared by value ("250" is "250.00"). */
 const amountFields: ReadonlySet<string> = new Set([

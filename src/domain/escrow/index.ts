@@ -7,6 +7,8 @@ export { derivedState, committed, stillNeeded } from './milestone';
 export { isReleasable } from './release';
 export {
   dedupeKey,
+  isSettlement,
+  paymentKey,
   inboxVerdict,
   substanceBeforeVersion2,
   substanceOf,

@@ -11,6 +11,7 @@ import type { DecisionContext } from './context';
 import type { DecisionBuilder } from './decision-builder';
 import { evolve, isFullyFunded, isTerminal } from './milestone';
 import { refundExcessHeld } from './partial-completion';
+import { recoverFromRelease } from './recovery';
 import type { Milestone, Order, Posting } from './types';
 
 export function inspectionPassed(milestone: Milestone, now: Date): boolean {
@@ -42,16 +43,13 @@ export function releaseIfDue(
   milestone = refundExcessHeld(builder, context, order, milestone);
   const { currency, orderId, milestoneId } = milestone;
   const split = computeReleaseFee(milestone.held, context.feePolicy, context.providerVolume);
+  // What the provider is owed from chargebacks is netted first (recovery.ts).
+  const recovery = recoverFromRelease(builder, context, order, split.net);
+  // A minimum fee can take the whole gross: then the provider lines are omitted, not zero.
   const postings: Posting[] = [
     { account: accounts.escrowHold(currency, orderId, milestoneId), amount: negate(split.gross) },
+    ...recovery.postings,
   ];
-  // A minimum fee can take the whole gross: then the provider line is omitted, not zero.
-  if (isPositive(split.net)) {
-    postings.push({
-      account: accounts.providerPayable(currency, order.providerId),
-      amount: split.net,
-    });
-  }
   if (isPositive(split.fee)) {
     postings.push({ account: accounts.platformRevenue(currency), amount: split.fee });
   }
@@ -65,6 +63,7 @@ export function releaseIfDue(
       feePolicyId: split.policyId,
       feeRate: split.rateApplied,
       minimumFeeApplied: split.minimumApplied,
+      recoveredAmount: formatAmount(recovery.recovered),
     },
     release: { providerId: order.providerId, gross: split.gross, fee: split.fee },
   });
@@ -82,7 +81,13 @@ export function releaseIfDue(
     grossAmount: formatAmount(split.gross),
     feeAmount: formatAmount(split.fee),
     netAmount: formatAmount(split.net),
+    recoveredAmount: formatAmount(recovery.recovered),
   });
-  builder.payout(order, released, index, split);
+  builder.payout(order, released, index, {
+    gross: split.gross,
+    fee: split.fee,
+    net: recovery.paid,
+    recovered: recovery.recovered,
+  });
   return released;
 }

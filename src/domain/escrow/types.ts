@@ -67,6 +67,7 @@ export type AccountKind =
   | 'DISPUTED_FUNDS'
   | 'PROVIDER_PAYABLE'
   | 'BUYER_REFUND_PAYABLE'
+  | 'PROVIDER_RECEIVABLE'
   | 'PLATFORM_REVENUE';
 
 export interface AccountRef {
@@ -92,7 +93,11 @@ export type LedgerKind =
   | 'REFUND'
   | 'DISPUTE_FREEZE'
   | 'DISPUTE_UNFREEZE'
-  | 'DISPUTE_RESOLUTION';
+  | 'DISPUTE_RESOLUTION'
+  | 'PAYOUT_SETTLEMENT'
+  | 'REFUND_SETTLEMENT'
+  | 'CHARGEBACK'
+  | 'CHARGEBACK_REVERSAL';
 
 export interface TransactionDraft {
   readonly kind: LedgerKind;
@@ -123,6 +128,12 @@ export type EventOutcomeType =
   | 'DISPUTE_WITHDRAWN'
   | 'DISPUTE_RESOLVED'
   | 'MILESTONE_CANCELLED'
+  | 'PAYOUT_SETTLED'
+  | 'PAYOUT_FAILED'
+  | 'REFUND_SETTLED'
+  | 'REFUND_FAILED'
+  | 'CHARGEBACK_APPLIED'
+  | 'CHARGEBACK_REVERSED'
   | 'EVENT_REJECTED';
 
 export type RefundReason =
@@ -145,7 +156,8 @@ export type RejectionReason =
   | 'UNKNOWN_ORDER'
   | 'UNKNOWN_CURRENCY'
   | 'CONDITION_NOT_MET'
-  | 'INVALID_ORDER';
+  | 'INVALID_ORDER'
+  | 'SETTLEMENT_MISMATCH';
 
 /**
  * An outcome before storage gives it an outcomeId and the id of the ledger
@@ -161,8 +173,75 @@ export interface OutcomeDraft {
   readonly fields: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * A payout or refund escrow-worker asked for (a PAYOUT_REQUESTED or
+ * REFUND_REQUESTED outcome) and what became of it. `amount` is what is to
+ * leave the platform: the payout's net, the refund's amount. A retry is a
+ * new request for the same money; `rootOutcomeId` names the first.
+ */
+export interface Disbursement {
+  readonly outcomeId: string;
+  readonly kind: 'PAYOUT' | 'REFUND';
+  readonly orderId: string;
+  readonly milestoneId: string | null;
+  /** The provider paid or the buyer refunded. */
+  readonly partyId: string;
+  readonly amount: Money;
+  readonly state: 'REQUESTED' | 'PAID' | 'FAILED' | 'RETRIED';
+  readonly rootOutcomeId: string;
+}
+
+/** A gateway payment as stored, for the chargeback that names it. */
+export interface PaymentRecord {
+  readonly gateway: string;
+  readonly gatewayReference: string;
+  readonly orderId: string;
+  readonly milestoneId: string | null;
+  readonly amount: Money;
+}
+
+/**
+ * A chargeback and where its money came from: the milestone's hold, its
+ * disputed funds, what was released (the fee reversed from revenue, the net
+ * owed back by the provider as a receivable) and, past all of those, the
+ * platform. `recovered` is how much of the receivable later releases netted.
+ */
+export interface Chargeback {
+  /** The payment's inbox key (paymentKey): one chargeback per payment. */
+  readonly paymentKey: string;
+  readonly gateway: string;
+  readonly gatewayReference: string;
+  readonly orderId: string;
+  readonly milestoneId: string | null;
+  readonly providerId: string;
+  readonly buyerId: string;
+  readonly amount: Money;
+  readonly fromHeld: Money;
+  readonly fromDisputed: Money;
+  readonly feeReversed: Money;
+  readonly receivable: Money;
+  readonly fromPlatform: Money;
+  readonly recovered: Money;
+  readonly reversed: boolean;
+}
+
+/** What a decision changes beyond the order's milestones. */
+export interface SettlementChange {
+  readonly outcomeId: string;
+  readonly state: 'PAID' | 'FAILED';
+  readonly reason: string | null;
+  readonly gateway: string;
+  readonly gatewayReference: string;
+}
+
 export interface Decision {
   readonly status: 'APPLIED' | 'REJECTED' | 'KEPT' | 'UNCHANGED';
+  /** For KEPT: what it waits for besides its order (a payment's inbox key, an outcome). */
+  readonly awaiting?: string;
+  /** Payouts and refunds settled or failed by this decision. */
+  readonly settlements?: readonly SettlementChange[];
+  /** Chargebacks created, reversed or with more of their receivable recovered, as they now stand. */
+  readonly chargebacks?: readonly Chargeback[];
   readonly reason?: RejectionReason;
   readonly message?: string;
   /** The order when the decision created or changed it. */
