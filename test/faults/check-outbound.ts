@@ -77,7 +77,14 @@ export async function checkOutbound(
     const key = where(value.orderId, value.milestoneId);
     if (message.topic === 'escrow.payouts.v1') {
       const [gross, fee, net] = [value.grossAmount, value.feeAmount, value.netAmount].map(minorOf);
-      if (gross === undefined || fee === undefined || net === undefined || gross - fee !== net) {
+      // netAmount is what is paid: a receivable from chargebacks is netted first.
+      const recovered = minorOf(value.recoveredAmount ?? '0') ?? 0n;
+      if (
+        gross === undefined ||
+        fee === undefined ||
+        net === undefined ||
+        gross - fee - recovered !== net
+      ) {
         findings.add(
           check,
           `${shown(key)}: payout ${message.outcomeId} is ${String(value.grossAmount)} - ${String(value.feeAmount)} ≠ ${String(value.netAmount)}`,
