@@ -53,7 +53,7 @@ const disbursement = (outcomeId: string) =>
   ctx
     .db('disbursements')
     .where({ outcome_id: outcomeId })
-    .first(
+    .first<Record<string, unknown> | undefined>(
       'kind',
       'state',
       'amount_minor',
@@ -129,7 +129,11 @@ test('a payout is recorded with its outbox row, paid once for its exact net, dup
   const row = await ctx
     .db('disbursements')
     .where({ outcome_id: outcomeId })
-    .first('settlement_reference', 'settlement_event_id', 'settled_at');
+    .first<Record<string, unknown> & { settled_at: unknown }>(
+      'settlement_reference',
+      'settlement_event_id',
+      'settled_at',
+    );
   expect(row).toMatchObject({ settlement_reference: 'tr-1', settlement_event_id: paid.eventId });
   expect(row.settled_at).toBeInstanceOf(Date);
 });
@@ -159,7 +163,7 @@ test('a chargeback before its payment is kept, and applied in the transaction th
   const milestoneRow = await ctx
     .db('milestones')
     .where({ order_id: orderId, milestone_id: 'm-1' })
-    .first('state', 'held_minor', 'funded_minor');
+    .first<Record<string, unknown>>('state', 'held_minor', 'funded_minor');
   expect(milestoneRow).toEqual({
     state: 'PARTIALLY_FUNDED',
     held_minor: '70000',
@@ -168,9 +172,12 @@ test('a chargeback before its payment is kept, and applied in the transaction th
   const inbox = await ctx
     .db('inbox')
     .where({ dedupe_key: 'settlement:["stripe","ch-early","CHARGEBACK"]' })
-    .first('outcome');
+    .first<{ outcome: string }>('outcome');
   expect(inbox).toEqual({ outcome: 'APPLIED' });
-  const kept = await ctx.db('kept_events').where({ order_id: orderId }).first('replayed_at');
+  const kept = await ctx
+    .db('kept_events')
+    .where({ order_id: orderId })
+    .first<{ replayed_at: unknown }>('replayed_at');
   expect(kept.replayed_at).toBeInstanceOf(Date);
 });
 
@@ -196,7 +203,7 @@ test('a chargeback after release becomes a receivable that the next release of a
   const stored = await ctx
     .db('chargebacks')
     .where({ gateway_reference: 'ch-o-charged' })
-    .first('receivable_minor', 'recovered_minor', 'reversed');
+    .first<Record<string, unknown>>('receivable_minor', 'recovered_minor', 'reversed');
   expect(stored).toEqual({ receivable_minor: '90000', recovered_minor: '45000', reversed: false });
 
   const mark = await outboxMark(ctx.db, 'o-charged');
