@@ -11,6 +11,7 @@ export const inboundTopics = [
   'escrow.payment-confirmed.v1',
   'escrow.milestone-reached.v1',
   'escrow.disputes.v1',
+  'escrow.settlements.v1',
 ] as const;
 export const outboundTopics = [
   'escrow.payouts.v1',

@@ -1,5 +1,5 @@
 /**
- * Validators for the four inbound topics. Their fields mirror the Avro schemas
+ * Validators for the five inbound topics. Their fields mirror the Avro schemas
  * in schemas/ one for one (test/unit/messages/schema-agreement.test.ts proves
  * it field by field); on top they hold the rules Avro cannot say: which fields
  * each event type needs, non-empty ids that fit the database, ISO-8601 UTC
@@ -225,16 +225,85 @@ export const disputeMessage = z
   })
   .superRefine(requireFor({ RESOLVED: ['resolution'] }));
 
+/**
+ * A settlement names the request it settles by its outcomeId, which is the
+ * UUID escrow-worker gave the PAYOUT_REQUESTED or REFUND_REQUESTED (stored as
+ * a uuid). Any other text could never match one: refused here rather than
+ * kept forever. Upper or lower case are the same UUID (the command carries
+ * it in lower case, the way it was published and is stored).
+ */
+const outcomeId = z
+  .string()
+  .regex(
+    /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/,
+    'must be the outcomeId (a UUID such as "0b6c1f1e-6f1a-4c1e-9d5e-2f3a4b5c6d7e") of the ' +
+      'PAYOUT_REQUESTED or REFUND_REQUESTED this settles',
+  );
+
+const settlementTypes = [
+  'PAYOUT_PAID',
+  'PAYOUT_FAILED',
+  'REFUND_PAID',
+  'REFUND_FAILED',
+  'CHARGEBACK',
+  'CHARGEBACK_REVERSED',
+] as const;
+
+export const settlementMessage = z
+  .object({
+    eventId: id,
+    type: z.enum(settlementTypes),
+    orderId: id,
+    milestoneId: id.nullable(),
+    outcomeId: outcomeId.nullable(),
+    gateway: gatewayName,
+    gatewayReference: id,
+    amount,
+    currency,
+    reason: text.nullable(),
+    occurredAt: timestamp,
+  })
+  .superRefine(
+    requireFor({
+      PAYOUT_PAID: ['outcomeId'],
+      PAYOUT_FAILED: ['outcomeId', 'reason'],
+      REFUND_PAID: ['outcomeId'],
+      REFUND_FAILED: ['outcomeId', 'reason'],
+    }),
+  )
+  .superRefine((event, context) => {
+    // A chargeback names the payment, not an outcome: an outcomeId there is a
+    // sender mixing up the two, and guessing which it meant could move money wrongly.
+    if (event.type.startsWith('CHARGEBACK') && event.outcomeId !== null) {
+      context.addIssue({
+        code: 'custom',
+        path: ['outcomeId'],
+        message:
+          `must be null for ${event.type} events, which name the payment by its gatewayReference; ` +
+          'send the outcomeId only with PAYOUT_* and REFUND_* settlements',
+      });
+    }
+    if (event.type.endsWith('_FAILED') && event.reason !== null && event.reason.trim() === '') {
+      context.addIssue({
+        code: 'custom',
+        path: ['reason'],
+        message: `must say why the transfer failed for ${event.type} events (e.g. "ACCOUNT_CLOSED")`,
+      });
+    }
+  });
+
 export type OrderMessage = z.infer<typeof orderMessage>;
 export type PaymentConfirmedMessage = z.infer<typeof paymentConfirmedMessage>;
 export type MilestoneReachedMessage = z.infer<typeof milestoneReachedMessage>;
 export type DisputeMessage = z.infer<typeof disputeMessage>;
+export type SettlementMessage = z.infer<typeof settlementMessage>;
 
 export const inboundValidators = {
   'escrow.orders.v1': orderMessage,
   'escrow.payment-confirmed.v1': paymentConfirmedMessage,
   'escrow.milestone-reached.v1': milestoneReachedMessage,
   'escrow.disputes.v1': disputeMessage,
+  'escrow.settlements.v1': settlementMessage,
 } as const;
 
 /** One line naming every problem: `milestones.0.amount must be a decimal string ...`. */

@@ -9,6 +9,7 @@ import type {
   MilestoneReachedMessage,
   OrderMessage,
   PaymentConfirmedMessage,
+  SettlementMessage,
 } from './inbound';
 
 export function orderCommand(message: OrderMessage): EscrowCommand {
@@ -68,4 +69,9 @@ export function disputeCommand(message: DisputeMessage): EscrowCommand {
     case 'RESOLVED':
       return { type: 'DISPUTE_RESOLVED', ...base, resolution: message.resolution! };
   }
+}
+
+export function settlementCommand(message: SettlementMessage): EscrowCommand {
+  const { occurredAt: _occurredAt, outcomeId, ...fields } = message;
+  return { ...fields, outcomeId: outcomeId === null ? null : outcomeId.toLowerCase() };
 }
