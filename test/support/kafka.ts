@@ -52,3 +52,26 @@ export async function createTopics(kafka: Kafka, topics: string[]): Promise<void
     await admin.disconnect();
   }
 }
+
+/**
+ * A consumer that keeps every message of some topics from the beginning until
+ * stopped, for tests that wait on several outcomes in turn (one group join,
+ * not one per wait).
+ */
+export async function startCollector(
+  kafka: Kafka,
+  groupId: string,
+  topics: string[],
+): Promise<{ received: Received[]; stop: () => Promise<void> }> {
+  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: true });
+  const received: Received[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topics, fromBeginning: true });
+  await consumer.run({
+    eachMessage: ({ topic, message }) => {
+      received.push({ topic, message });
+      return Promise.resolve();
+    },
+  });
+  return { received, stop: () => consumer.disconnect() };
+}
