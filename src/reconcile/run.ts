@@ -13,6 +13,7 @@ import {
   type Check,
   type CheckResult,
   defaultReconcileOptions,
+  type ReceivableAgeBucket,
   type ReconcileOptions,
   type ReconciliationReport,
   type ReconciliationTotals,
@@ -29,6 +30,8 @@ const requiredTables = [
   'inbox',
   'outbox',
   'kept_events',
+  'disbursements',
+  'chargebacks',
 ];
 
 export async function runReconciliation(
@@ -56,6 +59,10 @@ export async function runReconciliation(
         outboxUnpublishedAfterMs: settings.outboxUnpublishedAfterMs,
         stuckFundsAfterMs: settings.stuckFundsAfterMs,
         outcomeWindowMs: settings.outcomeWindowMs,
+        unsettledRequestAfterMs: settings.unsettledRequestAfterMs,
+        failedNotRetriedAfterMs: settings.failedNotRetriedAfterMs,
+        receivableOutstandingAfterMs: settings.receivableOutstandingAfterMs,
+        refusedSettlementWindowMs: settings.refusedSettlementWindowMs,
       },
       totals,
       checks,
@@ -88,6 +95,7 @@ async function runCheck(
   const examples: CheckResult['examples'] = [];
   let count = 0;
   let ageBuckets: AgeBucket[] | undefined;
+  let receivableAgeBuckets: ReceivableAgeBucket[] | undefined;
   await check.run({
     db,
     options,
@@ -105,6 +113,9 @@ async function runCheck(
     setAgeBuckets(buckets) {
       ageBuckets = buckets;
     },
+    setReceivableAgeBuckets(buckets) {
+      receivableAgeBuckets = buckets;
+    },
   });
   return {
     name: check.name,
@@ -115,6 +126,7 @@ async function runCheck(
     examples,
     action: check.action,
     ...(ageBuckets ? { ageBuckets } : {}),
+    ...(receivableAgeBuckets ? { receivableAgeBuckets } : {}),
   };
 }
 
@@ -142,7 +154,10 @@ async function countTotals(db: Knex): Promise<ReconciliationTotals> {
        (SELECT count(*) FROM ledger_transactions) AS transactions,
        (SELECT count(*) FROM ledger_entries) AS entries,
        (SELECT count(*) FROM outbox WHERE published_at IS NULL) AS "outboxUnpublished",
-       (SELECT count(*) FROM kept_events WHERE replayed_at IS NULL) AS "keptEventsWaiting"`,
+       (SELECT count(*) FROM kept_events WHERE replayed_at IS NULL) AS "keptEventsWaiting",
+       (SELECT count(*) FROM disbursements) AS disbursements,
+       (SELECT count(*) FROM chargebacks) AS chargebacks,
+       (SELECT count(*) FROM inbox) AS events`,
   );
   const row = rows[0]!;
   return {
@@ -154,5 +169,8 @@ async function countTotals(db: Knex): Promise<ReconciliationTotals> {
     entries: Number(row.entries),
     outboxUnpublished: Number(row.outboxUnpublished),
     keptEventsWaiting: Number(row.keptEventsWaiting),
+    disbursements: Number(row.disbursements),
+    chargebacks: Number(row.chargebacks),
+    events: Number(row.events),
   };
 }

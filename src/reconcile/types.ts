@@ -27,6 +27,17 @@ export interface ReconcileOptions {
   outboxUnpublishedAfterMs: number;
   /** A milestone holding funds (in escrow hold or disputed) this long since first funded: stuck funds. */
   stuckFundsAfterMs: number;
+  /** A payout or refund requested and neither paid nor failed this long: a finding. */
+  unsettledRequestAfterMs: number;
+  /** A payout or refund failed and not asked for again this long: a finding. */
+  failedNotRetriedAfterMs: number;
+  /** A provider receivable (a chargeback after release) still owed this long: a finding. */
+  receivableOutstandingAfterMs: number;
+  /**
+   * How far back settlements refused INVALID_STATE or SETTLEMENT_MISMATCH are listed
+   * (each is money the gateway says moved and the ledger did not record).
+   */
+  refusedSettlementWindowMs: number;
   /**
    * How far back ledger transactions are checked for their outcome in the outbox.
    * The relay deletes published rows after 7 days, so older outcomes cannot be checked.
@@ -44,6 +55,10 @@ export const defaultReconcileOptions = {
   outboxUnpublishedAfterMs: 5 * minute,
   stuckFundsAfterMs: 30 * day,
   outcomeWindowMs: 6 * day,
+  unsettledRequestAfterMs: 3 * day,
+  failedNotRetriedAfterMs: day,
+  receivableOutstandingAfterMs: 30 * day,
+  refusedSettlementWindowMs: 7 * day,
   maxExamplesPerCheck: 20,
   chunkSize: 5000,
 } as const satisfies Partial<ReconcileOptions>;
@@ -55,7 +70,10 @@ export interface Discrepancy {
   problem: string;
   /** What to do, when this case needs more than the check's general action. */
   action?: string;
-  /** Ids for machines: transactionId, orderId, milestoneId, gateway, gatewayReference, accountCode, outboxId, keptId. */
+  /**
+   * Ids for machines: transactionId, orderId, milestoneId, gateway, gatewayReference,
+   * accountCode, outboxId, keptId, outcomeId, providerId, partyId, currency.
+   */
   refs: Record<string, string>;
 }
 
@@ -67,6 +85,17 @@ export interface AgeBucket {
   toMs: number | null;
   milestones: number;
   /** What those milestones hold (escrow hold + disputed), per currency: ["1500.00 USD"]. */
+  amounts: string[];
+}
+
+/** Receivables still owed, by how long ago the chargeback that made each was applied. */
+export interface ReceivableAgeBucket {
+  label: string;
+  fromMs: number;
+  toMs: number | null;
+  /** Chargebacks with part of their receivable still to recover. */
+  chargebacks: number;
+  /** What is still owed on them, per currency. */
   amounts: string[];
 }
 
@@ -84,6 +113,8 @@ export interface CheckResult {
   action: string;
   /** stuck_funds only: every milestone holding funds, by how long it has held them. */
   ageBuckets?: AgeBucket[];
+  /** receivables_outstanding only: every receivable still owed, by its age. */
+  receivableAgeBuckets?: ReceivableAgeBucket[];
 }
 
 export interface ReconciliationTotals {
@@ -95,6 +126,11 @@ export interface ReconciliationTotals {
   entries: number;
   outboxUnpublished: number;
   keptEventsWaiting: number;
+  /** Payouts and refunds requested (every retry is a request of its own). */
+  disbursements: number;
+  chargebacks: number;
+  /** Events received (inbox rows), whatever became of them. */
+  events: number;
 }
 
 export interface ReconciliationReport {
@@ -107,6 +143,10 @@ export interface ReconciliationReport {
     outboxUnpublishedAfterMs: number;
     stuckFundsAfterMs: number;
     outcomeWindowMs: number;
+    unsettledRequestAfterMs: number;
+    failedNotRetriedAfterMs: number;
+    receivableOutstandingAfterMs: number;
+    refusedSettlementWindowMs: number;
   };
   totals: ReconciliationTotals;
   checks: CheckResult[];
@@ -125,6 +165,7 @@ export interface CheckRun {
   foundUnlisted(count: number): void;
   progress(done: number, total?: number): void;
   setAgeBuckets(buckets: AgeBucket[]): void;
+  setReceivableAgeBuckets(buckets: ReceivableAgeBucket[]): void;
 }
 
 export interface Check {

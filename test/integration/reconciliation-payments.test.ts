@@ -67,9 +67,11 @@ test('a payment applied twice: its second receipt shows on the payment, the mile
       outcome: false,
     });
   });
+  // Clearing gave 400.00 USD more than the payments table says was received.
   expect(failingChecks(report)).toEqual([
     'milestone_matches_ledger',
     'payments_in_ledger_once',
+    'gateway_clearing_matches_money_moved',
     'ledger_transactions_have_outcomes',
   ]);
   expect(checkNamed(report, 'payments_in_ledger_once').examples[0]!.problem).toBe(
@@ -83,7 +85,10 @@ test('money received from clearing for a payment that has no row', async () => {
   const report = await corrupted(async (trx) => {
     await trx('payments').where({ gateway_reference: 'ch-o-fee-25.00' }).delete();
   });
-  expect(failingChecks(report)).toEqual(['ledger_receipts_name_a_payment']);
+  expect(failingChecks(report)).toEqual([
+    'ledger_receipts_name_a_payment',
+    'gateway_clearing_matches_money_moved',
+  ]);
   expect(checkNamed(report, 'ledger_receipts_name_a_payment').examples).toEqual([
     {
       subject: `transaction ${serviceFee} (SERVICE_FEE, order o-fee)`,
@@ -112,7 +117,8 @@ test('a payable taken below zero (its CHECK dropped), balances kept consistently
       outcome: true,
     });
   });
-  expect(failingChecks(report)).toEqual(['balances_not_negative']);
+  // The payable no longer holds what its open PAYOUT_REQUESTED asks for.
+  expect(failingChecks(report)).toEqual(['balances_not_negative', 'payables_match_open_requests']);
   expect(checkNamed(report, 'balances_not_negative').examples).toEqual([
     {
       subject: 'account PROVIDER_PAYABLE:USD:provider-o-released',

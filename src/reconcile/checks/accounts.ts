@@ -2,7 +2,9 @@
  * Account balances (DESIGN.md, "The ledger"): escrow hold, disputed funds and
  * the payables never go negative, neither by the running balance the account
  * row keeps nor by the sum of its entries (nor at any entry, by the balance it
- * recorded); the running balance, version and the last entry's balance agree
+ * recorded); a provider receivable, which is owed to the platform and so runs
+ * at or below zero, never goes above zero (more recovered than was charged
+ * back); the running balance, version and the last entry's balance agree
  * with the entries; and no escrow money sits in an account whose milestone
  * does not exist (invariant 4: money is never nowhere). Gateway clearing
  * mirrors everything (negative by design) and platform revenue keeps no
@@ -24,6 +26,7 @@ interface AccountRow {
   summed: string;
   entries: string;
   lowest_after: string | null;
+  highest_after: string | null;
   without_after: string;
   last_after: string | null;
   last_version: string | null;
@@ -39,16 +42,18 @@ async function accountsWhere(
   const chunk = inRange(['a.account_id'], range);
   const { rows } = await run.db.raw<{ rows: AccountRow[] }>(
     `SELECT account_id::text, code, kind, currency, order_id, milestone_id, balance::text,
-       version::text, summed::text, entries::text, lowest_after::text, without_after::text,
+       version::text, summed::text, entries::text, lowest_after::text, highest_after::text,
+       without_after::text,
        last_after::text, last_version::text
      FROM (
        SELECT a.account_id, a.code, a.kind, a.currency, a.order_id, a.milestone_id,
-         a.balance_minor AS balance, a.version, s.summed, s.entries, s.lowest_after, s.without_after,
+         a.balance_minor AS balance, a.version, s.summed, s.entries, s.lowest_after, s.highest_after,
+         s.without_after,
          last.balance_after_minor AS last_after, last.account_version AS last_version
        FROM accounts a
        CROSS JOIN LATERAL (
          SELECT coalesce(sum(e.amount_minor), 0) AS summed, count(*) AS entries,
-           min(e.balance_after_minor) AS lowest_after,
+           min(e.balance_after_minor) AS lowest_after, max(e.balance_after_minor) AS highest_after,
            count(*) FILTER (WHERE e.balance_after_minor IS NULL) AS without_after
          FROM ledger_entries e WHERE e.account_id = a.account_id) s
        LEFT JOIN LATERAL (
@@ -64,6 +69,10 @@ async function accountsWhere(
 }
 
 const floorKinds = ['ESCROW_HOLD', 'DISPUTED_FUNDS', 'PROVIDER_PAYABLE', 'BUYER_REFUND_PAYABLE'];
+/** Owed to the platform: at or below zero (src/ledger/post-transactions.ts, accounts_balance_floor). */
+const ceilingKinds = ['PROVIDER_RECEIVABLE'];
+/** Every kind that keeps a running balance (accounts.maintains_balance). */
+const runningKinds = [...floorKinds, ...ceilingKinds];
 const accountScan = (run: CheckRun) => ({
   table: 'accounts',
   columns: ['account_id'],
@@ -80,17 +89,18 @@ const about = (row: Pick<AccountRow, 'code' | 'order_id' | 'milestone_id'>) => (
 
 export const balancesNotNegative: Check = {
   name: 'balances_not_negative',
-  invariant: 'DESIGN.md: escrow, disputed and payable accounts never go negative',
+  invariant:
+    'DESIGN.md: escrow, disputed and payable accounts never go negative; a provider receivable never above zero',
   description:
-    'no ESCROW_HOLD, DISPUTED_FUNDS, PROVIDER_PAYABLE or BUYER_REFUND_PAYABLE account is below zero, ' +
-    'by its running balance, by the sum of its entries, or at any entry',
+    'no ESCROW_HOLD, DISPUTED_FUNDS, PROVIDER_PAYABLE or BUYER_REFUND_PAYABLE account is below zero, and ' +
+    'no PROVIDER_RECEIVABLE above zero, by its running balance, by the sum of its entries, or at any entry',
   action:
-    'more left the account than entered it: find the transaction that took it below zero (its entry ' +
-    'records the balance after) and post a correcting transaction',
+    'more left the account than entered it (for a receivable: more recovered than was charged back): find ' +
+    'the transaction that crossed zero (its entry records the balance after) and post a correcting transaction',
   async run(run) {
     await forEachChunk(run, accountScan(run), async (range) => {
-      const where = 'balance < 0 OR summed < 0 OR lowest_after < 0';
-      for (const row of await accountsWhere(run, range, floorKinds, where)) {
+      const below = 'balance < 0 OR summed < 0 OR lowest_after < 0';
+      for (const row of await accountsWhere(run, range, floorKinds, below)) {
         const text = (minor: string) => amountText(minor, row.currency);
         const problems = [
           BigInt(row.balance) < 0n ? `running balance ${text(row.balance)}` : '',
@@ -100,6 +110,23 @@ export const balancesNotNegative: Check = {
             : '',
         ].filter(Boolean);
         run.found({ ...about(row), problem: `is negative: ${problems.join('; ')}` });
+      }
+      const above = 'balance > 0 OR summed > 0 OR highest_after > 0';
+      for (const row of await accountsWhere(run, range, ceilingKinds, above)) {
+        const text = (minor: string) => amountText(minor, row.currency);
+        const problems = [
+          BigInt(row.balance) > 0n ? `running balance ${text(row.balance)}` : '',
+          BigInt(row.summed) > 0n ? `its entries sum to ${text(row.summed)}` : '',
+          row.highest_after !== null && BigInt(row.highest_after) > 0n
+            ? `an entry left it at ${text(row.highest_after)}`
+            : '',
+        ].filter(Boolean);
+        run.found({
+          ...about(row),
+          problem:
+            `is above zero, so more was recovered from the provider than was charged back: ` +
+            problems.join('; '),
+        });
       }
     });
   },
@@ -118,7 +145,7 @@ export const runningBalancesMatchEntries: Check = {
     await forEachChunk(run, accountScan(run), async (range) => {
       const where = `balance <> summed OR version <> entries OR without_after > 0
         OR (entries > 0 AND (last_after IS DISTINCT FROM balance OR last_version IS DISTINCT FROM version))`;
-      for (const row of await accountsWhere(run, range, floorKinds, where)) {
+      for (const row of await accountsWhere(run, range, runningKinds, where)) {
         const text = (minor: string) => amountText(minor, row.currency);
         const problems: string[] = [];
         if (BigInt(row.balance) !== BigInt(row.summed)) {
@@ -149,7 +176,8 @@ export const runningBalancesMatchEntries: Check = {
 export const orphanedEscrowAccounts: Check = {
   name: 'orphaned_escrow_accounts',
   invariant:
-    'DESIGN.md invariant 4: no orphaned funds; money is held, disputed, payable, refunded or revenue',
+    'DESIGN.md invariant 4: no orphaned funds; money is held, disputed, payable, in payout, paid out, ' +
+    'refunded, receivable or revenue',
   description: 'every escrow hold and disputed-funds account belongs to an existing milestone',
   action:
     'money was posted for a milestone that does not exist: find the transactions of the account and ' +

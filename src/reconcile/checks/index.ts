@@ -1,6 +1,8 @@
 /**
  * Every check, in the order the report lists them: the ledger itself, then
- * milestones against it, payments, balances, and last what waits too long.
+ * milestones against it, payments, balances, the money loop after escrow
+ * (payables, settlements, receivables, chargebacks, gateway clearing), and
+ * last what waits too long.
  */
 import type { Check } from '../types';
 import {
@@ -8,13 +10,21 @@ import {
   orphanedEscrowAccounts,
   runningBalancesMatchEntries,
 } from './accounts';
+import { chargebacksMatchLedger } from './chargebacks';
+import { disbursementsFailedNotRetried, disbursementsUnsettled } from './disbursements';
+import { gatewayClearingMatchesMoneyMoved } from './gateway-clearing';
+import { settlementsKept } from './kept-settlements';
 import { ledgerNetsToZero, transactionsNetToZero } from './ledger-netting';
 import { milestoneMatchesLedger } from './milestone-ledger';
 import { milestoneConservation, milestoneState } from './milestone-rows';
-import { ledgerTransactionsHaveOutcomes } from './outcomes';
+import { ledgerTransactionsHaveOutcomes, settlementsHaveOutcomes } from './outcomes';
+import { payablesMatchOpenRequests } from './payables';
 import { paymentsInLedgerOnce } from './payments';
 import { ledgerReceiptsNameAPayment } from './receipts';
+import { receivablesMatchChargebacks, receivablesOutstanding } from './receivables';
+import { settlementsRefused } from './refused-settlements';
 import { releasesMatchLedger } from './releases';
+import { requestsSettledOnce } from './settlements';
 import { stuckFunds } from './stuck-funds';
 import { keptEventsUnreplayed, outboxUnpublished, unmatchedPayments } from './waiting';
 
@@ -30,9 +40,20 @@ export const allChecks: readonly Check[] = [
   balancesNotNegative,
   runningBalancesMatchEntries,
   orphanedEscrowAccounts,
+  payablesMatchOpenRequests,
+  requestsSettledOnce,
+  receivablesMatchChargebacks,
+  chargebacksMatchLedger,
+  gatewayClearingMatchesMoneyMoved,
   unmatchedPayments,
   keptEventsUnreplayed,
+  settlementsKept,
   outboxUnpublished,
   ledgerTransactionsHaveOutcomes,
+  settlementsHaveOutcomes,
   stuckFunds,
+  disbursementsUnsettled,
+  disbursementsFailedNotRetried,
+  receivablesOutstanding,
+  settlementsRefused,
 ];

@@ -5,13 +5,19 @@
  * How each total shows in the ledger (src/domain/escrow):
  *   held      = balance of its ESCROW_HOLD account       (sum of the account's entries)
  *   disputed  = balance of its DISPUTED_FUNDS account
- *   funded    = what FUNDING transactions put into those two accounts
+ *   funded    = what FUNDING transactions put into those two accounts, less what
+ *               CHARGEBACK transactions took back out of them, plus what a
+ *               CHARGEBACK_REVERSAL returned to them (a chargeback of held or
+ *               disputed money leaves the milestone needing funding again)
  *   released  = gross credited by RELEASE and DISPUTE_RESOLUTION transactions:
- *               PROVIDER_PAYABLE (net) + PLATFORM_REVENUE (fee)
+ *               PROVIDER_PAYABLE (what is paid) + PROVIDER_RECEIVABLE (what netted
+ *               a receivable first) + PLATFORM_REVENUE (fee)
  *   fees      = the PLATFORM_REVENUE part of those
  *   refunded  = BUYER_REFUND_PAYABLE credited by REFUND and DISPUTE_RESOLUTION
  * Overpayment and currency-mismatch refunds never entered the milestone, so
- * they are not part of its totals. Balances are read by account (code), flows
+ * they are not part of its totals; nor is a chargeback of money already
+ * released (the milestone released it; the provider owes it back) or the part
+ * of a reversal paid to the buyer or back to the provider. Balances are read by account (code), flows
  * by the transaction's milestone, so money posted to the wrong milestone's
  * account shows on both milestones.
  */
@@ -74,10 +80,11 @@ export const milestoneMatchesLedger: Check = {
            -- Per milestone (LATERAL): index lookups only, however large the ledger.
            CROSS JOIN LATERAL (
              SELECT
-               coalesce(sum(e.amount_minor) FILTER (WHERE t.kind = 'FUNDING'
-                 AND a.kind IN ('ESCROW_HOLD', 'DISPUTED_FUNDS')), 0) AS funded,
+               coalesce(sum(e.amount_minor) FILTER (WHERE t.kind IN ('FUNDING', 'CHARGEBACK',
+                 'CHARGEBACK_REVERSAL') AND a.kind IN ('ESCROW_HOLD', 'DISPUTED_FUNDS')), 0) AS funded,
                coalesce(sum(e.amount_minor) FILTER (WHERE t.kind IN ('RELEASE', 'DISPUTE_RESOLUTION')
-                 AND a.kind IN ('PROVIDER_PAYABLE', 'PLATFORM_REVENUE')), 0) AS released,
+                 AND a.kind IN ('PROVIDER_PAYABLE', 'PROVIDER_RECEIVABLE', 'PLATFORM_REVENUE')), 0)
+                 AS released,
                coalesce(sum(e.amount_minor) FILTER (WHERE t.kind IN ('RELEASE', 'DISPUTE_RESOLUTION')
                  AND a.kind = 'PLATFORM_REVENUE'), 0) AS fees,
                coalesce(sum(e.amount_minor) FILTER (WHERE t.kind IN ('REFUND', 'DISPUTE_RESOLUTION')

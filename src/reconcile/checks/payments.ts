@@ -6,14 +6,16 @@
  * gateway and gatewayReference in its memo: FUNDING or SERVICE_FEE for what
  * was used (applied_minor), OVERPAYMENT_REFUND or CURRENCY_MISMATCH_REFUND for
  * what went back (refunded_minor). The row's ledger_transaction_id names the
- * first of them. Checked from both sides: every APPLIED/REFUNDED payment is
- * received exactly once (here), and every receipt in the ledger is such a
- * payment (receipts.ts).
+ * first of them. A chargeback applied in the same transaction as its payment
+ * (kept until the payment came) names the payment too, but is no receipt of
+ * it: only the receipt kinds count. Checked from both sides: every
+ * APPLIED/REFUNDED payment is received exactly once (here), and every receipt
+ * in the ledger is such a payment (receipts.ts).
  */
 import { forEachChunk, inRange } from '../scan';
 import { amountText } from '../text';
 import type { Check } from '../types';
-import { clearingAccountIds } from './receipts';
+import { clearingAccountIds, receiptKinds } from './receipts';
 
 interface PaymentRow {
   payment_id: string;
@@ -66,7 +68,7 @@ export const paymentsInLedgerOnce: Check = {
              coalesce(bool_or(t.transaction_id = p.ledger_transaction_id), false) AS names_a_receipt
            FROM ledger_transactions t
            JOIN ledger_entries e ON e.transaction_id = t.transaction_id AND e.account_id = ANY(?::bigint[])
-           WHERE t.cause_event_id = p.event_id
+           WHERE t.cause_event_id = p.event_id AND t.kind IN ${receiptKinds}
              AND t.memo->>'gateway' = p.gateway AND t.memo->>'gatewayReference' = p.gateway_reference) r
          WHERE ${chunk.sql} AND CASE WHEN p.status = 'PENDING_ORDER'
            THEN r.receipts > 0 OR p.ledger_transaction_id IS NOT NULL

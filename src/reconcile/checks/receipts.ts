@@ -1,8 +1,12 @@
 /**
  * Invariant 3 of DESIGN.md, from the ledger's side: every transaction that
- * takes money from gateway clearing is a payment receipt (FUNDING,
- * SERVICE_FEE, OVERPAYMENT_REFUND or CURRENCY_MISMATCH_REFUND) naming, in its
- * memo, a payment that exists and was applied by the same event. With
+ * touches gateway clearing is either a payment receipt (FUNDING, SERVICE_FEE,
+ * OVERPAYMENT_REFUND or CURRENCY_MISMATCH_REFUND) naming, in its memo, a
+ * payment that exists and was applied by the same event, or a settlement
+ * (PAYOUT_SETTLEMENT, REFUND_SETTLEMENT, CHARGEBACK, CHARGEBACK_REVERSAL).
+ * A chargeback's memo names the payment it pulls back, but it is not a
+ * receipt of that payment: settlements are matched to their requests and
+ * chargebacks by settlements.ts, chargebacks.ts and gateway-clearing.ts. With
  * payments_in_ledger_once (the payments' side), each confirmed payment is in
  * the ledger exactly once and nothing else came in through clearing.
  */
@@ -10,7 +14,9 @@ import { forEachChunk, inRange } from '../scan';
 import { amountText } from '../text';
 import type { Check, CheckRun } from '../types';
 
-const receiptKinds = `('FUNDING', 'SERVICE_FEE', 'OVERPAYMENT_REFUND', 'CURRENCY_MISMATCH_REFUND')`;
+export const receiptKinds = `('FUNDING', 'SERVICE_FEE', 'OVERPAYMENT_REFUND', 'CURRENCY_MISMATCH_REFUND')`;
+/** Money leaving through clearing (or, for a reversal, coming back): checked by the settlement checks. */
+export const settlementKinds = `('PAYOUT_SETTLEMENT', 'REFUND_SETTLEMENT', 'CHARGEBACK', 'CHARGEBACK_REVERSAL')`;
 
 /**
  * The gateway clearing accounts (one per currency). Entries are filtered by these
@@ -41,8 +47,8 @@ export const ledgerReceiptsNameAPayment: Check = {
   name: 'ledger_receipts_name_a_payment',
   invariant: 'DESIGN.md invariant 3: every receipt in the ledger is a confirmed payment',
   description:
-    'every transaction that takes money from gateway clearing is a payment receipt kind, names a payment ' +
-    'by gateway and reference, and that payment is APPLIED or REFUNDED by the same event',
+    'every transaction that touches gateway clearing is a payment receipt or a settlement; a receipt names a ' +
+    'payment by gateway and reference, and that payment is APPLIED or REFUNDED by the same event',
   action:
     'money entered the ledger without its payment row (or for another payment): find the gateway ' +
     'transaction by its reference and restore the payment row, or reverse the transaction',
@@ -66,7 +72,7 @@ export const ledgerReceiptsNameAPayment: Check = {
            AND ${entries.sql}
          LEFT JOIN payments p ON p.gateway = t.memo->>'gateway'
            AND p.gateway_reference = t.memo->>'gatewayReference'
-         WHERE ${chunk.sql}
+         WHERE ${chunk.sql} AND t.kind NOT IN ${settlementKinds}
          GROUP BY t.transaction_id, e.currency, p.payment_id
          HAVING t.kind NOT IN ${receiptKinds} OR p.payment_id IS NULL
            OR p.status = 'PENDING_ORDER' OR p.event_id <> t.cause_event_id
@@ -79,7 +85,7 @@ export const ledgerReceiptsNameAPayment: Check = {
         const problem = !/^(FUNDING|SERVICE_FEE|OVERPAYMENT_REFUND|CURRENCY_MISMATCH_REFUND)$/.test(
           row.kind,
         )
-          ? `a ${row.kind} transaction ${received}; only payment receipts take money from clearing`
+          ? `a ${row.kind} transaction ${received}; only payment receipts and settlements touch clearing`
           : row.payment_status === null
             ? `${received} for payment ${payment}, which has no payment row`
             : row.payment_status === 'PENDING_ORDER'

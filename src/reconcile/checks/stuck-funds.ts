@@ -6,11 +6,9 @@
  * how old the money in escrow is, not only what is past the threshold.
  */
 import { forEachChunk, inRange, type KeyRange } from '../scan';
-import { amountText, amountsText, durationText } from '../text';
-import type { AgeBucket, Check, CheckRun, Discrepancy } from '../types';
-
-const day = 24 * 3_600_000;
-const standardBoundaries = [day, 7 * day, 30 * day, 90 * day, 180 * day];
+import { amountText, durationText } from '../text';
+import type { Check, CheckRun, Discrepancy } from '../types';
+import { AgeTally, ageBoundaries, bucketIndexSql } from './ages';
 
 /**
  * Every milestone of the chunk holding funds, aged from its first funding
@@ -31,7 +29,7 @@ function holdingSql(run: CheckRun, range: KeyRange, boundaries: readonly number[
       ), aged AS (
         SELECT *, floor(extract(epoch FROM (?::timestamptz - since)) * 1000)::bigint AS age_ms FROM holding
       )
-      SELECT (SELECT count(*) FROM unnest(?::bigint[]) AS b(ms) WHERE b.ms <= aged.age_ms)::int AS bucket,
+      SELECT ${bucketIndexSql('aged.age_ms')} AS bucket,
         currency, (held_minor + disputed_minor)::text AS holds, age_ms >= ? AS stuck,
         order_id, milestone_id, state, held_minor::text AS held, disputed_minor::text AS disputed,
         dispute_id, since, updated_at, age_ms::text
@@ -79,10 +77,8 @@ export const stuckFunds: Check = {
   action:
     'decide each: release, refund or cancel through the usual events; see the step for its state',
   async run(run) {
-    const boundaries = [...new Set([...standardBoundaries, run.options.stuckFundsAfterMs])]
-      .filter((ms) => ms > 0)
-      .sort((a, b) => a - b);
-    const buckets = new Map<number, { milestones: number; amounts: Map<string, bigint> }>();
+    const boundaries = ageBoundaries(run.options.stuckFundsAfterMs);
+    const tally = new AgeTally();
     const scan = {
       table: 'milestones',
       columns: ['order_id', 'milestone_id'],
@@ -92,20 +88,13 @@ export const stuckFunds: Check = {
       const holding = holdingSql(run, range, boundaries);
       const { rows } = await run.db.raw<{ rows: HoldingRow[] }>(holding.sql, holding.bindings);
       for (const row of rows) {
-        const bucket = buckets.get(row.bucket) ?? {
-          milestones: 0,
-          amounts: new Map<string, bigint>(),
-        };
-        bucket.milestones += 1;
-        bucket.amounts.set(
-          row.currency,
-          (bucket.amounts.get(row.currency) ?? 0n) + BigInt(row.holds),
-        );
-        buckets.set(row.bucket, bucket);
+        tally.add(row.bucket, row.currency, BigInt(row.holds));
         if (row.stuck) run.found(stuckDiscrepancy(row));
       }
     });
-    run.setAgeBuckets(ageBuckets(boundaries, buckets));
+    run.setAgeBuckets(
+      tally.byAge(boundaries).map(({ count, ...bucket }) => ({ ...bucket, milestones: count })),
+    );
   },
 };
 
@@ -125,27 +114,4 @@ function stuckDiscrepancy(row: HoldingRow): Discrepancy {
     ...(nextStep[row.state] ? { action: nextStep[row.state] } : {}),
     refs: { orderId: row.order_id, milestoneId: row.milestone_id },
   };
-}
-
-function ageBuckets(
-  boundaries: readonly number[],
-  found: ReadonlyMap<number, { milestones: number; amounts: Map<string, bigint> }>,
-): AgeBucket[] {
-  return [0, ...boundaries].map((fromMs, index) => {
-    const toMs = boundaries[index] ?? null;
-    const label =
-      index === 0
-        ? `< ${durationText(toMs ?? 0)}`
-        : toMs === null
-          ? `≥ ${durationText(fromMs)}`
-          : `${durationText(fromMs)}–${durationText(toMs)}`;
-    const bucket = found.get(index);
-    return {
-      label,
-      fromMs,
-      toMs,
-      milestones: bucket?.milestones ?? 0,
-      amounts: bucket ? amountsText(bucket.amounts) : [],
-    };
-  });
 }

@@ -96,21 +96,24 @@ export const keptEventsUnreplayed: Check = {
   description:
     'events kept for an order not opened yet that are still waiting past the unmatched threshold, whose ' +
     'replay failed, or whose order is open but which were never replayed (kept payments are listed by ' +
-    'unmatched_payments unless their replay failed)',
+    'unmatched_payments unless their replay failed; settlements waiting for a payment or an outcome by ' +
+    'settlements_kept)',
   action:
     'a failed replay names its reason: fix the cause and re-send the event; an event waiting for an ' +
     'order that never opens needs the marketplace to send ORDER_OPENED or to withdraw the event',
   async run(run) {
     const { rows } = await run.db.raw<{ rows: KeptRow[] }>(
       `WITH waiting AS MATERIALIZED (
-         SELECT k.kept_id, k.order_id, k.dedupe_key, k.topic, k.received_at, k.failed_reason,
+         SELECT k.kept_id, k.order_id, k.dedupe_key, k.topic, k.received_at, k.failed_reason, k.awaiting,
            EXISTS (SELECT 1 FROM orders o WHERE o.order_id = k.order_id) AS order_known
          FROM kept_events k WHERE k.replayed_at IS NULL)
        SELECT count(*) OVER ()::text AS total, kept_id::text, order_id, dedupe_key, topic, received_at,
          failed_reason, order_known
        FROM waiting
-       WHERE failed_reason IS NOT NULL OR order_known
-         OR (received_at <= ? AND dedupe_key NOT LIKE 'payment:%')
+       -- Settlements waiting for a payment or an outcome (awaiting) are settlements_kept's.
+       WHERE failed_reason IS NOT NULL
+         OR (awaiting IS NULL AND (order_known
+           OR (received_at <= ? AND dedupe_key NOT LIKE 'payment:%')))
        ORDER BY waiting.kept_id LIMIT ?`,
       [before(run, run.options.unmatchedPaymentAfterMs), run.options.maxExamplesPerCheck],
     );

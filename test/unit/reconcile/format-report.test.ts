@@ -23,6 +23,10 @@ const report = (checks: CheckResult[]): ReconciliationReport => ({
     outboxUnpublishedAfterMs: 300_000,
     stuckFundsAfterMs: 30 * 86_400_000,
     outcomeWindowMs: 6 * 86_400_000,
+    unsettledRequestAfterMs: 3 * 86_400_000,
+    failedNotRetriedAfterMs: 86_400_000,
+    receivableOutstandingAfterMs: 30 * 86_400_000,
+    refusedSettlementWindowMs: 7 * 86_400_000,
   },
   totals: {
     orders: 1,
@@ -33,6 +37,9 @@ const report = (checks: CheckResult[]): ReconciliationReport => ({
     entries: 1,
     outboxUnpublished: 0,
     keptEventsWaiting: 0,
+    disbursements: 1,
+    chargebacks: 2,
+    events: 9,
   },
   checks,
   elapsedMs: 1500,
@@ -42,8 +49,11 @@ test('a clean report: the summary, every check ok, and CLEAN', () => {
   expect(formatReport(report([check('ledger_nets_to_zero'), check('stuck_funds')]))).toBe(
     [
       'Reconciliation as of 2026-06-01T09:00:00.000Z: all 2 checks clean',
-      'Scanned 1 order, 2 milestones, 3 payments, 4 accounts, 5 ledger transactions, 1 entry in 1s',
+      'Scanned 1 order, 2 milestones, 3 payments, 4 accounts, 5 ledger transactions, 1 entry, ' +
+        '1 payout or refund request, 2 chargebacks, 9 events received in 1s',
       'Thresholds: unmatched after 1h, outbox unpublished after 5m, stuck funds after 30d, outcomes checked for the last 6d',
+      '  payouts and refunds unsettled after 3d, failed and not retried after 1d, receivables outstanding ' +
+        'after 30d, refused settlements listed for the last 7d',
       '',
       '  STATUS  CHECK                FOUND  INVARIANT',
       '  ------  -------------------  -----  --------------------------------',
@@ -91,4 +101,29 @@ test('discrepancies: examples with their next step, the unlisted rest, what to d
     ].join('\n'),
   );
   expect(text).toMatch(/^Reconciliation as of .*: 1 of 2 checks found discrepancies$/m);
+});
+
+test('receivables still owed are shown by the age of their chargeback, only the buckets that hold some', () => {
+  const owed = check('receivables_outstanding', 1, {
+    receivableAgeBuckets: [
+      { label: '< 1d', fromMs: 0, toMs: 86_400_000, chargebacks: 2, amounts: ['450.00 USD'] },
+      { label: '1d–7d', fromMs: 86_400_000, toMs: 7 * 86_400_000, chargebacks: 0, amounts: [] },
+      { label: '≥ 180d', fromMs: 180 * 86_400_000, toMs: null, chargebacks: 1, amounts: ['5 JPY'] },
+    ],
+  });
+  const text = formatReport(report([check('stuck_funds', 0, { ageBuckets: [] }), owed]));
+  expect(text).toContain(
+    [
+      '  what to do: fix receivables_outstanding',
+      '',
+      'Provider receivables still owed, by the age of their chargeback (outstanding after 30d):',
+      '  AGE     CHARGEBACKS  AMOUNTS',
+      '  ------  -----------  ----------',
+      '  < 1d              2  450.00 USD',
+      '  ≥ 180d            1  5 JPY',
+      '',
+      'Result: DISCREPANCIES (receivables_outstanding)',
+    ].join('\n'),
+  );
+  expect(text).not.toContain('Funds in escrow by age');
 });
