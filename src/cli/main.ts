@@ -6,6 +6,7 @@
  *   escrow-worker dlq list | dlq replay ...   dead-lettered messages, and re-publishing them
  *   escrow-worker fees list | fees add ...    fee policy versions
  *   escrow-worker schemas register | check    the registry steps of a deploy pipeline
+ *   escrow-worker payouts retry | refunds retry  ask again for failed payouts or refunds
  *
  * Without a build: `npm run escrow-worker -- <command>`. Every command reads the
  * worker's configuration (DATABASE_URL, KAFKA_BROKERS, ...) from the environment.
@@ -17,6 +18,8 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   dlq: () => import('./dlq-command'),
   fees: () => import('./fees-command'),
   schemas: () => import('./schemas-command'),
+  payouts: () => import('./retry-command').then((module) => module.payouts),
+  refunds: () => import('./retry-command').then((module) => module.refunds),
 };
 
 const usage = `usage: escrow-worker <command> [options]
@@ -32,6 +35,10 @@ commands:
                                      add an effective-dated fee policy version
   schemas register | check [--json]  register the topics' schemas, or check they are registered
                                      and compatible (for SCHEMA_AUTO_REGISTER=false deployments)
+  payouts retry --outcome ID | --provider ID | --all-failed [--dry-run]
+                                     ask again for failed payouts: a new PAYOUT_REQUESTED each
+  refunds retry --outcome ID | --buyer ID | --all-failed [--dry-run]
+                                     ask again for failed refunds: a new REFUND_REQUESTED each
 
 'escrow-worker <command> --help' describes a command's options.`;
 
