@@ -31,6 +31,8 @@ export const workerGrants: Readonly<Record<string, TableGrant>> = {
   // draws the transaction ids itself, hence the sequence).
   ledger_transactions: { table: readAppend, sequences: ['transaction_id'] },
   ledger_entries: { table: readAppend },
+  // Each order's chain head (src/ledger/post-transactions.ts): started, then moved on.
+  ledger_chain_heads: { table: readAppend, updateColumns: ['hash', 'length'] },
   releases: { table: readAppend },
   // Created on first use; the balance and version under the row lock move with each entry.
   accounts: { table: readAppend, updateColumns: ['balance_minor', 'version'] },

@@ -14,7 +14,14 @@ import { accountCode, type TransactionDraft } from '../domain/escrow';
 import { formatAmount, money } from '../domain/money';
 import { compareCodePoints } from '../domain/text/code-point-order';
 import { columnsOf, prepared, recordset } from '../db/columns';
-import { LedgerError } from './errors';
+import { chainGenesis, chainHash, chainKey, chainTimestampSql } from './chain';
+import { ChainHeadMoved, LedgerError } from './errors';
+
+interface ChainHead {
+  key: string;
+  hash: string;
+  length: string;
+}
 
 export interface Cause {
   eventId: string;
@@ -145,23 +152,24 @@ export async function postLedger(
   const accounts = await lockAccounts(trx, drafts);
   const { entryBalances, running } = runningBalances(drafts, accounts);
 
-  const { rows: allocated } = await prepared<{ rows: { id: string }[] }>(
+  const chainKeys = [...new Set(drafts.map((draft) => chainKey(draft.orderId)))];
+  // The ids, the chain heads of the drafts' orders and the transaction's clock in one
+  // round trip. The heads are current: every writer of an order holds its advisory lock
+  // (src/store/order-writes.ts), and the write below refuses a head that moved anyway.
+  const { rows: allocated } = await prepared<{
+    rows: { ids: string[]; heads: ChainHead[] | null; created_at: string }[];
+  }>(
     trx,
     'ledger_ids',
-    `SELECT nextval(pg_get_serial_sequence('ledger_transactions', 'transaction_id'))::text AS id
-     FROM generate_series(1, ?)`,
-    [items.length],
+    `SELECT
+       ARRAY(SELECT nextval(pg_get_serial_sequence('ledger_transactions', 'transaction_id'))::text
+             FROM generate_series(1, ?)) AS ids,
+       (SELECT json_agg(json_build_object('key', order_id, 'hash', hash, 'length', length::text))
+        FROM ledger_chain_heads WHERE order_id = ANY(?::text[])) AS heads,
+       ${chainTimestampSql('now()')} AS created_at`,
+    [items.length, chainKeys],
   );
-  const ids = allocated.map((row) => row.id);
-  const transactions = items.map(({ draft, cause }, index) => ({
-    id: ids[index],
-    kind: draft.kind,
-    order_id: draft.orderId,
-    milestone_id: draft.milestoneId,
-    cause: cause.eventId,
-    topic: cause.topic,
-    memo: draft.memo,
-  }));
+  const { ids, heads, created_at: createdAt } = allocated[0]!;
   const entries = drafts.flatMap((draft, index) =>
     draft.postings.map((posting, line) => ({
       transaction_id: ids[index]!,
@@ -172,6 +180,54 @@ export async function postLedger(
       account_version: entryBalances[index]![line]!.version?.toString() ?? null,
     })),
   );
+  const chain = new Map((heads ?? []).map((head) => [head.key, head]));
+  const expectedHeads = new Map(
+    chainKeys.map((key) => [key, chain.get(key)?.hash ?? chainGenesis]),
+  );
+  let entryIndex = 0;
+  const transactions = items.map(({ draft, cause }, index) => {
+    const key = chainKey(draft.orderId);
+    const head = chain.get(key);
+    const previous = head?.hash ?? chainGenesis;
+    const lines = entries.slice(entryIndex, (entryIndex += draft.postings.length));
+    const hash = chainHash(previous, {
+      transactionId: ids[index]!,
+      kind: draft.kind,
+      orderId: draft.orderId,
+      milestoneId: draft.milestoneId,
+      causeEventId: cause.eventId,
+      causeTopic: cause.topic,
+      correctsTransactionId: null,
+      // As jsonb will hold it: what reconciliation reads back and hashes again.
+      memo: JSON.parse(JSON.stringify(draft.memo)) as unknown,
+      createdAt,
+      entries: lines.map((line) => ({
+        accountId: line.account_id,
+        currency: line.currency,
+        amountMinor: line.amount_minor,
+        balanceAfterMinor: line.balance_after_minor,
+        accountVersion: line.account_version,
+      })),
+    });
+    chain.set(key, { key, hash, length: (BigInt(head?.length ?? '0') + 1n).toString() });
+    return {
+      id: ids[index],
+      kind: draft.kind,
+      order_id: draft.orderId,
+      milestone_id: draft.milestoneId,
+      cause: cause.eventId,
+      topic: cause.topic,
+      memo: draft.memo,
+      previous_hash: previous,
+      hash,
+    };
+  });
+  const newHeads = chainKeys.map((key) => ({
+    order_id: key,
+    hash: chain.get(key)!.hash,
+    length: chain.get(key)!.length,
+    expected_hash: expectedHeads.get(key)!,
+  }));
   const releases = drafts.flatMap((draft, index) =>
     draft.release
       ? [
@@ -194,15 +250,35 @@ export async function postLedger(
   // foreign keys are checked at the end of the statement, when the
   // transactions the entries and releases point at are there; each nets to
   // zero is checked at commit (the deferred trigger).
-  await prepared(
+  const { rows: written } = await prepared<{ rows: { heads: string }[] }>(
     trx,
     'ledger_write',
     `WITH inserted_transactions AS (
-       INSERT INTO ledger_transactions
-         (transaction_id, kind, order_id, milestone_id, cause_event_id, cause_topic, memo)
+       INSERT INTO ledger_transactions (transaction_id, kind, order_id, milestone_id,
+         cause_event_id, cause_topic, memo, created_at, previous_hash, hash)
        OVERRIDING SYSTEM VALUE
-       SELECT * FROM jsonb_to_recordset(?::jsonb) AS transaction(id bigint, kind text,
-         order_id text, milestone_id text, cause text, topic text, memo jsonb)
+       SELECT id, kind, order_id, milestone_id, cause, topic, memo, ?::timestamptz,
+         previous_hash, hash
+       FROM jsonb_to_recordset(?::jsonb) AS transaction(id bigint, kind text, order_id text,
+         milestone_id text, cause text, topic text, memo jsonb, previous_hash text, hash text)
+       RETURNING 1
+     ), moved_heads AS (
+       -- Each order's head moves from the hash this write built on, or not at all: a
+       -- head another writer moved meanwhile matches no row here (re-checked after its
+       -- lock wait), and the count below refuses the write rather than fork the chain.
+       UPDATE ledger_chain_heads head SET hash = moved.hash, length = moved.length
+       FROM jsonb_to_recordset(?::jsonb)
+         AS moved(order_id text, hash text, length bigint, expected_hash text)
+       WHERE head.order_id = moved.order_id AND moved.expected_hash <> ''
+         AND head.hash = moved.expected_hash
+       RETURNING 1
+     ), created_heads AS (
+       -- An order's first transaction starts its chain; a head created meanwhile wins.
+       INSERT INTO ledger_chain_heads (order_id, hash, length)
+       SELECT order_id, hash, length FROM jsonb_to_recordset(?::jsonb)
+         AS created(order_id text, hash text, length bigint, expected_hash text)
+       WHERE expected_hash = ''
+       ON CONFLICT (order_id) DO NOTHING
        RETURNING 1
      ), inserted_entries AS (
        INSERT INTO ledger_entries
@@ -225,11 +301,24 @@ export async function postLedger(
        RETURNING 1
      )
      SELECT (SELECT count(*) FROM inserted_transactions) AS transactions,
+            ((SELECT count(*) FROM moved_heads) + (SELECT count(*) FROM created_heads))::text
+              AS heads,
             (SELECT count(*) FROM inserted_entries) AS entries,
             (SELECT count(*) FROM inserted_releases) AS releases,
             (SELECT count(*) FROM updated_balances) AS balances`,
-    [recordset(transactions), recordset(entries), recordset(releases), recordset(balances)],
+    [
+      createdAt,
+      recordset(transactions),
+      recordset(newHeads),
+      recordset(newHeads),
+      recordset(entries),
+      recordset(releases),
+      recordset(balances),
+    ],
   );
+  if (Number(written[0]!.heads) !== newHeads.length) {
+    throw new ChainHeadMoved(newHeads.length - Number(written[0]!.heads));
+  }
   return ids;
 }
 

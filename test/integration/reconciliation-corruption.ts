@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { accountCode, type AccountRef } from '../../src/domain/escrow';
+import { linkIntoChain } from '../support/ledger-chain';
 import {
   type ReconcileOptions,
   type ReconciliationReport,
@@ -79,6 +80,9 @@ export async function postRaw(
       cause_event_id: transaction.causeEventId,
       cause_topic: 'escrow.reconciliation-test',
       memo: transaction.memo ?? {},
+      // Placeholders: linked into its order's chain below, once its entries are there.
+      previous_hash: '',
+      hash: '0'.repeat(64),
     })
     .returning<{ transaction_id: string }[]>('transaction_id');
   const transactionId = row!.transaction_id;
@@ -117,6 +121,7 @@ export async function postRaw(
       account_version: stored.maintains_balance ? version.toString() : null,
     });
   }
+  await linkIntoChain(trx, transactionId);
   if (transaction.outcome) {
     const outcomeId = randomUUID();
     await trx('outbox').insert({

@@ -4,6 +4,7 @@
  * (superuser, replica role, rolled back afterwards) and exactly the checks
  * that should see it report it, in numbers.
  */
+import { linkIntoChain } from '../support/ledger-chain';
 import { allChecks, runReconciliation } from '../../src/reconcile';
 import { useTestContext } from '../support/test-context';
 import {
@@ -47,7 +48,12 @@ test('an unbalanced transaction: transactions_net_to_zero names it, ledger_nets_
       amount_minor: '1',
     });
   });
-  expect(failingChecks(report)).toEqual(['transactions_net_to_zero', 'ledger_nets_to_zero']);
+  // An entry added to a written transaction also breaks its hash.
+  expect(failingChecks(report)).toEqual([
+    'transactions_net_to_zero',
+    'ledger_nets_to_zero',
+    'ledger_chain_intact',
+  ]);
   expect(checkNamed(report, 'transactions_net_to_zero').examples).toEqual([
     expect.objectContaining({
       subject: `transaction ${serviceFee} (SERVICE_FEE for o-fee/-)`,
@@ -61,13 +67,19 @@ test('an unbalanced transaction: transactions_net_to_zero names it, ledger_nets_
 
 test('a ledger transaction without entries, and without an outcome', async () => {
   const report = await corrupted(async (trx) => {
-    await trx('ledger_transactions').insert({
-      kind: 'RELEASE',
-      order_id: 'o-funded',
-      milestone_id: 'm-1',
-      cause_event_id: 'ghost',
-      cause_topic: 't',
-    });
+    // Written as the ledger service would, chained, but without entries.
+    const [ghost] = await trx('ledger_transactions')
+      .insert({
+        kind: 'RELEASE',
+        order_id: 'o-funded',
+        milestone_id: 'm-1',
+        cause_event_id: 'ghost',
+        cause_topic: 't',
+        previous_hash: '',
+        hash: '0'.repeat(64),
+      })
+      .returning<{ transaction_id: string }[]>('transaction_id');
+    await linkIntoChain(trx, ghost!.transaction_id);
   });
   expect(failingChecks(report)).toEqual([
     'transactions_net_to_zero',

@@ -14,6 +14,7 @@ import { chargebacksMatchLedger } from './chargebacks';
 import { disbursementsFailedNotRetried, disbursementsUnsettled } from './disbursements';
 import { gatewayClearingMatchesMoneyMoved } from './gateway-clearing';
 import { settlementsKept } from './kept-settlements';
+import { ledgerChainIntact } from './ledger-chain';
 import { ledgerNetsToZero, transactionsNetToZero } from './ledger-netting';
 import { milestoneMatchesLedger } from './milestone-ledger';
 import { milestoneConservation, milestoneState } from './milestone-rows';
@@ -31,6 +32,7 @@ import { keptEventsUnreplayed, outboxUnpublished, unmatchedPayments } from './wa
 export const allChecks: readonly Check[] = [
   transactionsNetToZero,
   ledgerNetsToZero,
+  ledgerChainIntact,
   milestoneConservation,
   milestoneMatchesLedger,
   milestoneState,
