@@ -19,7 +19,14 @@ async function account(db: Knex, code: string, kind: string): Promise<number> {
 async function postTransaction(db: Knex, cause: string, entries: [number, number][]) {
   return db.transaction(async (trx) => {
     const [tx] = await trx('ledger_transactions')
-      .insert({ kind: 'TEST', cause_event_id: cause, cause_topic: 'test' })
+      // The hash chain is src/ledger's (test/integration/ledger-chain.test.ts); placeholders here.
+      .insert({
+        kind: 'TEST',
+        cause_event_id: cause,
+        cause_topic: 'test',
+        previous_hash: '',
+        hash: '0'.repeat(64),
+      })
       .returning<{ transaction_id: string }[]>('transaction_id');
     let version = Date.now();
     for (const [accountId, amount] of entries) {
@@ -88,9 +95,17 @@ test.each(['ESCROW_HOLD', 'DISPUTED_FUNDS', 'PROVIDER_PAYABLE', 'BUYER_REFUND_PA
     const id = await account(ctx.db, `${kind}:USD:negative`, kind);
     await expect(
       ctx.db('accounts').where({ account_id: id }).update({ balance_minor: -1 }),
-    ).rejects.toThrow(/violates check constraint "accounts_check"/);
+    ).rejects.toThrow(/violates check constraint "accounts_balance_floor"/);
   },
 );
+
+test('a PROVIDER_RECEIVABLE balance cannot go above zero (more recovered than charged back)', async () => {
+  const id = await account(ctx.db, 'PROVIDER_RECEIVABLE:USD:p-over', 'PROVIDER_RECEIVABLE');
+  await ctx.db('accounts').where({ account_id: id }).update({ balance_minor: -500 });
+  await expect(
+    ctx.db('accounts').where({ account_id: id }).update({ balance_minor: 1 }),
+  ).rejects.toThrow(/violates check constraint "accounts_balance_floor"/);
+});
 
 test('one payment row per (gateway, gateway reference)', async () => {
   const payment = {
