@@ -82,8 +82,11 @@ function keptDiscrepancy(run: CheckRun, row: KeptSettlementRow): Discrepancy {
       : `${waited}${amount}; payment ${row.gateway ?? '?'}/${row.gateway_reference ?? '?'} is ` +
         `${row.payment_status} but the chargeback was never replayed with it`;
   const action = byOutcome
-    ? 'ask the payout service or gateway adapter which request this transfer settles (find it with ' +
-      "GET /orders/{orderId}); the settlement must name that request's outcomeId"
+    ? row.request_state === null
+      ? 'ask the payout service or gateway adapter which request this transfer settles (find it with ' +
+        "GET /orders/{orderId}); the settlement must name that request's outcomeId"
+      : 'nothing replays a settlement kept for its request: escalate to engineering with the kept id, ' +
+        'and do not retry the request until the gateway says whether this transfer was paid'
     : row.payment_status === null || row.payment_status === 'PENDING_ORDER'
       ? 'ask the gateway adapter for the payment confirmation of this reference (a lost or dead-lettered ' +
         'PAYMENT_CONFIRMED: escrow-worker dlq list); the chargeback is applied with it'

@@ -113,12 +113,13 @@ export const settlementsRefused: Check = {
     });
     // The refusals' messages, for the listed ones only: one look at the (pruned, small) outbox.
     const { rows: messages } = await run.db.raw<{ rows: MessageRow[] }>(
-      `SELECT DISTINCT ON (payload->>'rejectedEventId') payload->>'rejectedEventId' AS event_id,
+      // An EVENT_REJECTED's cause is the refused event itself.
+      `SELECT DISTINCT ON (payload->>'causeEventId') payload->>'causeEventId' AS event_id,
          message_key AS order_id, payload->>'message' AS message
        FROM outbox
-       WHERE type = 'EVENT_REJECTED' AND payload->>'rejectedEventId' = ANY(?::text[])
+       WHERE type = 'EVENT_REJECTED' AND payload->>'causeEventId' = ANY(?::text[])
          AND payload->>'reason' = ANY(?::text[])
-       ORDER BY payload->>'rejectedEventId', outbox_id`,
+       ORDER BY payload->>'causeEventId', outbox_id`,
       [listed.map((row) => row.event_id), refusalReasons],
     );
     const byEvent = new Map(messages.map((message) => [message.event_id, message]));

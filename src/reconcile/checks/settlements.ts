@@ -130,7 +130,8 @@ async function requestsMatchLedger(run: CheckRun, range: Parameters<typeof inRan
        SELECT count(DISTINCT t.transaction_id) AS transactions,
          -coalesce(sum(e.amount_minor) FILTER (WHERE a.kind = ${payableKindOf}
            AND a.party_id = d.party_id), 0) AS taken,
-         string_agg(DISTINCT t.transaction_id::text, ', ') AS transaction_ids
+         array_to_string(array_agg(DISTINCT t.transaction_id ORDER BY t.transaction_id), ', ')
+           AS transaction_ids
        FROM ledger_transactions t
        JOIN ledger_entries e ON e.transaction_id = t.transaction_id
        JOIN accounts a ON a.account_id = e.account_id
