@@ -3,7 +3,8 @@
  * REFUND_REQUESTED (written with its outbox row, in the same statement), the
  * settlement that closes it, and what a slice reads to decide a settlement.
  * `payouts retry` / `refunds retry` (src/cli/retry-command.ts) add the row of
- * a new request through `retryDisbursementsSql`.
+ * a new request through `retryDisbursementsSql`, this file's insert, and mark
+ * the failed one RETRIED (src/store/disbursement-retries.ts).
  */
 import type { Knex } from 'knex';
 import { prepared } from '../db/columns';
