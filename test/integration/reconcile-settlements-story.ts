@@ -7,6 +7,7 @@
  *   o-paid         released, its payout paid
  *   o-open         released, its payout requested and not settled (fresh)
  *   o-failed       released, its payout failed (fresh)
+ *   o-retried      released, its payout failed, asked for again (payouts retry), the retry paid
  *   o-refund-paid  a refund requested and paid
  *   o-refund-fail  a refund requested and failed (fresh)
  *   o-cb-held      a chargeback taken from the hold: the milestone needs funding again
@@ -26,6 +27,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Config } from '../../src/config';
 import type { EscrowCommand, MilestonePlan, Settle } from '../../src/domain/escrow';
+import { retryRequest } from '../../src/cli/retry-disbursement';
 import { deliverer } from './reconciliation-scenario';
 
 const plan = (amount: string): MilestonePlan => ({
@@ -154,6 +156,23 @@ export async function buildSettlementStory(db: Knex, config: Config): Promise<vo
   await release('o-open', '1000.00');
   await release('o-failed', '1000.00');
   await settle('PAYOUT_FAILED', 'o-failed', 'PAYOUT', '900.00', 'ACCOUNT_CLOSED');
+  await release('o-retried', '1000.00');
+  await settle('PAYOUT_FAILED', 'o-retried', 'PAYOUT', '900.00', 'ACCOUNT_CLOSED');
+  const options = { now: new Date(), topicPrefix: config.TOPIC_PREFIX, dryRun: false };
+  const retry = await retryRequest(
+    db,
+    'PAYOUT',
+    await requestOf(db, 'o-retried', 'PAYOUT'),
+    options,
+  );
+  if (retry.status !== 'requested') throw new Error(`story: the retry was ${retry.status}`);
+  await run(
+    settlement('PAYOUT_PAID', 'o-retried', {
+      outcomeId: await requestOf(db, 'o-retried', 'PAYOUT', 1),
+      gatewayReference: 'tr-o-retried-2',
+      amount: '900.00',
+    }),
+  );
 
   await run(opened('o-refund-paid', '1000.00'), paid('o-refund-paid', '1000.00'));
   await run(refund('o-refund-paid', '300.00'));
