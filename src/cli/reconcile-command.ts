@@ -22,28 +22,44 @@ import { UsageError } from './command';
 
 const d = defaultReconcileOptions;
 export const help = `usage: escrow-worker reconcile [--json] [--progress] [--unmatched-after ${durationText(d.unmatchedPaymentAfterMs)}]
-                              [--outbox-after ${durationText(d.outboxUnpublishedAfterMs)}] [--stuck-after ${durationText(d.stuckFundsAfterMs)}] [--max-examples ${d.maxExamplesPerCheck}]
+                              [--outbox-after ${durationText(d.outboxUnpublishedAfterMs)}] [--stuck-after ${durationText(d.stuckFundsAfterMs)}]
+                              [--unsettled-after ${durationText(d.unsettledRequestAfterMs)}] [--failed-after ${durationText(d.failedNotRetriedAfterMs)}]
+                              [--receivable-after ${durationText(d.receivableOutstandingAfterMs)}] [--refused-within ${durationText(d.refusedSettlementWindowMs)}]
+                              [--max-examples ${d.maxExamplesPerCheck}]
 
 Checks every invariant of DESIGN.md against the database (DATABASE_URL), read-only,
 in one consistent snapshot: ledger transactions and the whole ledger net to zero;
 milestone totals conserve funds, agree with the ledger and explain the state; each
 confirmed payment is in the ledger exactly once; no escrow, disputed or payable
 balance is negative; no escrow money without its milestone; every ledger change
-has its outcome in the outbox.
+has its outcome in the outbox. After escrow: each payable holds exactly what its
+open payout or refund requests ask for; each request is settled at most once; a
+provider receivable is what standing chargebacks leave to recover; each chargeback
+took and its reversal returned exactly its parts; gateway clearing equals money
+received less money paid out, refunded and charged back.
 
 Findings past a threshold are discrepancies too (exit 1): payments and kept events
 still unmatched after --unmatched-after, outbox rows unpublished after
 --outbox-after, funds held in escrow or dispute longer than --stuck-after (the
-report also shows all funds in escrow by age).
+report also shows all funds in escrow by age), payouts and refunds neither paid
+nor failed after --unsettled-after, failed ones not asked for again after
+--failed-after, receivables still owed --receivable-after after their chargeback
+(all of them shown by age), settlements kept for an unknown outcome or a missing
+payment after --unmatched-after, and settlements refused INVALID_STATE or
+SETTLEMENT_MISMATCH within --refused-within.
 
 options:
-  --json                 the report as JSON on stdout (amounts as "1000.00 USD")
-  --progress             progress on stderr even when it is not a terminal
-  --unmatched-after DUR  default ${durationText(d.unmatchedPaymentAfterMs)}
-  --outbox-after DUR     default ${durationText(d.outboxUnpublishedAfterMs)}
-  --stuck-after DUR      default ${durationText(d.stuckFundsAfterMs)}
-  --max-examples N       discrepancies listed per check (all are counted), default ${d.maxExamplesPerCheck}
-  -h, --help             this text
+  --json                  the report as JSON on stdout (amounts as "1000.00 USD")
+  --progress              progress on stderr even when it is not a terminal
+  --unmatched-after DUR   default ${durationText(d.unmatchedPaymentAfterMs)}
+  --outbox-after DUR      default ${durationText(d.outboxUnpublishedAfterMs)}
+  --stuck-after DUR       default ${durationText(d.stuckFundsAfterMs)}
+  --unsettled-after DUR   default ${durationText(d.unsettledRequestAfterMs)}
+  --failed-after DUR      default ${durationText(d.failedNotRetriedAfterMs)}
+  --receivable-after DUR  default ${durationText(d.receivableOutstandingAfterMs)}
+  --refused-within DUR    default ${durationText(d.refusedSettlementWindowMs)}
+  --max-examples N        discrepancies listed per check (all are counted), default ${d.maxExamplesPerCheck}
+  -h, --help              this text
 DUR is a number and a unit (ms, s, m, h, d, w), or several: 90s, 5m, 1h30m, 30d.
 
 exit: 0 clean; 1 a discrepancy, or the database unreachable or not migrated; 2 usage.
@@ -55,6 +71,17 @@ export interface ReconcileArguments {
   progress: boolean;
   options: Partial<ReconcileOptions>;
 }
+
+/** Each duration flag and the option it sets. */
+const durationFlags = [
+  ['unmatched-after', 'unmatchedPaymentAfterMs'],
+  ['outbox-after', 'outboxUnpublishedAfterMs'],
+  ['stuck-after', 'stuckFundsAfterMs'],
+  ['unsettled-after', 'unsettledRequestAfterMs'],
+  ['failed-after', 'failedNotRetriedAfterMs'],
+  ['receivable-after', 'receivableOutstandingAfterMs'],
+  ['refused-within', 'refusedSettlementWindowMs'],
+] as const;
 
 /** Pure: the arguments after `reconcile` → what to do; throws UsageError or DurationError. */
 export function parseReconcileArgs(args: readonly string[]): ReconcileArguments {
@@ -70,6 +97,10 @@ export function parseReconcileArgs(args: readonly string[]): ReconcileArguments 
         'unmatched-after': { type: 'string' },
         'outbox-after': { type: 'string' },
         'stuck-after': { type: 'string' },
+        'unsettled-after': { type: 'string' },
+        'failed-after': { type: 'string' },
+        'receivable-after': { type: 'string' },
+        'refused-within': { type: 'string' },
         'max-examples': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -78,14 +109,10 @@ export function parseReconcileArgs(args: readonly string[]): ReconcileArguments 
     throw new UsageError((error as Error).message);
   }
   const options: Partial<ReconcileOptions> = {};
-  const duration = (value: string | undefined) =>
-    value === undefined ? undefined : parseDuration(value);
-  const unmatched = duration(values['unmatched-after']);
-  const outbox = duration(values['outbox-after']);
-  const stuck = duration(values['stuck-after']);
-  if (unmatched !== undefined) options.unmatchedPaymentAfterMs = unmatched;
-  if (outbox !== undefined) options.outboxUnpublishedAfterMs = outbox;
-  if (stuck !== undefined) options.stuckFundsAfterMs = stuck;
+  for (const [flag, option] of durationFlags) {
+    const value = values[flag];
+    if (value !== undefined) options[option] = parseDuration(value);
+  }
   const examples = values['max-examples'];
   if (examples !== undefined) {
     if (!/^\d{1,6}$/.test(examples)) {

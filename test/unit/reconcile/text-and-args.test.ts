@@ -70,6 +70,14 @@ test('reconcile arguments: thresholds as durations, flags, and usage errors', ()
       '90s',
       '--stuck-after',
       '45d',
+      '--unsettled-after',
+      '5d',
+      '--failed-after',
+      '12h',
+      '--receivable-after',
+      '60d',
+      '--refused-within',
+      '2w',
       '--max-examples',
       '5',
     ]),
@@ -81,6 +89,10 @@ test('reconcile arguments: thresholds as durations, flags, and usage errors', ()
       unmatchedPaymentAfterMs: 7_200_000,
       outboxUnpublishedAfterMs: 90_000,
       stuckFundsAfterMs: 45 * 86_400_000,
+      unsettledRequestAfterMs: 5 * 86_400_000,
+      failedNotRetriedAfterMs: 12 * 3_600_000,
+      receivableOutstandingAfterMs: 60 * 86_400_000,
+      refusedSettlementWindowMs: 14 * 86_400_000,
       maxExamplesPerCheck: 5,
     },
   });
@@ -91,6 +103,7 @@ test('reconcile arguments: thresholds as durations, flags, and usage errors', ()
     /--max-examples "all" is not a whole number/,
   );
   expect(() => parseReconcileArgs(['--stuck-after', 'soon'])).toThrow(DurationError);
+  expect(() => parseReconcileArgs(['--failed-after', '1 day'])).toThrow(DurationError);
 });
 
 test('a chunk is a key range: (after, upTo], either end open', () => {
