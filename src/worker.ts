@@ -19,7 +19,7 @@ import { createMetrics } from './ops/metrics';
 import { startOpsServer } from './ops/ops-server';
 import { scrapeSources } from './ops/scrape-sources';
 import { formatReport, runReconciliation } from './reconcile';
-import { orderLedger, orderView } from './views/order-view';
+import { operationsViews } from './views/operations-views';
 import { OutboxRelay } from './outbox/relay';
 import { ConsumerRunner, DB_POOL_SPARE, PARTITIONS_IN_PARALLEL } from './pipeline/consumer-runner';
 import { InspectionTimer } from './timers/inspection-timer';
@@ -103,8 +103,7 @@ export async function startWorker(config: Config, log: Logger): Promise<RunningW
       contentType: metrics.registry.contentType,
       body: await metrics.registry.metrics(),
     }),
-    order: (orderId) => orderView(db, orderId),
-    ledger: (orderId) => orderLedger(db, orderId),
+    views: operationsViews(db),
     reconciliation: async () => {
       const report = await runReconciliation(db);
       return { json: report, text: formatReport(report) };

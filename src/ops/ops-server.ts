@@ -1,32 +1,32 @@
 /**
  * The operations HTTP API (CONTRACT.md, "Operations HTTP API"):
  *   open:    GET /healthz, GET /readyz, GET /metrics
- *   guarded: GET /orders/{orderId}, GET /orders/{orderId}/ledger, GET /reconciliation
+ *   guarded: GET /orders/{orderId}[?asOf], GET /orders/{orderId}/ledger
+ *            (src/ops/view-routes.ts), GET /reconciliation
  * The guarded routes need `Authorization: Bearer $OPS_TOKEN` when OPS_TOKEN is
- * set. Plain node:http: six read-only routes do not need a framework.
+ * set. Plain node:http: a handful of read-only routes do not need a framework.
  */
 import http from 'node:http';
 import type { Logger } from '../logging/logger';
 import { isAuthorized } from './bearer-token';
 import { type ReadinessCheck, readiness } from './readiness';
+import { answerViewRoute, isViewRoute, type OpsViews } from './view-routes';
 
-export type { ReadinessCheck };
+export type { ReadinessCheck, OpsViews };
 
 export interface OpsDependencies {
   /** OPS_TOKEN; undefined leaves the guarded routes open. */
   token: string | undefined;
   checks: Record<string, ReadinessCheck>;
   metrics(): Promise<{ contentType: string; body: string }>;
-  order(orderId: string): Promise<unknown>;
-  ledger(orderId: string): Promise<unknown>;
+  /** The order views (src/views/operations-views.ts). */
+  views: OpsViews;
   /** The report as JSON and as the table `npm run reconcile` prints. */
   reconciliation(): Promise<{ json: unknown; text: string }>;
   log: Logger;
 }
 
 type Reply = (status: number, body: unknown, headers?: Record<string, string>) => void;
-
-const orderRoute = /^\/orders\/([^/]+)(\/ledger)?$/;
 
 export function startOpsServer(port: number, deps: OpsDependencies): Promise<http.Server> {
   // One report at a time: concurrent requests share the run in progress.
@@ -63,7 +63,7 @@ export function startOpsServer(port: number, deps: OpsDependencies): Promise<htt
       return reply(200, body, { 'Content-Type': contentType });
     }
 
-    const guarded = path === '/reconciliation' || orderRoute.test(path);
+    const guarded = path === '/reconciliation' || isViewRoute(path);
     if (!guarded) return reply(404, { error: `no route GET ${path}` });
     if (!isAuthorized(request.headers.authorization, deps.token)) {
       return reply(
@@ -81,16 +81,8 @@ export function startOpsServer(port: number, deps: OpsDependencies): Promise<htt
         ? reply(200, report.text, { 'Content-Type': 'text/plain; charset=utf-8' })
         : reply(200, report.json);
     }
-    const [, encodedId = '', ledger] = orderRoute.exec(path) ?? [];
-    let orderId: string;
-    try {
-      orderId = decodeURIComponent(encodedId);
-    } catch {
-      return reply(400, { error: `the order id in ${path} is not valid percent-encoding` });
-    }
-    const found = ledger ? await deps.ledger(orderId) : await deps.order(orderId);
-    if (found === undefined) return reply(404, { error: `no order ${JSON.stringify(orderId)}` });
-    return reply(200, found);
+    const answer = await answerViewRoute(deps.views, url, new Date());
+    return reply(answer.status, answer.body);
   }
 
   const server = http.createServer((request, response) => {

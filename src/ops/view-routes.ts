@@ -1,0 +1,69 @@
+/**
+ * The guarded read routes over orders and money (CONTRACT.md, "Operations
+ * HTTP API"), after the token check:
+ *   GET /orders/{orderId}[?asOf]         the order now, or its balances at asOf
+ *   GET /orders/{orderId}/ledger         its ledger transactions and entries
+ * Parameters are read strictly (src/ops/query-parameters.ts): a money view
+ * never answers a question it was not asked.
+ */
+import {
+  type AsOf,
+  checkParameterNames,
+  type ParameterError,
+  type Parsed,
+  parseAsOf,
+} from './query-parameters';
+
+type Found = { view: unknown } | { absent: string };
+
+export interface OpsViews {
+  order(orderId: string, asOf: string | undefined): Promise<Found>;
+  ledger(orderId: string): Promise<Found>;
+}
+
+export interface RouteAnswer {
+  status: number;
+  body: unknown;
+}
+
+const orderRoute = /^\/orders\/([^/]+)(\/ledger)?$/;
+
+/** True for the paths this module answers (all guarded by the token). */
+export const isViewRoute = (path: string): boolean => orderRoute.test(path);
+
+const refused = (problem: ParameterError): RouteAnswer => ({ status: 400, body: problem });
+
+const answer = (found: Found): RouteAnswer =>
+  'absent' in found
+    ? { status: 404, body: { error: found.absent } }
+    : { status: 200, body: found.view };
+
+function decoded(encoded: string, what: string, path: string): Parsed<string> {
+  try {
+    return { ok: true, value: decodeURIComponent(encoded) };
+  } catch {
+    return {
+      ok: false,
+      problem: { parameter: what, error: `the ${what} in ${path} is not valid percent-encoding` },
+    };
+  }
+}
+
+export async function answerViewRoute(views: OpsViews, url: URL, now: Date): Promise<RouteAnswer> {
+  const path = url.pathname;
+  const search = url.searchParams;
+  const ledger = orderRoute.exec(path)?.[2] !== undefined;
+  const accepted = ledger ? [] : ['asOf'];
+  const unknown = checkParameterNames(search, accepted);
+  if (unknown) return refused(unknown);
+  const asOf = parseAsOf(search.get('asOf'), now);
+  if (!asOf.ok) return refused(asOf.problem);
+  const at: AsOf | undefined = asOf.value;
+
+  const [, encodedId = ''] = orderRoute.exec(path) ?? [];
+  const orderId = decoded(encodedId, 'order id', path);
+  if (!orderId.ok) return refused(orderId.problem);
+  return answer(
+    ledger ? await views.ledger(orderId.value) : await views.order(orderId.value, at?.text),
+  );
+}

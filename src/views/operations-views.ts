@@ -1,0 +1,24 @@
+/**
+ * The views the operations API answers with, each bound to the database: one
+ * place that says which view answers which question, used by the worker and
+ * by the tests that call the API.
+ */
+import type { Knex } from 'knex';
+import { orderAsOfView } from './order-as-of-view';
+import { orderLedger, orderView } from './order-view';
+import type { ViewResult } from './view-support';
+
+const known = <T>(view: T | undefined, absent: string): ViewResult<T> =>
+  view === undefined ? { absent } : { view };
+
+export function operationsViews(db: Knex) {
+  return {
+    /** The order now (its milestones' rows), or its balances at asOf (the ledger). */
+    order: async (orderId: string, asOf: string | undefined) =>
+      asOf === undefined
+        ? known(await orderView(db, orderId), `no order ${JSON.stringify(orderId)}`)
+        : orderAsOfView(db, orderId, asOf),
+    ledger: async (orderId: string) =>
+      known(await orderLedger(db, orderId), `no order ${JSON.stringify(orderId)}`),
+  };
+}
