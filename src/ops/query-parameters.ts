@@ -131,3 +131,21 @@ export function parseAsOf(value: string | null, now: Date): Parsed<AsOf | undefi
   }
   return { ok: true, value: { text, epochMs } };
 }
+
+/** Reads a positive whole number up to `max`; `fallback` when absent. */
+export function parseLimit(
+  name: string,
+  value: string | null,
+  fallback: number,
+  max: number,
+): Parsed<number> {
+  if (value === null) return { ok: true, value: fallback };
+  if (!/^[1-9]\d{0,6}$/.test(value) || Number(value) > max) {
+    return refuse(
+      name,
+      `${name} ${JSON.stringify(value.slice(0, 20))} is not a whole number from 1 to ${max}: ` +
+        `write e.g. ${name}=${fallback}`,
+    );
+  }
+  return { ok: true, value: Number(value) };
+}

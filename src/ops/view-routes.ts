@@ -3,6 +3,7 @@
  * HTTP API"), after the token check:
  *   GET /orders/{orderId}[?asOf]         the order now, or its balances at asOf
  *   GET /orders/{orderId}/ledger         its ledger transactions and entries
+ *   GET /providers/{providerId}[?asOf][&limit]  a provider's money and payouts
  * Parameters are read strictly (src/ops/query-parameters.ts): a money view
  * never answers a question it was not asked.
  */
@@ -12,6 +13,7 @@ import {
   type ParameterError,
   type Parsed,
   parseAsOf,
+  parseLimit,
 } from './query-parameters';
 
 type Found = { view: unknown } | { absent: string };
@@ -19,6 +21,7 @@ type Found = { view: unknown } | { absent: string };
 export interface OpsViews {
   order(orderId: string, asOf: string | undefined): Promise<Found>;
   ledger(orderId: string): Promise<Found>;
+  provider(providerId: string, options: { asOf?: string; payoutsLimit: number }): Promise<Found>;
 }
 
 export interface RouteAnswer {
@@ -27,9 +30,14 @@ export interface RouteAnswer {
 }
 
 const orderRoute = /^\/orders\/([^/]+)(\/ledger)?$/;
+const providerRoute = /^\/providers\/([^/]+)$/;
+
+export const payoutsLimitDefault = 100;
+export const payoutsLimitMax = 1000;
 
 /** True for the paths this module answers (all guarded by the token). */
-export const isViewRoute = (path: string): boolean => orderRoute.test(path);
+export const isViewRoute = (path: string): boolean =>
+  orderRoute.test(path) || providerRoute.test(path);
 
 const refused = (problem: ParameterError): RouteAnswer => ({ status: 400, body: problem });
 
@@ -53,12 +61,26 @@ export async function answerViewRoute(views: OpsViews, url: URL, now: Date): Pro
   const path = url.pathname;
   const search = url.searchParams;
   const ledger = orderRoute.exec(path)?.[2] !== undefined;
-  const accepted = ledger ? [] : ['asOf'];
+  const accepted = providerRoute.test(path) ? ['asOf', 'limit'] : ledger ? [] : ['asOf'];
   const unknown = checkParameterNames(search, accepted);
   if (unknown) return refused(unknown);
   const asOf = parseAsOf(search.get('asOf'), now);
   if (!asOf.ok) return refused(asOf.problem);
   const at: AsOf | undefined = asOf.value;
+
+  const provider = providerRoute.exec(path);
+  if (provider) {
+    const providerId = decoded(provider[1]!, 'provider id', path);
+    if (!providerId.ok) return refused(providerId.problem);
+    const limit = parseLimit('limit', search.get('limit'), payoutsLimitDefault, payoutsLimitMax);
+    if (!limit.ok) return refused(limit.problem);
+    return answer(
+      await views.provider(providerId.value, {
+        ...(at === undefined ? {} : { asOf: at.text }),
+        payoutsLimit: limit.value,
+      }),
+    );
+  }
 
   const [, encodedId = ''] = orderRoute.exec(path) ?? [];
   const orderId = decoded(encodedId, 'order id', path);

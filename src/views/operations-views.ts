@@ -6,6 +6,7 @@
 import type { Knex } from 'knex';
 import { orderAsOfView } from './order-as-of-view';
 import { orderLedger, orderView } from './order-view';
+import { providerView } from './provider-view';
 import type { ViewResult } from './view-support';
 
 const known = <T>(view: T | undefined, absent: string): ViewResult<T> =>
@@ -20,5 +21,7 @@ export function operationsViews(db: Knex) {
         : orderAsOfView(db, orderId, asOf),
     ledger: async (orderId: string) =>
       known(await orderLedger(db, orderId), `no order ${JSON.stringify(orderId)}`),
+    provider: (providerId: string, options: { asOf?: string; payoutsLimit: number }) =>
+      providerView(db, providerId, options),
   };
 }

@@ -20,6 +20,20 @@ export const ledgerMoment = (asOf: string | undefined): string => asOf ?? 'infin
 /** A view, or a sentence saying why there is none (the API answers it with 404). */
 export type ViewResult<T> = { view: T } | { absent: string };
 
+/** A count of requests and the money they carry. */
+export interface CountedAmount {
+  count: number;
+  amount: string;
+}
+
+export const countedAmount = (
+  currency: string,
+  row: { count: string | number; minor: string } | undefined,
+): CountedAmount => ({
+  count: Number(row?.count ?? 0),
+  amount: amountText(currency, row?.minor ?? '0'),
+});
+
 /**
  * Runs a view's statements on one snapshot (REPEATABLE READ, read only), so
  * figures read by different statements agree: a release committing between
