@@ -2,7 +2,8 @@
  * The operations HTTP API (CONTRACT.md, "Operations HTTP API"):
  *   open:    GET /healthz, GET /readyz, GET /metrics
  *   guarded: GET /orders/{orderId}, GET /orders/{orderId}/ledger,
- *            GET /providers/{providerId} (src/ops/view-routes.ts), GET /reconciliation
+ *            GET /providers/{providerId}, GET /liquidity (src/ops/view-routes.ts),
+ *            GET /reconciliation
  * The guarded routes need `Authorization: Bearer $OPS_TOKEN` when OPS_TOKEN is
  * set. Plain node:http: a handful of read-only routes do not need a framework.
  */
@@ -19,7 +20,7 @@ export interface OpsDependencies {
   token: string | undefined;
   checks: Record<string, ReadinessCheck>;
   metrics(): Promise<{ contentType: string; body: string }>;
-  /** The order and provider views (src/views/operations-views.ts). */
+  /** The order, provider and liquidity views (src/views/operations-views.ts). */
   views: OpsViews;
   /** The report as JSON and as the table `npm run reconcile` prints. */
   reconciliation(): Promise<{ json: unknown; text: string }>;

@@ -4,6 +4,7 @@
  *   GET /orders/{orderId}[?asOf]         the order now, or its balances at asOf
  *   GET /orders/{orderId}/ledger         its ledger transactions and entries
  *   GET /providers/{providerId}[?asOf][&limit]  a provider's money and payouts
+ *   GET /liquidity[?asOf]                where the platform's money is
  * Parameters are read strictly (src/ops/query-parameters.ts): a money view
  * never answers a question it was not asked.
  */
@@ -22,6 +23,7 @@ export interface OpsViews {
   order(orderId: string, asOf: string | undefined): Promise<Found>;
   ledger(orderId: string): Promise<Found>;
   provider(providerId: string, options: { asOf?: string; payoutsLimit: number }): Promise<Found>;
+  liquidity(asOf: string | undefined): Promise<unknown>;
 }
 
 export interface RouteAnswer {
@@ -37,7 +39,7 @@ export const payoutsLimitMax = 1000;
 
 /** True for the paths this module answers (all guarded by the token). */
 export const isViewRoute = (path: string): boolean =>
-  orderRoute.test(path) || providerRoute.test(path);
+  path === '/liquidity' || orderRoute.test(path) || providerRoute.test(path);
 
 const refused = (problem: ParameterError): RouteAnswer => ({ status: 400, body: problem });
 
@@ -67,6 +69,8 @@ export async function answerViewRoute(views: OpsViews, url: URL, now: Date): Pro
   const asOf = parseAsOf(search.get('asOf'), now);
   if (!asOf.ok) return refused(asOf.problem);
   const at: AsOf | undefined = asOf.value;
+
+  if (path === '/liquidity') return { status: 200, body: await views.liquidity(at?.text) };
 
   const provider = providerRoute.exec(path);
   if (provider) {

@@ -4,6 +4,7 @@
  * by the tests that call the API.
  */
 import type { Knex } from 'knex';
+import { liquidityView } from './liquidity-view';
 import { orderAsOfView } from './order-as-of-view';
 import { orderLedger, orderView } from './order-view';
 import { providerView } from './provider-view';
@@ -23,5 +24,6 @@ export function operationsViews(db: Knex) {
       known(await orderLedger(db, orderId), `no order ${JSON.stringify(orderId)}`),
     provider: (providerId: string, options: { asOf?: string; payoutsLimit: number }) =>
       providerView(db, providerId, options),
+    liquidity: (asOf: string | undefined) => liquidityView(db, asOf),
   };
 }
