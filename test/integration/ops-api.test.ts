@@ -189,9 +189,11 @@ test('/metrics counts what flowed through, by topic and reason, and reads lag an
   expect(text).toMatch(/^escrow_outbox_relay_active 1$/m);
   expect(text).toMatch(/^escrow_lock_wait_seconds_count \d+$/m);
   expect(text).toMatch(/^escrow_worker_process_resident_memory_bytes \d+/m);
-  // Lag is read from the group's committed offsets; every partition is listed.
+  // Lag is read from the group's committed offsets; every partition of the five inbound
+  // topics (three each here) is listed, the settlements topic's too.
   const lagLines = text.split('\n').filter((l) => l.startsWith('escrow_consumer_lag_messages{'));
-  expect(lagLines).toHaveLength(4 * 3);
+  expect(lagLines).toHaveLength(5 * 3);
+  expect(lagLines.filter((line) => line.includes('escrow.settlements.v1'))).toHaveLength(3);
 });
 
 test('anything but GET is refused; unknown routes are 404', async () => {
