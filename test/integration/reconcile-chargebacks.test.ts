@@ -127,11 +127,11 @@ test('a chargeback applied twice: clearing paid back more than the chargebacks s
   ]);
   // Where the tables say the platform's money at the gateway is, and where the ledger has it.
   expect(examples[0]!.problem).toBe(
-    'holds -6875.00 USD by the ledger but -6900.00 USD by what moved through the gateway: charged ' +
-      'back 2850.00 USD by the ledger, 2825.00 USD by the chargebacks. Money at the gateway for the ' +
-      'platform by the tables: 6900.00 USD; the ledger holds 3100.00 USD in escrow, 0.00 USD ' +
-      'disputed, 3150.00 USD provider payable (2250.00 USD in payout), 500.00 USD refund payable ' +
-      '(300.00 USD in payout), 575.00 USD revenue, less 450.00 USD owed by providers',
+    'holds -8175.00 USD by the ledger but -8200.00 USD by what moved through the gateway: charged ' +
+      'back 3150.00 USD by the ledger, 3125.00 USD by the chargebacks. Money at the gateway for the ' +
+      'platform by the tables: 8200.00 USD; the ledger holds 4100.00 USD in escrow, 0.00 USD ' +
+      'disputed, 3150.00 USD provider payable (2250.00 USD in payout), 800.00 USD refund payable ' +
+      '(600.00 USD in payout), 575.00 USD revenue, less 450.00 USD owed by providers',
   );
   expect(examples[1]!.problem).toBe(
     'charged back 50.00 USD by the ledger, 25.00 USD by the chargebacks',

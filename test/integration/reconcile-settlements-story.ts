@@ -11,6 +11,8 @@
  *   o-refund-paid  a refund requested and paid
  *   o-refund-fail  a refund requested and failed (fresh)
  *   o-cb-held      a chargeback taken from the hold: the milestone needs funding again
+ *   o-cb-topped    the same, funded again by a second payment, then the chargeback reversed:
+ *                  what the milestone no longer needs is refunded to the buyer
  *   o-cb-disputed  a chargeback taken from disputed funds, the dispute then resolved
  *   o-debt         released and paid, then charged back in full: a provider receivable
  *                  (p-debtor), which the release of o-debt-next nets in part
@@ -183,6 +185,11 @@ export async function buildSettlementStory(db: Knex, config: Config): Promise<vo
 
   await run(opened('o-cb-held', '1000.00'), paid('o-cb-held', '1000.00'));
   await run(chargeback('o-cb-held', '300.00'));
+  // Charged back from the hold, topped up, then won: the 300.00 returned goes to the buyer.
+  await run(opened('o-cb-topped', '1000.00'), paid('o-cb-topped', '1000.00'));
+  await run(chargeback('o-cb-topped', '300.00'), paid('o-cb-topped', '300.00', { ref: 'ch-top' }));
+  const won = { gatewayReference: 'ch-o-cb-topped', amount: '300.00' };
+  await run(settlement('CHARGEBACK_REVERSED', 'o-cb-topped', won));
 
   const disputeId = 'd-o-cb-disputed';
   const onDispute = { orderId: 'o-cb-disputed', milestoneId: 'm-1', disputeId };

@@ -31,7 +31,7 @@ test('the whole money loop built through the one path is clean, every check ok',
   expect(report.clean).toBe(true);
   expect(report.checks.map((check) => check.name)).toEqual(allChecks.map((check) => check.name));
   // The story has what it says: every state of a request, every source of a chargeback.
-  expect(report.totals).toMatchObject({ disbursements: 12, chargebacks: 6, keptEventsWaiting: 2 });
+  expect(report.totals).toMatchObject({ disbursements: 13, chargebacks: 7, keptEventsWaiting: 2 });
   const states = await ctx.db('disbursements').select('kind', 'state').orderBy(['kind', 'state']);
   expect(states.map((row: { kind: string; state: string }) => `${row.kind} ${row.state}`)).toEqual([
     'PAYOUT FAILED',
@@ -45,6 +45,7 @@ test('the whole money loop built through the one path is clean, every check ok',
     'PAYOUT RETRIED',
     'REFUND FAILED',
     'REFUND PAID',
+    'REFUND REQUESTED',
     'REFUND REQUESTED',
   ]);
   // What providers owe, by age: p-debtor's 900.00 receivable, 450.00 of it netted.
