@@ -142,7 +142,7 @@ test('a receivable still owed past the threshold, counted in its age bucket', as
   const report = await corrupted(async (trx) => {
     await trx('chargebacks')
       .where({ order_id: 'o-debt' })
-      .update({ charged_back_at: trx.raw(`now() - interval '31 days'`) });
+      .update({ charged_back_at: trx.raw(`now() - interval '31 days 1 minute'`) });
   });
   expect(failingChecks(report)).toEqual(['receivables_outstanding']);
   const outstanding = checkNamed(report, 'receivables_outstanding');

@@ -22,7 +22,7 @@ test('a payout requested and never answered past the unsettled threshold', async
   const report = await corrupted(async (trx) => {
     await trx('disbursements')
       .where({ outcome_id: open })
-      .update({ requested_at: trx.raw(`now() - interval '4 days'`) });
+      .update({ requested_at: trx.raw(`now() - interval '4 days 1 minute'`) });
   });
   expect(failingChecks(report)).toEqual(['disbursements_unsettled']);
   expect(checkNamed(report, 'disbursements_unsettled').examples).toEqual([
@@ -44,7 +44,7 @@ test('a payout requested and never answered past the unsettled threshold', async
     async (trx) => {
       await trx('disbursements')
         .where({ outcome_id: open })
-        .update({ requested_at: trx.raw(`now() - interval '4 days'`) });
+        .update({ requested_at: trx.raw(`now() - interval '4 days 1 minute'`) });
     },
     { unsettledRequestAfterMs: 5 * 86_400_000 },
   );
@@ -57,7 +57,7 @@ test('a failed payout and a failed refund nobody asked for again, each with its 
   const report = await corrupted(async (trx) => {
     await trx('disbursements')
       .whereIn('outcome_id', [payout, refund])
-      .update({ settled_at: trx.raw(`now() - interval '2 days'`) });
+      .update({ settled_at: trx.raw(`now() - interval '2 days 1 minute'`) });
   });
   expect(failingChecks(report)).toEqual(['disbursements_failed_not_retried']);
   const examples = checkNamed(report, 'disbursements_failed_not_retried').examples;
@@ -86,7 +86,7 @@ test('settlements kept past the unmatched threshold: an unknown outcome, a payme
   const report = await corrupted(async (trx) => {
     await trx('kept_events')
       .whereNull('replayed_at')
-      .update({ received_at: trx.raw(`now() - interval '2 hours'`) });
+      .update({ received_at: trx.raw(`now() - interval '2 hours 10 seconds'`) });
   });
   expect(failingChecks(report)).toEqual(['settlements_kept']);
   const examples = checkNamed(report, 'settlements_kept').examples;
