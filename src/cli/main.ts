@@ -3,6 +3,7 @@
  * The `escrow-worker` command line: operator tools beside the worker.
  *
  *   escrow-worker reconcile [--json]          the reconciliation report (exit 1 on a discrepancy)
+ *   escrow-worker reconcile-gateway ...       a gateway's report matched against the ledger
  *   escrow-worker dlq list | dlq replay ...   dead-lettered messages, and re-publishing them
  *   escrow-worker fees list | fees add ...    fee policy versions
  *   escrow-worker schemas register | check    the registry steps of a deploy pipeline
@@ -15,6 +16,7 @@ import type { CommandModule } from './command';
 
 const commands: Record<string, () => Promise<CommandModule>> = {
   reconcile: () => import('./reconcile-command'),
+  'reconcile-gateway': () => import('./reconcile-gateway-command'),
   dlq: () => import('./dlq-command'),
   fees: () => import('./fees-command'),
   schemas: () => import('./schemas-command'),
@@ -26,6 +28,9 @@ const usage = `usage: escrow-worker <command> [options]
 
 commands:
   reconcile [--json]                 check every ledger invariant; exit 0 when clean, 1 otherwise
+  reconcile-gateway --gateway NAME --file FILE.csv [--format F] [--from ISO --to ISO] [--json]
+                                     match a gateway's report against the ledger; exit 0 all
+                                     matched, 1 a difference, 2 a bad file
   dlq list [--limit N] [--reason TEXT] [--json]
                                      list dead-lettered messages with their reasons and state
   dlq replay --id P:O[,P:O] | --all [--reason TEXT] [--dry-run] [--force]
