@@ -150,17 +150,24 @@ export async function run(args: readonly string[]): Promise<number> {
   const options = parsed;
   const db = createKnex(loadConfig(), { poolMax: 1 });
   const showProgress = options.progress || process.stderr.isTTY;
+  let reported = 0;
   try {
     return await reconcileGateway(
       db,
       {
         ...options,
         onProgress: (lines) => {
-          if (showProgress) process.stderr.write(`\rreconcile-gateway: ${lines} lines read`);
+          // Every 100,000 lines: one line each on a log, one line rewritten on a terminal.
+          if (!showProgress || Math.floor(lines / 100_000) === reported) return;
+          reported = Math.floor(lines / 100_000);
+          const end = process.stderr.isTTY ? '' : '\n';
+          process.stderr.write(
+            `${process.stderr.isTTY ? '\r' : ''}reconcile-gateway: ${lines} lines read${end}`,
+          );
         },
       },
       async (summary, differences) => {
-        if (showProgress) process.stderr.write('\n');
+        if (showProgress && process.stderr.isTTY) process.stderr.write('\n');
         if (options.json) {
           process.stdout.write(jsonOpening(summary));
           let first = true;
