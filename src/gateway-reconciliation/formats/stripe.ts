@@ -18,7 +18,9 @@
  *   report's `payout_id`.
  * The two reports differ in more than the reference: activity rows are dated
  * by `created_utc`, payouts by `effective_at_utc`. The columns every row needs
- * are the header's required columns; the rest are looked up per row and a
+ * are the header's required columns; the rest are looked up per row (the
+ * first one of the row's candidates that holds a value, so the two exports
+ * combined into one file under the union of their headers read too), and a
  * missing one is named with the line that needed it.
  */
 import { amountField, currencyField, referenceField, timestampField } from '../fields';
@@ -76,9 +78,10 @@ export const stripeFormat: ReportFormat = {
 };
 
 /**
- * The first of `names` the file's header has (csv-parse gives every record a
- * key per header column, empty or not); none of them is a file that cannot
- * say what this row needs.
+ * The first of `names` that holds a value in this row, else the first the
+ * header has (its empty value is then refused by the field check, naming it);
+ * a header with none of them is a file that cannot say what this row needs.
+ * csv-parse gives every record a key per header column, empty or not.
  */
 function column(
   record: StripeRecord,
@@ -86,8 +89,10 @@ function column(
   line: number,
   category: string,
 ): string {
-  const found = names.find((name) => Object.hasOwn(record, name));
-  if (found !== undefined) return found;
+  const present = names.filter((name) => Object.hasOwn(record, name));
+  const filled = present.find((name) => (record[name] ?? '').trim() !== '');
+  if (filled !== undefined) return filled;
+  if (present.length > 0) return present[0]!;
   throw new BadReportFile(
     line,
     names[0]!,

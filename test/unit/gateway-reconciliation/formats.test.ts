@@ -122,6 +122,23 @@ describe('stripe', () => {
     );
   });
 
+  test('the two exports combined into one file under the union of their headers read as each alone', () => {
+    const activity = fixture('stripe-balance-change-from-activity.csv');
+    const payouts = fixture('stripe-payouts-itemized.csv');
+    const union = [...new Set([...activity.header, ...payouts.header])];
+    const combined = [...activity.records, ...payouts.records].map((record) =>
+      Object.fromEntries(union.map((name) => [name, record[name] ?? ''])),
+    );
+    const alone = [
+      ...lines(stripeFormat, activity.records).values(),
+      ...lines(stripeFormat, payouts.records).values(),
+    ].map((read) => read && { ...read, line: 0 });
+    expect(
+      [...lines(stripeFormat, combined).values()].map((read) => read && { ...read, line: 0 }),
+    ).toEqual(alone);
+    expect(alone.filter((read) => read !== null)).toHaveLength(7);
+  });
+
   const activity = (changes: CsvRecord): CsvRecord => ({
     ...fixture('stripe-balance-change-from-activity.csv').records[0]!,
     ...changes,
