@@ -78,6 +78,9 @@ export const workerGrants: Readonly<Record<string, TableGrant>> = {
       'reversed_at',
     ],
   },
+  // Recorded by the operator's `reconcile-gateway --record`; the operations API lists them.
+  gateway_reconciliation_runs: { table: ['SELECT'] },
+  gateway_reconciliation_differences: { table: ['SELECT'] },
   // The relay marks rows published and prunes old published ones (src/outbox/relay.ts).
   outbox: { table: ['SELECT', 'INSERT', 'DELETE'], updateColumns: ['published_at'] },
   // Knex's bookkeeping is the owner's alone.

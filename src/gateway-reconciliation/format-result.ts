@@ -48,9 +48,10 @@ export function differenceRow(difference: GatewayDifference): string[] {
   ];
 }
 
-export function differencesTable(rows: readonly string[][]): string[] {
+export function differencesTable(rows: readonly string[][], recorded: boolean): string[] {
   return renderTable(
     [
+      ...(recorded ? [{ title: 'id', align: 'right' as const }, { title: 'seen' }] : []),
       { title: 'difference' },
       { title: 'type' },
       { title: 'reference' },
@@ -64,7 +65,7 @@ export function differencesTable(rows: readonly string[][]): string[] {
   );
 }
 
-export function summaryFooter(summary: GatewaySummary): string[] {
+export function summaryFooter(summary: GatewaySummary, unexplained: number): string[] {
   const totals = renderTable(
     [
       { title: 'currency' },
@@ -111,7 +112,9 @@ export function summaryFooter(summary: GatewaySummary): string[] {
     '',
     summary.differences === 0
       ? 'everything matches'
-      : `${summary.differences} difference(s): see docs/runbook.md, "Gateway reconciliation"`,
+      : unexplained === 0
+        ? `every one of the ${summary.differences} difference(s) is explained`
+        : `${unexplained} difference(s) to look into: see docs/runbook.md, "Gateway reconciliation"`,
   ];
 }
 
@@ -120,5 +123,3 @@ export function jsonOpening(summary: GatewaySummary, extra: Record<string, unkno
   const head = JSON.stringify({ ...summary, ...extra, clean: summary.differences === 0 });
   return `${head.slice(0, -1)},"differenceList":[`;
 }
-
-export const jsonClosing = ']}\n';

@@ -3,7 +3,7 @@
  *   open:    GET /healthz, GET /readyz, GET /metrics
  *   guarded: GET /orders/{orderId}, GET /orders/{orderId}/ledger,
  *            GET /providers/{providerId}, GET /liquidity (src/ops/view-routes.ts),
- *            GET /reconciliation
+ *            GET /reconciliation, GET /reconciliation/gateway/runs
  * The guarded routes need `Authorization: Bearer $OPS_TOKEN` when OPS_TOKEN is
  * set. Plain node:http: a handful of read-only routes do not need a framework.
  */

@@ -5,6 +5,7 @@
  *   GET /orders/{orderId}/ledger         its ledger transactions and entries
  *   GET /providers/{providerId}[?asOf][&limit]  a provider's money and payouts
  *   GET /liquidity[?asOf]                where the platform's money is
+ *   GET /reconciliation/gateway/runs[?gateway][&limit]  recorded gateway reconciliations
  * Parameters are read strictly (src/ops/query-parameters.ts): a money view
  * never answers a question it was not asked.
  */
@@ -24,6 +25,7 @@ export interface OpsViews {
   ledger(orderId: string): Promise<Found>;
   provider(providerId: string, options: { asOf?: string; payoutsLimit: number }): Promise<Found>;
   liquidity(asOf: string | undefined): Promise<unknown>;
+  gatewayRuns(options: { gateway?: string; limit: number }): Promise<unknown>;
 }
 
 export interface RouteAnswer {
@@ -34,12 +36,19 @@ export interface RouteAnswer {
 const orderRoute = /^\/orders\/([^/]+)(\/ledger)?$/;
 const providerRoute = /^\/providers\/([^/]+)$/;
 
+const gatewayRunsRoute = '/reconciliation/gateway/runs';
+export const gatewayRunsLimitDefault = 20;
+export const gatewayRunsLimitMax = 200;
+
 export const payoutsLimitDefault = 100;
 export const payoutsLimitMax = 1000;
 
 /** True for the paths this module answers (all guarded by the token). */
 export const isViewRoute = (path: string): boolean =>
-  path === '/liquidity' || orderRoute.test(path) || providerRoute.test(path);
+  path === '/liquidity' ||
+  path === gatewayRunsRoute ||
+  orderRoute.test(path) ||
+  providerRoute.test(path);
 
 const refused = (problem: ParameterError): RouteAnswer => ({ status: 400, body: problem });
 
@@ -63,6 +72,24 @@ export async function answerViewRoute(views: OpsViews, url: URL, now: Date): Pro
   const path = url.pathname;
   const search = url.searchParams;
   const ledger = orderRoute.exec(path)?.[2] !== undefined;
+  if (path === gatewayRunsRoute) {
+    const unknownName = checkParameterNames(search, ['gateway', 'limit']);
+    if (unknownName) return refused(unknownName);
+    const limit = parseLimit(
+      'limit',
+      search.get('limit'),
+      gatewayRunsLimitDefault,
+      gatewayRunsLimitMax,
+    );
+    if (!limit.ok) return refused(limit.problem);
+    const gateway = search.get('gateway');
+    return {
+      status: 200,
+      body: {
+        runs: await views.gatewayRuns({ ...(gateway ? { gateway } : {}), limit: limit.value }),
+      },
+    };
+  }
   const accepted = providerRoute.test(path) ? ['asOf', 'limit'] : ledger ? [] : ['asOf'];
   const unknown = checkParameterNames(search, accepted);
   if (unknown) return refused(unknown);

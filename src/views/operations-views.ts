@@ -4,6 +4,7 @@
  * by the tests that call the API.
  */
 import type { Knex } from 'knex';
+import { listRecordedRuns } from '../gateway-reconciliation/record';
 import { liquidityView } from './liquidity-view';
 import { orderAsOfView } from './order-as-of-view';
 import { orderLedger, orderView } from './order-view';
@@ -25,5 +26,7 @@ export function operationsViews(db: Knex) {
     provider: (providerId: string, options: { asOf?: string; payoutsLimit: number }) =>
       providerView(db, providerId, options),
     liquidity: (asOf: string | undefined) => liquidityView(db, asOf),
+    /** `reconcile-gateway --record` runs, newest first. */
+    gatewayRuns: (options: { gateway?: string; limit: number }) => listRecordedRuns(db, options),
   };
 }
