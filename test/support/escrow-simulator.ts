@@ -9,6 +9,7 @@
 import { defaultFeePolicy, type FeePolicy } from '../../src/domain/fees';
 import {
   accountCode,
+  type Chargeback,
   type ConfirmPayment,
   type Decision,
   type EscrowCommand,
@@ -23,6 +24,24 @@ import { storeKeptEvents } from './plan-carry-over';
 import { SlicePlan } from '../../src/pipeline/slice-plan';
 import { add, formatAmount, MoneyError, parseAmount } from '../../src/domain/money';
 
+/** A payout or refund asked for, with the outcome id the simulator gave it. */
+export interface RequestedDisbursement {
+  readonly outcomeId: string;
+  readonly outcome: OutcomeDraft;
+  /** For a request made by `retry`: the failed request it replaces. */
+  readonly retryOf?: string;
+}
+
+/** One decision as the simulator booked it, for a test that watches every step. */
+export interface BookedDecision {
+  readonly command: EscrowCommand;
+  readonly decision: Decision;
+  /** The milestones as the decision read them (booked ones replaced after it). */
+  readonly milestonesBefore: ReadonlyMap<string, Milestone>;
+  /** The payouts and refunds the decision asked for, with their outcome ids. */
+  readonly requested: readonly RequestedDisbursement[];
+}
+
 export class EscrowSimulator {
   readonly milestones = new Map<string, Milestone>();
   readonly balances = new Map<string, bigint>();
@@ -30,12 +49,29 @@ export class EscrowSimulator {
   readonly decisions: Decision[] = [];
   /** The command each decision answers (a replayed kept event's own), in the same order. */
   readonly decided: EscrowCommand[] = [];
-  /** Every payment delivered (not a repeat), with the status of its latest decision. */
-  private readonly payments = new Map<string, { payment: ConfirmPayment; status: string }>();
+  /** Chargebacks as the decisions booked so far left them (the plan's state may be a step ahead). */
+  private readonly bookedChargebacks = new Map<string, Chargeback>();
+  /**
+   * What the booked transactions released per milestone, and received per
+   * payment ("<gateway>:<reference>"), summed as they are booked: the checks
+   * after every step read these instead of scanning the whole ledger.
+   */
+  private readonly releasedByMilestone = new Map<string, { gross: bigint; fees: bigint }>();
+  private readonly receipts = new Map<string, { received: bigint; lines: number }>();
+  /**
+   * Every payment delivered (not a repeat), with the status of its latest
+   * decision and its amount in minor units (0 when unreadable in its currency).
+   */
+  private readonly payments = new Map<
+    string,
+    { payment: ConfirmPayment; status: string; minor: bigint }
+  >();
   /** What the pipeline's plan decides on, kept from one delivery to the next. */
   private readonly state: SliceState;
   private keptIds = 0;
   now: Date;
+  /** Called after each decision is booked (a replayed kept event's too), in order. */
+  onBooked: ((booked: BookedDecision) => void) | undefined;
 
   constructor(
     start: Date,
@@ -49,6 +85,11 @@ export class EscrowSimulator {
   get order(): Order | null {
     for (const order of this.state.orders.values()) if (order) return order;
     return null;
+  }
+
+  /** An order by id, as the next delivery reads it; null while not opened. */
+  orderOf(orderId: string): Order | null {
+    return this.state.orders.get(orderId) ?? null;
   }
 
   /**
@@ -80,13 +121,15 @@ export class EscrowSimulator {
    * (src/store/disbursements.ts), each with the outcome id the simulator gave
    * it ("outcome-1", ...), for settlements to name.
    */
-  readonly requested: { outcomeId: string; outcome: OutcomeDraft }[] = [];
+  readonly requested: RequestedDisbursement[] = [];
 
-  private recordRequests(decision: Decision): void {
+  private recordRequests(decision: Decision): RequestedDisbursement[] {
+    const made: RequestedDisbursement[] = [];
     for (const outcome of decision.outcomes) {
       if (outcome.type !== 'PAYOUT_REQUESTED' && outcome.type !== 'REFUND_REQUESTED') continue;
       const outcomeId = `outcome-${this.requested.length + 1}`;
       this.requested.push({ outcomeId, outcome });
+      made.push({ outcomeId, outcome });
       const fields = outcome.fields as Record<string, string>;
       const payout = outcome.type === 'PAYOUT_REQUESTED';
       this.state.disbursements.set(outcomeId, {
@@ -100,6 +143,34 @@ export class EscrowSimulator {
         rootOutcomeId: outcomeId,
       });
     }
+    return made;
+  }
+
+  /**
+   * What `escrow-worker payouts retry` / `refunds retry` does to a failed
+   * request: a new request with a new outcome id for the same money, the
+   * failed one RETRIED. No ledger movement: the money stayed payable.
+   * Returns the new request.
+   */
+  retry(outcomeId: string): RequestedDisbursement {
+    const failed = this.state.disbursements.get(outcomeId);
+    if (failed?.state !== 'FAILED') {
+      throw new Error(`only a FAILED request is retried; ${outcomeId} is ${failed?.state}`);
+    }
+    const original = this.requested.find((request) => request.outcomeId === outcomeId)!;
+    const retried: RequestedDisbursement = {
+      outcomeId: `outcome-${this.requested.length + 1}`,
+      outcome: original.outcome,
+      retryOf: outcomeId,
+    };
+    this.requested.push(retried);
+    this.state.disbursements.set(outcomeId, { ...failed, state: 'RETRIED' });
+    this.state.disbursements.set(retried.outcomeId, {
+      ...failed,
+      outcomeId: retried.outcomeId,
+      state: 'REQUESTED',
+    });
+    return retried;
   }
 
   /** The requests' current states, as the next settlement reads them. */
@@ -113,7 +184,8 @@ export class EscrowSimulator {
   }
 
   private apply(command: EscrowCommand, decision: Decision): void {
-    this.recordRequests(decision);
+    const milestonesBefore = this.onBooked ? new Map(this.milestones) : this.milestones;
+    const requested = this.recordRequests(decision);
     this.decisions.push(decision);
     this.decided.push(command);
     for (const transaction of decision.transactions) {
@@ -131,6 +203,7 @@ export class EscrowSimulator {
           throw new Error(`transaction ${transaction.kind} is off by ${total} in ${currency}`);
       }
       this.transactions.push(transaction);
+      this.index(transaction);
     }
     for (const milestone of decision.milestones) {
       const before = this.milestones.get(milestone.milestoneId);
@@ -141,19 +214,40 @@ export class EscrowSimulator {
       }
       this.milestones.set(milestone.milestoneId, milestone);
     }
+    for (const chargeback of decision.chargebacks ?? [])
+      this.bookedChargebacks.set(chargeback.paymentKey, chargeback);
     if (command.type === 'PAYMENT_CONFIRMED') {
       const key = `${command.gateway}:${command.gatewayReference}`;
-      this.payments.set(key, { payment: command, status: decision.status });
+      const minor = readableMinor(command);
+      this.payments.set(key, { payment: command, status: decision.status, minor });
     }
+    this.onBooked?.({ command, decision, milestonesBefore, requested });
+  }
+
+  private index(transaction: TransactionDraft): void {
+    const { release, milestoneId, memo } = transaction;
+    if (release && milestoneId !== null) {
+      const sums = this.releasedByMilestone.get(milestoneId) ?? { gross: 0n, fees: 0n };
+      sums.gross += release.gross.minor;
+      sums.fees += release.fee.minor;
+      this.releasedByMilestone.set(milestoneId, sums);
+    }
+    if (!receiptKinds.has(transaction.kind) || memo.gateway === undefined) return;
+    const key = `${String(memo.gateway)}:${String(memo.gatewayReference)}`;
+    const receipt = this.receipts.get(key) ?? { received: 0n, lines: 0 };
+    receipt.lines += 1;
+    for (const posting of transaction.postings)
+      if (posting.account.kind === 'GATEWAY_CLEARING') receipt.received -= posting.amount.minor;
+    this.receipts.set(key, receipt);
   }
 
   /** What FINAL payments applied to a milestone brought, in minor units. */
   private finalPaymentsMinor(orderId: string, milestoneId: string): bigint {
     let total = 0n;
-    for (const { payment, status } of this.payments.values()) {
+    for (const { payment, status, minor } of this.payments.values()) {
       if (status !== 'APPLIED' || payment.kind !== 'FINAL' || payment.orderId !== orderId) continue;
       if (payment.milestoneId !== milestoneId) continue;
-      total += parseAmount(payment.amount, payment.currency).minor;
+      total += minor;
     }
     return total;
   }
@@ -162,16 +256,33 @@ export class EscrowSimulator {
     return this.balances.get(code) ?? 0n;
   }
 
+  /** Per currency, what standing chargebacks took from revenue beyond any fee (fromPlatform). */
+  private platformLossesMinor(): Map<string, bigint> {
+    const losses = new Map<string, bigint>();
+    for (const chargeback of this.bookedChargebacks.values()) {
+      if (chargeback.reversed) continue;
+      const { currency } = chargeback.amount;
+      losses.set(currency, (losses.get(currency) ?? 0n) + chargeback.fromPlatform.minor);
+    }
+    return losses;
+  }
+
   /** Invariants 1–4 of DESIGN.md; returns the broken ones, each in words. */
   brokenInvariants(): string[] {
     const broken: string[] = [];
     const totals = new Map<string, bigint>();
+    const platformLosses = this.platformLossesMinor();
     for (const [code, balance] of this.balances) {
       const currency = code.split(':')[1]!;
       totals.set(currency, (totals.get(currency) ?? 0n) + balance);
       // A provider receivable is owed to the platform: at or below zero, never above.
       if (code.startsWith('PROVIDER_RECEIVABLE')) {
         if (balance > 0n) broken.push(`${code} is above zero (over-recovered): ${balance}`);
+      } else if (code.startsWith('PLATFORM_REVENUE')) {
+        // Revenue goes below zero only by what chargebacks took as the platform's loss.
+        const losses = platformLosses.get(currency) ?? 0n;
+        if (balance + losses < 0n)
+          broken.push(`${code} is ${balance}, below the platform's chargeback losses ${losses}`);
       } else if (!code.startsWith('GATEWAY_CLEARING') && balance < 0n)
         broken.push(`${code} is negative: ${balance}`);
     }
@@ -194,11 +305,10 @@ export class EscrowSimulator {
           `${m.milestoneId}: disputed account ${disputed} ≠ disputed ${m.disputed.minor}`,
         );
       }
-      const released = this.transactions.filter(
-        (t) => t.milestoneId === m.milestoneId && t.release !== undefined,
-      );
-      const gross = released.reduce((sum, t) => sum + t.release!.gross.minor, 0n);
-      const fees = released.reduce((sum, t) => sum + t.release!.fee.minor, 0n);
+      const { gross, fees } = this.releasedByMilestone.get(m.milestoneId) ?? {
+        gross: 0n,
+        fees: 0n,
+      };
       if (gross !== m.released.minor || fees !== m.fees.minor) {
         broken.push(
           `${m.milestoneId}: released ${m.released.minor}/fees ${m.fees.minor} ≠ ledger ${gross}/${fees}`,
@@ -226,21 +336,12 @@ export class EscrowSimulator {
     // Invariant 3: every payment delivered is in the ledger exactly once, for its full
     // amount (used, or refunded at once), unless it is kept (waiting for its order, or
     // unmatched) or its amount cannot be read in its currency: then not at all.
-    for (const [key, { payment, status }] of this.payments) {
-      const lines = this.transactions.filter(
-        (t) =>
-          receiptKinds.has(t.kind) &&
-          t.memo.gateway !== undefined &&
-          `${String(t.memo.gateway)}:${String(t.memo.gatewayReference)}` === key,
-      );
-      const received = lines
-        .flatMap((t) => t.postings)
-        .filter((p) => p.account.kind === 'GATEWAY_CLEARING')
-        .reduce((sum, p) => sum - p.amount.minor, 0n);
-      const expected = status === 'KEPT' ? 0n : readableMinor(payment);
+    for (const [key, { status, minor }] of this.payments) {
+      const { received, lines } = this.receipts.get(key) ?? { received: 0n, lines: 0 };
+      const expected = status === 'KEPT' ? 0n : minor;
       if (received !== expected) {
         broken.push(
-          `payment ${key} (${status}): received ${received} in ${lines.length} transactions, expected ${expected}`,
+          `payment ${key} (${status}): received ${received} in ${lines} transactions, expected ${expected}`,
         );
       }
     }
