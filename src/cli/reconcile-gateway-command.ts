@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 import { createKnex } from '../db/knex';
-import { plainFormat } from '../gateway-reconciliation/formats/plain';
+import { reportFormats } from '../gateway-reconciliation/formats';
 import {
   differenceRow,
   differencesTable,
@@ -34,7 +34,7 @@ import type { GatewayDifference } from '../gateway-reconciliation/summarize';
 import { DurationError, durationText, parseDuration } from '../reconcile';
 import { UsageError } from './command';
 
-const formats: Record<string, ReportFormat> = { plain: plainFormat };
+const formats: Readonly<Record<string, ReportFormat>> = reportFormats;
 
 export const help = `usage: escrow-worker reconcile-gateway --gateway NAME --file FILE.csv [--format plain]
                                       [--from ISO] [--to ISO] [--edge-tolerance ${durationText(defaultEdgeToleranceMs)}]
@@ -51,8 +51,10 @@ per type, and the file's net against the ledger's gateway-clearing movement, fol
 options:
   --gateway NAME          the gateway, as the adapters name it in their events
   --file FILE             the report; read as a stream, any length
-  --format NAME           ${Object.keys(formats).join(', ')} (default plain: the header
-                          gateway_reference,type,amount,currency,occurred_at)
+  --format NAME           plain (default: the header gateway_reference,type,amount,currency,
+                          occurred_at), stripe (its itemized balance-change and payouts
+                          reports) or adyen (its settlement details report); the mapping of
+                          each is in docs/reconciliation.md
   --from ISO, --to ISO    the window (default: the file's first and last occurred_at)
   --edge-tolerance DUR    how far beyond the window a counterpart is looked for; items out
                           there are never reported missing (default ${durationText(defaultEdgeToleranceMs)})

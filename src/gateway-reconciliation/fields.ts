@@ -6,7 +6,7 @@
  * stores), amounts exact in the currency's digits, ISO 4217 codes the runtime
  * knows, and timestamps that name a real instant.
  */
-import { MoneyError, parseAmount } from '../domain/money';
+import { isKnownCurrency, MoneyError, parseAmount } from '../domain/money';
 import { BadReportFile } from './report-line';
 
 export function referenceField(value: string | undefined, line: number, column: string): string {
@@ -37,6 +37,12 @@ export function currencyField(value: string | undefined, line: number, column: s
   const text = (value ?? '').trim().toUpperCase();
   if (!/^[A-Z]{3}$/.test(text))
     throw new BadReportFile(line, column, `"${value ?? ''}" is not an ISO 4217 code such as USD`);
+  if (!isKnownCurrency(text))
+    throw new BadReportFile(
+      line,
+      column,
+      `"${text}" is not an ISO 4217 currency this runtime knows`,
+    );
   return text;
 }
 

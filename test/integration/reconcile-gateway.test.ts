@@ -10,8 +10,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { plainFormat } from '../../src/gateway-reconciliation/formats/plain';
+import { plainFormat, stripeFormat } from '../../src/gateway-reconciliation/formats';
 import { reconcileGateway } from '../../src/gateway-reconciliation/run';
+import type { ReportFormat } from '../../src/gateway-reconciliation/report-line';
 import type { GatewayDifference } from '../../src/gateway-reconciliation/summarize';
 import { runCli } from '../support/cli';
 import { payment, useContractPipeline } from '../support/contract-pipeline';
@@ -41,14 +42,14 @@ function reportFile(text: string): string {
 
 async function reconcile(
   text: string,
-  options: { from?: Date; to?: Date; toleranceMs?: number } = {},
+  options: { from?: Date; to?: Date; toleranceMs?: number; format?: ReportFormat } = {},
 ) {
   return reconcileGateway(
     ctx.db,
     {
       gateway,
       file: reportFile(text),
-      format: plainFormat,
+      format: options.format ?? plainFormat,
       from: options.from ?? window.from,
       to: options.to ?? window.to,
       toleranceMs: options.toleranceMs ?? 0,
@@ -223,6 +224,41 @@ test('a file line with a digit too many names its line and column; the CLI exits
   ]);
 }, 120_000);
 
+test('the same story as Stripe reports it (its balance-change columns, signed gross, lower-case currency) matches', async () => {
+  const category = {
+    charge: 'charge',
+    refund: 'refund',
+    payout: 'payout',
+    chargeback: 'dispute',
+    chargeback_reversal: 'dispute_reversal',
+  } as const;
+  const outgoing = new Set(['refund', 'payout', 'chargeback']);
+  const created = at.toISOString().slice(0, 19).replace('T', ' ');
+  const lines = rows.map((row) => {
+    const reportingCategory = category[row.type as keyof typeof category];
+    const byCharge = row.type === 'charge' || row.type.startsWith('chargeback');
+    const gross = `${outgoing.has(row.type) ? '-' : ''}${row.amount}`;
+    return [
+      `txn_${row.reference}_${row.type}`,
+      created,
+      'usd',
+      gross,
+      reportingCategory,
+      byCharge ? `dp_${row.reference}` : row.reference,
+      byCharge ? row.reference : '',
+    ].join(',');
+  });
+  const text = [
+    'balance_transaction_id,created_utc,currency,gross,reporting_category,source_id,charge_id',
+    ...lines,
+  ].join('\n');
+  const { summary, listed } = await reconcile(text, { format: stripeFormat, toleranceMs: 5_000 });
+  expect(listed).toEqual([]);
+  expect(summary.counts.matched).toBe(11);
+  expect(summary.format).toBe('stripe');
+});
+
+// Last: it adds payments to the ledger that the other tests’ reports do not have.
 test('a payment in the ledger the gateway does not report is only in the ledger; one kept for its order is noted', async () => {
   await pipeline.deliver(payment('o-g5', 'm-1', '10.00', 'ch-g5-extra'));
   await pipeline.deliver(payment('o-unknown', 'm-1', '40.00', 'ch-waiting'));
