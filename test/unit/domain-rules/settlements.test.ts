@@ -261,6 +261,41 @@ describe('a settlement applied', () => {
     expect(sim.disbursement(refundId)!.state).toBe('FAILED');
   });
 
+  test('a refund of no milestone (an overpayment of a funded one) is settled as an order event', () => {
+    const sim = simulator();
+    sim.deliver(openOrder());
+    sim.deliver(payment('1000.00'));
+    sim.deliver(payment('30.00', { gatewayReference: 'ch-extra' }));
+    const refund = sim.requested.find((r) => r.outcome.type === 'REFUND_REQUESTED')!;
+    expect(refund.outcome).toMatchObject({ milestoneId: null, fields: { reason: 'OVERPAYMENT' } });
+    const decision = decided(
+      sim.deliver(
+        settlement({
+          type: 'REFUND_PAID',
+          milestoneId: null,
+          outcomeId: refund.outcomeId,
+          amount: '30.00',
+          gatewayReference: 'tr-order-level',
+        }),
+      ),
+    );
+    expect(decision.outcomes).toEqual([
+      expect.objectContaining({
+        type: 'REFUND_SETTLED',
+        orderId: 'order-1',
+        milestoneId: null,
+        fields: expect.objectContaining({
+          state: 'OPEN',
+          currency: 'USD',
+          settledOutcomeId: refund.outcomeId,
+          settledAmount: '30.00',
+          partyId: 'buyer-1',
+        }) as unknown,
+      }),
+    ]);
+    expect(sim.brokenInvariants()).toEqual([]);
+  });
+
   test('REFUND_PAID: the buyer refund payable goes to gateway clearing', () => {
     const { sim, refundId } = requested();
     expect(sim.balance('BUYER_REFUND_PAYABLE:USD:buyer-1')).toBe(20000n);
