@@ -30,7 +30,9 @@ export function scrapeSources(options: {
         for (const { partition, high, low } of watermarks) {
           const at = topicOffsets.partitions.find((p) => p.partition === partition)?.offset;
           // -1: the group has committed nothing there yet, so everything retained is lag.
-          const from = at === undefined || at === '-1' ? BigInt(low) : BigInt(at);
+          // -2 is what a reset to the earliest offset leaves (kafkajs resetOffsets) on a
+          // partition the group has not consumed since: also "from the start".
+          const from = at === undefined || BigInt(at) < 0n ? BigInt(low) : BigInt(at);
           const lag = BigInt(high) - from;
           rows.push({
             topic: topicOffsets.topic.slice(topicPrefix.length),

@@ -62,8 +62,10 @@ export class FaultKafka {
       const ends = await this.admin.fetchTopicOffsets(topic);
       for (const end of ends) {
         const done = partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
-        // -1: nothing committed yet, so the whole partition from its start is lag.
-        const from = done === '-1' ? Number(end.low) : Number(done);
+        // -1: nothing committed yet, so the whole partition from its start is lag. -2 is
+        // what rewindToEarliest leaves on a partition no message arrived on since (the
+        // settlements topic, which this workload does not use): also "from the start".
+        const from = Number(done) < 0 ? Number(end.low) : Number(done);
         const behind = Math.max(0, Number(end.high) - from);
         byPartition[`${topic.slice(this.prefix.length)}/${end.partition}`] = behind;
         total += behind;
