@@ -13,6 +13,7 @@
  * is owed to the platform, so its balance runs at or below zero.
  */
 import type { Knex } from 'knex';
+import { disbursementRow } from '../src/store/disbursements';
 
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
@@ -104,4 +105,47 @@ export async function up(knex: Knex): Promise<void> {
     ALTER TABLE kept_events ADD COLUMN awaiting text;
     CREATE INDEX kept_events_awaiting ON kept_events (awaiting) WHERE replayed_at IS NULL AND awaiting IS NOT NULL;
   `);
+  await recordEarlierRequests(knex);
+}
+
+/**
+ * The payouts and refunds asked for before this migration, from the outbox
+ * rows that still hold them, become REQUESTED disbursements (their amounts
+ * read as the worker reads them), so a settlement of one finds its request
+ * and the payable it sits in is explained. A request whose outbox row the
+ * relay already pruned (published more than 7 days ago) cannot be rebuilt:
+ * reconciliation's payables_match_open_requests lists what it left payable.
+ */
+async function recordEarlierRequests(knex: Knex): Promise<void> {
+  const { rows } = await knex.raw<{
+    rows: {
+      outcome_id: string;
+      type: string;
+      payload: Record<string, unknown>;
+      created_at: Date;
+    }[];
+  }>(
+    `SELECT outcome_id, type, payload, created_at FROM outbox
+     WHERE type IN ('PAYOUT_REQUESTED', 'REFUND_REQUESTED') ORDER BY outbox_id`,
+  );
+  for (let start = 0; start < rows.length; start += 1000) {
+    const page = rows
+      .slice(start, start + 1000)
+      .map((row) => disbursementRow(row, row.created_at))
+      .filter((row) => row !== null);
+    await knex.raw(
+      `INSERT INTO disbursements (outcome_id, kind, order_id, milestone_id, party_id, currency,
+         amount_minor, gross_minor, fee_minor, recovered_minor, refund_reason,
+         ledger_transaction_id, root_outcome_id, retry_of, state, requested_at)
+       SELECT outcome_id, kind, order_id, milestone_id, party_id, currency, amount_minor,
+         gross_minor, fee_minor, recovered_minor, refund_reason, ledger_transaction_id,
+         root_outcome_id, retry_of, 'REQUESTED', requested_at
+       FROM jsonb_to_recordset(?::jsonb) AS request(outcome_id uuid, kind text, order_id text,
+         milestone_id text, party_id text, currency text, amount_minor bigint, gross_minor bigint,
+         fee_minor bigint, recovered_minor bigint, refund_reason text, ledger_transaction_id bigint,
+         root_outcome_id uuid, retry_of uuid, requested_at timestamptz)
+       ON CONFLICT (outcome_id) DO NOTHING`,
+      [JSON.stringify(page)],
+    );
+  }
 }
