@@ -59,9 +59,9 @@ export interface BatchWrites {
 
 const sql = `
 WITH inserted_inbox AS (
-  INSERT INTO inbox (dedupe_key, event_id, topic, kafka_partition, kafka_offset, payload_hash, outcome, reason)
-  SELECT * FROM jsonb_to_recordset(?::jsonb) AS inbox_row(dedupe_key text, event_id text, topic text,
-    kafka_partition integer, kafka_offset bigint, payload_hash text, outcome text, reason text)
+  INSERT INTO inbox (dedupe_key, event_id, order_id, topic, kafka_partition, kafka_offset, payload_hash, outcome, reason)
+  SELECT * FROM jsonb_to_recordset(?::jsonb) AS inbox_row(dedupe_key text, event_id text, order_id text,
+    topic text, kafka_partition integer, kafka_offset bigint, payload_hash text, outcome text, reason text)
   RETURNING 1
 ), updated_inbox AS (
   UPDATE inbox SET outcome = verdict.outcome, reason = verdict.reason

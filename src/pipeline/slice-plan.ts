@@ -96,6 +96,7 @@ export class SlicePlan {
     this.inbox.set(marker, {
       dedupe_key: marker,
       event_id: command.eventId,
+      order_id: command.orderId,
       topic: item.event.topic,
       kafka_partition: item.event.partition,
       kafka_offset: item.event.offset,
@@ -164,6 +165,7 @@ export class SlicePlan {
         this.inbox.set(item.key, {
           dedupe_key: item.key,
           event_id: command.eventId,
+          order_id: command.orderId,
           topic: item.event.topic,
           kafka_partition: item.event.partition,
           kafka_offset: item.event.offset,

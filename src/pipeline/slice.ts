@@ -73,6 +73,8 @@ export interface StoredKeptRow {
 export interface InboxRow {
   readonly dedupe_key: string;
   readonly event_id: string;
+  /** The order the event names, so an order's inbound events can be listed (its timeline). */
+  readonly order_id: string;
   readonly topic: string;
   readonly kafka_partition: number | null;
   readonly kafka_offset: string | null;
