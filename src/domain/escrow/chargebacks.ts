@@ -99,8 +99,13 @@ export function settleChargeback(
       about,
     );
   }
+  // A payment in another currency than its order's never reached the milestone (it was
+  // refunded at once, CURRENCY_MISMATCH): like a service fee, its chargeback is the
+  // platform's loss, in the payment's currency.
   const milestone =
-    payment.milestoneId === null ? undefined : findMilestone(context, payment.milestoneId);
+    payment.milestoneId === null || payment.amount.currency !== order.currency
+      ? undefined
+      : findMilestone(context, payment.milestoneId);
   return apply(builder, context, order, milestone, key, amount, command);
 }
 

@@ -388,27 +388,20 @@ function scenario({ currency, fees, amounts, intents }: Run): void {
       case 'settle':
         return present(settlements.settle(step));
       case 'chargeback':
-        return present(settlements.chargeback(step, chargeable()));
+        return present(settlements.chargeback(step, payments));
       case 'chargebackFirst': {
         // The settlement overtakes its payment (another topic): kept, applied after it.
         const paid = payRest(step.order, step.milestone);
         return [settlements.chargebackOf(paid, step.percent), paid];
       }
       case 'reverse':
-        return present(settlements.reverse(step, chargeable()));
+        return present(settlements.reverse(step, payments));
       case 'advance':
       case 'retry':
       case 'redeliver':
         return [];
     }
   };
-  /**
-   * The payments a chargeback may name: those in the order's currency. One
-   * refunded at once for its currency is left out while the domain throws on
-   * its chargeback (a CURRENCY_MISMATCH MoneyError in chargebacks.ts sourcesOn).
-   */
-  const chargeable = () => payments.filter((paid) => paid.currency === currency);
-
   const kinds = new Set<string>();
   let releasedVolume = 0n;
   /** Every decision, the timer's and replayed kept events' too, as it is booked. */

@@ -382,4 +382,35 @@ describe('chargebacks', () => {
     expect(sim.balance('PLATFORM_REVENUE:USD')).toBe(0n);
     expect(sim.brokenInvariants()).toEqual([]);
   });
+
+  test('a chargeback of a payment refunded for its currency comes from the platform, in that currency', () => {
+    const sim = simulator();
+    sim.deliver(openOrder());
+    // A EUR payment on a USD order: refunded at once (CURRENCY_MISMATCH), never in the milestone.
+    const euros = payment('50.00', { currency: 'EUR' });
+    sim.deliver(euros);
+    const applied = decided(
+      sim.deliver(
+        settlement({
+          type: 'CHARGEBACK',
+          gatewayReference: euros.gatewayReference,
+          amount: '50.00',
+          currency: 'EUR',
+        }),
+      ),
+    );
+    expect(applied.status).toBe('APPLIED');
+    expect(applied.outcomes[0]!.fields).toMatchObject({
+      chargebackAmount: '50.00',
+      fromHeld: '0.00',
+      fromDisputed: '0.00',
+      feeReversed: '0.00',
+      receivable: '0.00',
+      fromPlatform: '50.00',
+    });
+    expect(sim.balance('GATEWAY_CLEARING:EUR')).toBe(0n);
+    expect(sim.balance('PLATFORM_REVENUE:EUR')).toBe(-5000n);
+    expect(sim.balance('ESCROW_HOLD:USD:order-1:m-1')).toBe(0n);
+    expect(sim.brokenInvariants()).toEqual([]);
+  });
 });
