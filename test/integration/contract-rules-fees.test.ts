@@ -195,9 +195,10 @@ test('the minimum fee replaces a smaller rate-based fee, and never takes more th
       },
     ],
   });
-  // 3.00 is less than the minimum: the fee is the whole gross, the provider gets nothing.
+  // 3.00 is less than the minimum: the fee is the whole gross, the provider gets nothing,
+  // and nothing is asked of the payout service (no PAYOUT_REQUESTED for 0.00).
   expect(await release('o-minimum-all', '3.00')).toEqual({
-    payouts: [{ gross: '3.00', fee: '3.00', net: '0.00' }],
+    payouts: [],
     releases: [
       {
         entries: { [hold('o-minimum-all')]: '-300', [revenue()]: '300' },
@@ -316,6 +317,7 @@ describe('the stored dispute fee', () => {
       buyerAmount: '400.00',
       feeAmount: '63.00',
       disputeFeeAmount: '15.00',
+      recoveredAmount: '0.00',
     });
     const [resolved] = (await ledgerOf(ctx.db, orderId)).filter(
       (tx) => tx.kind === 'DISPUTE_RESOLUTION',
@@ -341,16 +343,8 @@ describe('the stored dispute fee', () => {
     const resolution = resolveDispute(orderId, 'm-1', '10.00', '990.00', { disputeId: 'd-1' });
     expect((await pipeline.deliver(resolution)).verdict).toBe('APPLIED');
     const rows = await outboxOf(ctx.db, orderId, mark);
+    // The fee takes the provider's whole 10.00: no PAYOUT_REQUESTED for 0.00, only the refund.
     expect(rows.map(outcome).filter((row) => row.type !== 'DISPUTE_RESOLVED')).toEqual([
-      {
-        type: 'PAYOUT_REQUESTED',
-        milestoneId: 'm-1',
-        milestoneVersion: 4,
-        currency: 'USD',
-        gross: '10.00',
-        fee: '10.00',
-        net: '0.00',
-      },
       {
         type: 'REFUND_REQUESTED',
         milestoneId: 'm-1',
