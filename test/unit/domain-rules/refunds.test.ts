@@ -91,6 +91,30 @@ describe('cancelling', () => {
     expect(sim.milestones.get('m-1')).toMatchObject({ state: 'DISPUTED', disputeId: 'd-1' });
   });
 
+  test('an order cancels what is open, leaves released ones alone and lists only the disputed as left', () => {
+    const sim = simulator();
+    sim.deliver(openOrder([{}, { milestoneId: 'm-2' }, { milestoneId: 'm-3' }]));
+    for (const milestoneId of ['m-1', 'm-2', 'm-3'])
+      sim.deliver(payment('1000.00', { milestoneId }));
+    sim.deliver(command({ type: 'MILESTONE_REACHED', ...ids, condition: 'DELIVERY_CONFIRMED' }));
+    sim.deliver(
+      command({ type: 'DISPUTE_OPENED', orderId: 'order-1', milestoneId: 'm-2', disputeId: 'd-2' }),
+    );
+    const decision = decided(sim.deliver(command({ type: 'ORDER_CANCELLED', orderId: 'order-1' })));
+    expect(decision.order).toMatchObject({ state: 'CANCELLED' });
+    expect(decision.milestones.map((m) => [m.milestoneId, m.state])).toEqual([
+      ['m-3', 'CANCELLED'],
+    ]);
+    expect(decision.outcomes.at(-1)).toMatchObject({
+      type: 'MILESTONE_CANCELLED',
+      milestoneId: null,
+      fields: { state: 'CANCELLED', orderCancelled: true, leftDisputed: ['m-2'] },
+    });
+    expect(sim.milestones.get('m-1')!.state).toBe('RELEASED');
+    expect(sim.milestones.get('m-2')!.state).toBe('DISPUTED');
+    expect(sim.brokenInvariants()).toEqual([]);
+  });
+
   test('an order a second time is INVALID_STATE: it is already cancelled', () => {
     const sim = funded();
     decided(sim.deliver(command({ type: 'ORDER_CANCELLED', orderId: 'order-1' })));
