@@ -19,6 +19,7 @@ import { createMetrics } from './ops/metrics';
 import { startOpsServer } from './ops/ops-server';
 import { scrapeSources } from './ops/scrape-sources';
 import { formatReport, runReconciliation } from './reconcile';
+import { deadLetterReader } from './views/dead-letters-view';
 import { operationsViews } from './views/operations-views';
 import { OutboxRelay } from './outbox/relay';
 import { ConsumerRunner, DB_POOL_SPARE, PARTITIONS_IN_PARALLEL } from './pipeline/consumer-runner';
@@ -104,6 +105,14 @@ export async function startWorker(config: Config, log: Logger): Promise<RunningW
       body: await metrics.registry.metrics(),
     }),
     views: operationsViews(db),
+    // The console's attention page: the DLQ tool's bounded read, through this process's Kafka client.
+    deadLetters: deadLetterReader({
+      kafka,
+      codec,
+      db,
+      topicPrefix: config.TOPIC_PREFIX,
+      consumerGroup: config.CONSUMER_GROUP,
+    }),
     reconciliation: async () => {
       const report = await runReconciliation(db);
       return { json: report, text: formatReport(report) };

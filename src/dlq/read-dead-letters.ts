@@ -8,6 +8,10 @@
  * that prefix cover it, plus a random suffix), never commits an offset in it,
  * and deletes it afterwards. Partitions that are empty are not waited for;
  * the read ends as soon as every other partition reached its watermark.
+ *
+ * readNewestDeadLetters bounds the read for the operations console: only the
+ * newest N messages of each partition (the consumer seeks there), and how
+ * many the topic holds in all.
  */
 import { randomBytes } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
@@ -34,25 +38,62 @@ interface Raw {
 
 /** Every entry of the DLQ, oldest first (by deadLetteredAt, then partition and offset). */
 export async function readDeadLetters(source: DeadLetterSource): Promise<DeadLetterEntry[]> {
-  const dlqTopic = `${source.topicPrefix}${DLQ_TOPIC}`;
-  const highs = await highWatermarks(source.kafka, dlqTopic);
-  if (highs.size === 0) return [];
+  return (await readFrom(source, undefined)).entries;
+}
 
-  const raw = await consumeUpTo(source, dlqTopic, highs);
+/**
+ * The newest `perPartition` entries of each DLQ partition, oldest first, and
+ * how many entries the topic holds in all (the read's high watermarks less
+ * the partitions' first offsets).
+ */
+export async function readNewestDeadLetters(
+  source: DeadLetterSource,
+  perPartition: number,
+): Promise<{ entries: DeadLetterEntry[]; total: number }> {
+  return readFrom(source, perPartition);
+}
+
+async function readFrom(
+  source: DeadLetterSource,
+  perPartition: number | undefined,
+): Promise<{ entries: DeadLetterEntry[]; total: number }> {
+  const dlqTopic = `${source.topicPrefix}${DLQ_TOPIC}`;
+  const ranges = await partitionRanges(source.kafka, dlqTopic);
+  const total = [...ranges.values()].reduce((sum, { low, high }) => sum + Number(high - low), 0);
+  if (ranges.size === 0) return { entries: [], total };
+  const starts = new Map(
+    [...ranges].map(([partition, { low, high }]) => [
+      partition,
+      perPartition === undefined || high - low <= BigInt(perPartition)
+        ? low
+        : high - BigInt(perPartition),
+    ]),
+  );
+
+  const raw = await consumeUpTo(
+    source,
+    dlqTopic,
+    new Map([...ranges].map(([partition, { high }]) => [partition, high])),
+    starts,
+  );
   const entries: DeadLetterEntry[] = [];
   for (const { partition, message } of raw) {
     entries.push(await toDeadLetterEntry(source.codec, dlqTopic, partition, message));
   }
-  return entries.sort(
+  entries.sort(
     (a, b) =>
       a.deadLetteredAt.localeCompare(b.deadLetteredAt) ||
       a.partition - b.partition ||
       Number(BigInt(a.offset) - BigInt(b.offset)),
   );
+  return { entries, total };
 }
 
-/** Partition → high watermark, for the partitions that hold at least one message. */
-async function highWatermarks(kafka: Kafka, topic: string): Promise<Map<number, bigint>> {
+/** Partition → its first offset and high watermark, for the partitions that hold at least one message. */
+async function partitionRanges(
+  kafka: Kafka,
+  topic: string,
+): Promise<Map<number, { low: bigint; high: bigint }>> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -62,7 +103,7 @@ async function highWatermarks(kafka: Kafka, topic: string): Promise<Map<number, 
     return new Map(
       offsets
         .filter(({ high, low }) => BigInt(high) > BigInt(low))
-        .map(({ partition, high }) => [partition, BigInt(high)]),
+        .map(({ partition, high, low }) => [partition, { low: BigInt(low), high: BigInt(high) }]),
     );
   } finally {
     await admin.disconnect();
@@ -73,6 +114,7 @@ async function consumeUpTo(
   source: DeadLetterSource,
   topic: string,
   highs: ReadonlyMap<number, bigint>,
+  starts: ReadonlyMap<number, bigint>,
 ): Promise<Raw[]> {
   const groupId = `${source.consumerGroup}-dlq-tool-${randomBytes(6).toString('hex')}`;
   const consumer = source.kafka.consumer({ groupId, allowAutoTopicCreation: false });
@@ -93,8 +135,10 @@ async function consumeUpTo(
           autoCommit: false,
           eachMessage: ({ partition, message }) => {
             const high = unfinished.get(partition);
-            // Messages that arrived after the read started are left for the next read.
+            // Messages that arrived after the read started are left for the next read;
+            // those before a partition's start may arrive before the seek takes effect.
             if (high === undefined || BigInt(message.offset) >= high) return Promise.resolve();
+            if (BigInt(message.offset) < (starts.get(partition) ?? 0n)) return Promise.resolve();
             raw.push({ partition, message });
             if (BigInt(message.offset) + 1n >= high) unfinished.delete(partition);
             if (unfinished.size === 0) resolve();
@@ -102,6 +146,10 @@ async function consumeUpTo(
           },
         })
         .catch(reject);
+      // Synchronously after run(): KafkaJS takes a seek once run has made the consumer's group.
+      for (const [partition, start] of starts) {
+        consumer.seek({ topic, partition, offset: start.toString() });
+      }
     });
   } finally {
     clearTimeout(timer);

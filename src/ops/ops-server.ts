@@ -3,13 +3,26 @@
  *   open:    GET /healthz, GET /readyz, GET /metrics
  *   guarded: GET /orders/{orderId}, GET /orders/{orderId}/ledger,
  *            GET /providers/{providerId}, GET /liquidity (src/ops/view-routes.ts),
- *            GET /reconciliation, GET /reconciliation/gateway/runs
+ *            GET /reconciliation, GET /reconciliation/gateway/runs,
+ *            GET /orders/{orderId}/timeline, GET /attention,
+ *            GET /attention/dead-letters, GET /reconciliation/last
+ *            (src/ops/console-routes.ts)
+ *   static:  GET /console/… the operators' console (src/ops/console-assets.ts)
  * The guarded routes need `Authorization: Bearer $OPS_TOKEN` when OPS_TOKEN is
- * set. Plain node:http: a handful of read-only routes do not need a framework.
+ * set; the console's files hold no data and are served without it. Plain
+ * node:http: a handful of read-only routes do not need a framework.
  */
 import http from 'node:http';
 import type { Logger } from '../logging/logger';
 import { isAuthorized } from './bearer-token';
+import { consoleAsset, consoleSecurityHeaders, isConsolePath } from './console-assets';
+import {
+  answerConsoleRoute,
+  type ConsoleViews,
+  type DeadLetterReader,
+  isConsoleRoute,
+  type LastReconciliation,
+} from './console-routes';
 import { type ReadinessCheck, readiness } from './readiness';
 import { answerViewRoute, isViewRoute, type OpsViews } from './view-routes';
 
@@ -20,8 +33,10 @@ export interface OpsDependencies {
   token: string | undefined;
   checks: Record<string, ReadinessCheck>;
   metrics(): Promise<{ contentType: string; body: string }>;
-  /** The order, provider and liquidity views (src/views/operations-views.ts). */
-  views: OpsViews;
+  /** The order, provider, liquidity, timeline and attention views (src/views/operations-views.ts). */
+  views: OpsViews & ConsoleViews;
+  /** The newest dead letters from Kafka; left out, GET /attention/dead-letters answers 503. */
+  deadLetters?: DeadLetterReader;
   /** The report as JSON and as the table `npm run reconcile` prints. */
   reconciliation(): Promise<{ json: unknown; text: string }>;
   log: Logger;
@@ -29,13 +44,29 @@ export interface OpsDependencies {
 
 type Reply = (status: number, body: unknown, headers?: Record<string, string>) => void;
 
+const isBytes = (body: unknown): body is Buffer | string =>
+  typeof body === 'string' || Buffer.isBuffer(body);
+
 export function startOpsServer(port: number, deps: OpsDependencies): Promise<http.Server> {
-  // One report at a time: concurrent requests share the run in progress.
+  // One report at a time: concurrent requests share the run in progress. The
+  // last one is kept in memory for the console (the worker stores no runs).
   let reconciling: Promise<{ json: unknown; text: string }> | undefined;
+  const last: LastReconciliation = {
+    ranAt: null,
+    keptSince: new Date().toISOString(),
+    report: null,
+  };
   const reconcileOnce = () => {
-    reconciling ??= deps.reconciliation().finally(() => {
-      reconciling = undefined;
-    });
+    reconciling ??= deps
+      .reconciliation()
+      .then((report) => {
+        last.ranAt = new Date().toISOString();
+        last.report = report.json;
+        return report;
+      })
+      .finally(() => {
+        reconciling = undefined;
+      });
     return reconciling;
   };
 
@@ -64,7 +95,18 @@ export function startOpsServer(port: number, deps: OpsDependencies): Promise<htt
       return reply(200, body, { 'Content-Type': contentType });
     }
 
-    const guarded = path === '/reconciliation' || isViewRoute(path);
+    if (isConsolePath(path)) {
+      const asset = await consoleAsset(path);
+      if (asset.status === 301) return reply(301, '', { Location: asset.location });
+      if (asset.status === 404) return reply(404, { error: `no console file ${path}` });
+      return reply(200, asset.body, {
+        'Content-Type': asset.contentType,
+        'Cache-Control': 'no-cache',
+        ...consoleSecurityHeaders,
+      });
+    }
+
+    const guarded = path === '/reconciliation' || isViewRoute(path) || isConsoleRoute(path);
     if (!guarded) return reply(404, { error: `no route GET ${path}` });
     if (!isAuthorized(request.headers.authorization, deps.token)) {
       return reply(
@@ -82,13 +124,15 @@ export function startOpsServer(port: number, deps: OpsDependencies): Promise<htt
         ? reply(200, report.text, { 'Content-Type': 'text/plain; charset=utf-8' })
         : reply(200, report.json);
     }
-    const answer = await answerViewRoute(deps.views, url, new Date());
-    return reply(answer.status, answer.body);
+    const answer = isConsoleRoute(path)
+      ? await answerConsoleRoute(deps.views, deps.deadLetters, last, url, new Date())
+      : await answerViewRoute(deps.views, url, new Date());
+    return reply(answer.status, answer.body, { 'Cache-Control': 'no-store' });
   }
 
   const server = http.createServer((request, response) => {
     const reply: Reply = (status, body, headers = {}) => {
-      const text = typeof body === 'string' ? body : JSON.stringify(body);
+      const text = isBytes(body) ? body : JSON.stringify(body);
       response.writeHead(status, { 'Content-Type': 'application/json', ...headers });
       response.end(request.method === 'HEAD' ? undefined : text);
     };

@@ -5,8 +5,10 @@
  */
 import type { Knex } from 'knex';
 import { listRecordedRuns } from '../gateway-reconciliation/record';
+import { attentionView } from './attention-view';
 import { liquidityView } from './liquidity-view';
 import { orderAsOfView } from './order-as-of-view';
+import { orderTimelineView } from './order-timeline-view';
 import { orderLedger, orderView } from './order-view';
 import { providerView } from './provider-view';
 import type { ViewResult } from './view-support';
@@ -28,5 +30,9 @@ export function operationsViews(db: Knex) {
     liquidity: (asOf: string | undefined) => liquidityView(db, asOf),
     /** `reconcile-gateway --record` runs, newest first. */
     gatewayRuns: (options: { gateway?: string; limit: number }) => listRecordedRuns(db, options),
+    /** The console's: an order's events, transactions, outcomes and settlements, oldest first. */
+    timeline: (orderId: string, now: Date) => orderTimelineView(db, orderId, now),
+    /** The console's: what needs a person (stuck funds, open requests, waiting events, ...). */
+    attention: (now: Date, limit: number) => attentionView(db, now, limit),
   };
 }

@@ -21,6 +21,8 @@ export interface OpsClient {
     path: string,
     headers?: Record<string, string>,
   ): Promise<{ status: number; body: Record<string, unknown> }>;
+  /** The server's base URL, e.g. http://127.0.0.1:23456. */
+  base(): string;
 }
 
 export function useOpsViewsServer(ctx: TestContext): OpsClient {
@@ -49,6 +51,7 @@ export function useOpsViewsServer(ctx: TestContext): OpsClient {
     () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())),
   );
   return {
+    base: () => base,
     async get(path, headers = { Authorization: `Bearer ${opsToken}` }) {
       const response = await fetch(`${base}${path}`, { headers });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
