@@ -7,6 +7,7 @@
  * running balances, payments, releases, outbox) without reading anything
  * back. What remains to time is the database's own cost of taking them.
  */
+import { chainGenesis, chainHash, chainKey } from '../ledger/chain';
 import { consumers } from '../../consumers';
 import { accountCode, type AccountRef, type Decision, type Order } from '../domain/escrow';
 import { defaultFeePolicy } from '../domain/fees';
@@ -49,6 +50,9 @@ export interface FloorEvent {
     id: number;
     draft: Decision['transactions'][number];
     entries: EntryRow[];
+    /** The ledger hash chain's link, as the worker computes it (src/ledger/chain.ts). */
+    previousHash: string;
+    hash: string;
   }[];
   readonly payment: PaymentRow | null;
   readonly outbox: readonly OutboxRow[];
@@ -63,6 +67,8 @@ export class FloorModel {
   private nextTransactionId = 1;
   /** Touched accounts, for the balance update at the end of each batch. */
   readonly touched = new Set<AccountState>();
+  /** Each order's hash-chain head: the last hash and the chain's length. */
+  readonly chainHeads = new Map<string, { hash: string; length: number }>();
 
   constructor(
     feeRate: string,
@@ -128,7 +134,29 @@ export class FloorModel {
           version: account.maintained ? account.version : null,
         };
       });
-      return { id: this.nextTransactionId++, draft, entries };
+      const id = this.nextTransactionId++;
+      const key = chainKey(draft.orderId);
+      const previousHash = this.chainHeads.get(key)?.hash ?? chainGenesis;
+      const hash = chainHash(previousHash, {
+        transactionId: String(id),
+        kind: draft.kind,
+        orderId: draft.orderId,
+        milestoneId: draft.milestoneId,
+        causeEventId: base.eventId,
+        causeTopic: base.topic,
+        correctsTransactionId: null,
+        memo: JSON.parse(JSON.stringify(draft.memo)) as unknown,
+        createdAt: chainTimestamp(now),
+        entries: entries.map((entry) => ({
+          accountId: String(entry.accountId),
+          currency: entry.currency,
+          amountMinor: entry.amount.toString(),
+          balanceAfterMinor: entry.balanceAfter?.toString() ?? null,
+          accountVersion: entry.version?.toString() ?? null,
+        })),
+      });
+      this.chainHeads.set(key, { hash, length: (this.chainHeads.get(key)?.length ?? 0) + 1 });
+      return { id, draft, entries, previousHash, hash };
     });
     const transactionIds = transactions.map((t) => String(t.id));
     const payment =
@@ -170,3 +198,6 @@ export class FloorModel {
     return account;
   }
 }
+
+/** A moment as the hash chain hashes created_at: UTC, to the microsecond. */
+export const chainTimestamp = (moment: Date) => moment.toISOString().replace('Z', '000Z');

@@ -10,7 +10,7 @@
 import type { Knex } from 'knex';
 import { insertOutbox } from '../pipeline/outbox';
 import { fromOrder } from '../store/order-rows';
-import { type AccountState, type FloorEvent, FloorModel } from './db-floor-model';
+import { type AccountState, chainTimestamp, type FloorEvent, FloorModel } from './db-floor-model';
 import { columnsOf } from '../db/columns';
 import { type MilestoneChange, noteMilestoneChange } from '../store/milestone-changes';
 import { writeMilestones } from '../store/order-writes';
@@ -108,19 +108,47 @@ async function writeBatch(trx: Knex.Transaction, batch: Batch, now: Date): Promi
   const transactions = events.flatMap((e) => e.transactions.map((t) => ({ ...t, event: e })));
   if (transactions.length > 0) {
     await trx.raw(
-      `INSERT INTO ledger_transactions (transaction_id, kind, order_id, milestone_id, cause_event_id, cause_topic, memo)
+      `INSERT INTO ledger_transactions (transaction_id, kind, order_id, milestone_id, cause_event_id,
+         cause_topic, memo, created_at, previous_hash, hash)
        OVERRIDING SYSTEM VALUE
-       SELECT id, kind, order_id, milestone_id, cause, topic, memo::jsonb
-       FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
-         AS t(id, kind, order_id, milestone_id, cause, topic, memo)`,
+       SELECT id, kind, order_id, milestone_id, cause, topic, memo::jsonb, ?::timestamptz,
+         previous_hash, hash
+       FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+         ?::text[], ?::text[])
+         AS t(id, kind, order_id, milestone_id, cause, topic, memo, previous_hash, hash)`,
+      [
+        chainTimestamp(now),
+        ...columnsOf(
+          transactions.map((t) => t.id),
+          transactions.map((t) => t.draft.kind),
+          transactions.map((t) => t.draft.orderId),
+          transactions.map((t) => t.draft.milestoneId),
+          transactions.map((t) => t.event.eventId),
+          transactions.map((t) => t.event.topic),
+          transactions.map((t) => JSON.stringify(t.draft.memo)),
+          transactions.map((t) => t.previousHash),
+          transactions.map((t) => t.hash),
+        ),
+      ],
+    );
+    // Each order's chain head moved to its last transaction of the batch, as the worker's
+    // write statement does.
+    const heads = new Map<string, { hash: string; added: number }>();
+    for (const t of transactions)
+      heads.set(t.draft.orderId, {
+        hash: t.hash,
+        added: (heads.get(t.draft.orderId)?.added ?? 0) + 1,
+      });
+    await trx.raw(
+      `INSERT INTO ledger_chain_heads AS head (order_id, hash, length)
+       SELECT order_id, hash, added FROM unnest(?::text[], ?::text[], ?::bigint[])
+         AS moved(order_id, hash, added)
+       ON CONFLICT (order_id) DO UPDATE SET hash = excluded.hash,
+         length = head.length + excluded.length`,
       columnsOf(
-        transactions.map((t) => t.id),
-        transactions.map((t) => t.draft.kind),
-        transactions.map((t) => t.draft.orderId),
-        transactions.map((t) => t.draft.milestoneId),
-        transactions.map((t) => t.event.eventId),
-        transactions.map((t) => t.event.topic),
-        transactions.map((t) => JSON.stringify(t.draft.memo)),
+        [...heads.keys()],
+        [...heads.values()].map((head) => head.hash),
+        [...heads.values()].map((head) => head.added),
       ),
     );
     const entries = transactions.flatMap((t) => t.entries.map((entry) => ({ ...entry, id: t.id })));
