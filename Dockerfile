@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # Multi-stage: compile TypeScript with the dev dependencies, then ship only the
-# compiled worker, its production dependencies, migrations and schemas, run as
-# the unprivileged `node` user.
+# compiled worker, its production dependencies, migrations, schemas and the
+# operators' console (static files, no build step), run as the unprivileged
+# `node` user.
 FROM node:24.22-trixie-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -20,6 +21,8 @@ COPY --from=build --chown=node:node /app/package.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 COPY --from=build --chown=node:node /app/schemas ./schemas
+# Served at /console/ by the operations API (src/ops/console-assets.ts finds it beside dist/).
+COPY --chown=node:node console ./console
 USER node
 EXPOSE 8080
 # The node flags are the benchmark's (src/bench/worker-process.ts says why):
