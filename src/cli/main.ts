@@ -4,6 +4,7 @@
  *
  *   escrow-worker reconcile [--json]          the reconciliation report (exit 1 on a discrepancy)
  *   escrow-worker reconcile-gateway ...       a gateway's report matched against the ledger
+ *   escrow-worker liquidity [--as-of ISO]     where the platform's money is, per currency
  *   escrow-worker dlq list | dlq replay ...   dead-lettered messages, and re-publishing them
  *   escrow-worker fees list | fees add ...    fee policy versions
  *   escrow-worker schemas register | check    the registry steps of a deploy pipeline
@@ -17,6 +18,7 @@ import type { CommandModule } from './command';
 const commands: Record<string, () => Promise<CommandModule>> = {
   reconcile: () => import('./reconcile-command'),
   'reconcile-gateway': () => import('./reconcile-gateway-command'),
+  liquidity: () => import('./liquidity-command'),
   dlq: () => import('./dlq-command'),
   fees: () => import('./fees-command'),
   schemas: () => import('./schemas-command'),
@@ -31,6 +33,7 @@ commands:
   reconcile-gateway --gateway NAME --file FILE.csv [--format F] [--from ISO --to ISO] [--json]
                                      match a gateway's report against the ledger; exit 0 all
                                      matched, 1 a difference, 2 a bad file
+  liquidity [--as-of ISO] [--json]   where the money is, per currency, now or at a past moment
   dlq list [--limit N] [--reason TEXT] [--json]
                                      list dead-lettered messages with their reasons and state
   dlq replay --id P:O[,P:O] | --all [--reason TEXT] [--dry-run] [--force]
