@@ -8,10 +8,13 @@
  * (nothing left to pay, nothing asked), a settlement for an outcome not known
  * kept, a settlement of the wrong amount refused SETTLEMENT_MISMATCH, and one
  * that is not valid dead-lettered with its reason while consuming goes on.
- * Every outcome is read back from its topic and decoded with the registry.
+ * A refund failed, asked for again by the operator's command and paid; a
+ * payout paid; a chargeback after release reversed. Every outcome is read
+ * back from its topic and decoded with the registry.
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
+import { runRetry } from '../../src/cli/retry-command';
 import { RegistryCodec } from '../../src/codec/registry-codec';
 import type { InboundTopic, OutboundTopic } from '../../src/codec/schemas';
 import { createKafka } from '../../src/kafka/client';
@@ -30,7 +33,12 @@ let codec: RegistryCodec;
 let outcomes: { received: Received[]; stop: () => Promise<void> };
 
 const topic = (name: string) => `${ctx.config.TOPIC_PREFIX}${name}`;
-const outboundNames: OutboundTopic[] = ['escrow.payouts.v1', 'escrow.events.v1', 'escrow.dlq.v1'];
+const outboundNames: OutboundTopic[] = [
+  'escrow.payouts.v1',
+  'escrow.refunds.v1',
+  'escrow.events.v1',
+  'escrow.dlq.v1',
+];
 
 async function send(name: InboundTopic, message: Record<string, unknown>): Promise<void> {
   const producer = kafka.producer();
@@ -309,4 +317,144 @@ test('a settlement for an outcome not known is kept; a wrong amount is refused; 
     .where({ code: 'PROVIDER_PAYABLE:USD:p-edge' })
     .first<{ balance_minor: string }>('balance_minor');
   expect(payable.balance_minor).toBe('18000');
+}, 120_000);
+
+test('a refund failed, asked for again and paid; a payout paid; a chargeback after release reversed, its receivable cancelled', async () => {
+  // A 300.00 refund of a 1000.00 milestone, then the release of the rest.
+  const [opened] = validMessages['escrow.orders.v1'];
+  await send('escrow.orders.v1', {
+    ...opened,
+    eventId: 'open-o-refund',
+    orderId: 'o-refund',
+    providerId: 'p-refund',
+  });
+  await send('escrow.payment-confirmed.v1', {
+    ...validMessages['escrow.payment-confirmed.v1'][0],
+    eventId: 'pay-o-refund',
+    orderId: 'o-refund',
+    gatewayReference: 'ch-o-refund',
+  });
+  await send('escrow.orders.v1', {
+    ...validMessages['escrow.orders.v1'][1],
+    eventId: 'refund-o-refund',
+    orderId: 'o-refund',
+    amount: '300.00',
+    expectedVersion: null,
+  });
+  const refund = await awaitOutcome('escrow.refunds.v1', 'o-refund', 'REFUND_REQUESTED');
+  expect(refund).toMatchObject({ amount: '300.00', reason: 'REQUESTED' });
+  const refundSettlement = (fields: Record<string, unknown>) =>
+    settlement({ orderId: 'o-refund', gateway: 'stripe', amount: '300.00', ...fields });
+  await send(
+    'escrow.settlements.v1',
+    refundSettlement({
+      eventId: 'refund-failed',
+      type: 'REFUND_FAILED',
+      outcomeId: refund.outcomeId,
+      gatewayReference: 're-1',
+      reason: 'CARD_EXPIRED',
+    }),
+  );
+  expect(
+    detailsOf(await awaitOutcome('escrow.events.v1', 'o-refund', 'REFUND_FAILED')),
+  ).toMatchObject({
+    settledOutcomeId: refund.outcomeId,
+    failureReason: 'CARD_EXPIRED',
+  });
+  // The operator asks again: a new REFUND_REQUESTED for the same money, through the outbox and the relay.
+  const said: string[] = [];
+  const code = await runRetry('REFUND', ['retry', '--outcome', refund.outcomeId as string], {
+    config: () => ctx.config,
+    stdout: (text) => said.push(text),
+    stderr: (text) => said.push(text),
+  });
+  expect([code, said.join('')]).toEqual([0, expect.stringContaining(refund.outcomeId as string)]);
+  const retried = await awaitOutcome('escrow.refunds.v1', 'o-refund', 'REFUND_REQUESTED', 2);
+  expect(retried).toMatchObject({
+    amount: '300.00',
+    reason: 'REQUESTED',
+    causeEventId: `retry:${String(refund.outcomeId)}`,
+  });
+  expect(retried.outcomeId).not.toBe(refund.outcomeId);
+  await send(
+    'escrow.settlements.v1',
+    refundSettlement({
+      eventId: 'refund-paid',
+      type: 'REFUND_PAID',
+      outcomeId: retried.outcomeId,
+      gatewayReference: 're-2',
+      reason: null,
+    }),
+  );
+  await awaitOutcome('escrow.events.v1', 'o-refund', 'REFUND_SETTLED');
+
+  await send('escrow.milestone-reached.v1', {
+    ...validMessages['escrow.milestone-reached.v1'][0],
+    eventId: 'reached-o-refund',
+    orderId: 'o-refund',
+    finalAmount: null,
+  });
+  const payout = await awaitOutcome('escrow.payouts.v1', 'o-refund', 'PAYOUT_REQUESTED');
+  expect(payout).toMatchObject({ grossAmount: '700.00', feeAmount: '70.00', netAmount: '630.00' });
+  await send(
+    'escrow.settlements.v1',
+    settlement({
+      eventId: 'payout-paid',
+      type: 'PAYOUT_PAID',
+      orderId: 'o-refund',
+      outcomeId: payout.outcomeId,
+      gatewayReference: 'po-1',
+      amount: '630.00',
+      reason: null,
+    }),
+  );
+  await awaitOutcome('escrow.events.v1', 'o-refund', 'PAYOUT_SETTLED');
+
+  // The buyer's bank pulls the payment back, then the platform wins: 300.00 had been refunded
+  // already, 700.00 was released (70.00 fee reversed, 630.00 receivable), and nothing recovered.
+  const chargeback = {
+    ...settlement({}),
+    orderId: 'o-refund',
+    outcomeId: null,
+    gateway: 'stripe',
+    gatewayReference: 'ch-o-refund',
+    amount: '1000.00',
+    reason: null,
+  };
+  await send('escrow.settlements.v1', {
+    ...chargeback,
+    eventId: 'cb-o-refund',
+    type: 'CHARGEBACK',
+  });
+  const applied = detailsOf(
+    await awaitOutcome('escrow.events.v1', 'o-refund', 'CHARGEBACK_APPLIED'),
+  );
+  expect(applied).toMatchObject({
+    feeReversed: '70.00',
+    receivable: '630.00',
+    fromPlatform: '300.00',
+  });
+  await send('escrow.settlements.v1', {
+    ...chargeback,
+    eventId: 'cb-won-o-refund',
+    type: 'CHARGEBACK_REVERSED',
+  });
+  const reversed = detailsOf(
+    await awaitOutcome('escrow.events.v1', 'o-refund', 'CHARGEBACK_REVERSED'),
+  );
+  expect(reversed).toMatchObject({ receivableCancelled: '630.00', repaidToProvider: '0.00' });
+  const balances = await ctx
+    .db('accounts')
+    .whereIn('code', [
+      'PROVIDER_RECEIVABLE:USD:p-refund',
+      'PROVIDER_PAYABLE:USD:p-refund',
+      'BUYER_REFUND_PAYABLE:USD:buyer-1',
+    ])
+    .orderBy('code')
+    .select<{ code: string; balance_minor: string }[]>('code', 'balance_minor');
+  expect(balances).toEqual([
+    { code: 'BUYER_REFUND_PAYABLE:USD:buyer-1', balance_minor: '0' },
+    { code: 'PROVIDER_PAYABLE:USD:p-refund', balance_minor: '0' },
+    { code: 'PROVIDER_RECEIVABLE:USD:p-refund', balance_minor: '0' },
+  ]);
 }, 120_000);
