@@ -107,6 +107,30 @@ test('funding records the payment in the memo and publishes what was paid and wh
   expect(sim.brokenInvariants()).toEqual([]);
 });
 
+test('a payment for a cancelled order is refunded whole, even for a milestone still disputed', () => {
+  const sim = opened();
+  sim.deliver(payment('400.00'));
+  sim.deliver({
+    type: 'DISPUTE_OPENED',
+    eventId: 'open-d-1',
+    orderId: 'order-1',
+    milestoneId: 'm-1',
+    disputeId: 'd-1',
+  });
+  sim.deliver({ type: 'ORDER_CANCELLED', eventId: 'cancel-1', orderId: 'order-1' });
+  const decision = decided(sim.deliver(payment('600.00', { gatewayReference: 'ch-after' })));
+  expect(decision.transactions.map((t) => t.kind)).toEqual(['OVERPAYMENT_REFUND']);
+  expect(refundOf(decision)).toMatchObject({
+    fields: { amount: '600.00', reason: 'OVERPAYMENT', gatewayReferences: ['ch-after'] },
+  });
+  expect(sim.milestones.get('m-1')).toMatchObject({
+    state: 'DISPUTED',
+    disputed: { minor: 40000n },
+    funded: { minor: 40000n },
+  });
+  expect(sim.brokenInvariants()).toEqual([]);
+});
+
 test('a payment for a milestone funded already is refunded whole, as the order’s, not the milestone’s', () => {
   const sim = opened();
   sim.deliver(payment('1000.00'));
