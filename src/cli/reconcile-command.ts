@@ -18,6 +18,8 @@ import {
   type ReconcileProgress,
   runReconciliation,
 } from '../reconcile';
+import { parseAsOf } from '../ops/query-parameters';
+import { formatAsOfReport, reconcileAsOf } from '../reconcile/as-of';
 import { UsageError } from './command';
 
 const d = defaultReconcileOptions;
@@ -25,7 +27,7 @@ export const help = `usage: escrow-worker reconcile [--json] [--progress] [--unm
                               [--outbox-after ${durationText(d.outboxUnpublishedAfterMs)}] [--stuck-after ${durationText(d.stuckFundsAfterMs)}]
                               [--unsettled-after ${durationText(d.unsettledRequestAfterMs)}] [--failed-after ${durationText(d.failedNotRetriedAfterMs)}]
                               [--receivable-after ${durationText(d.receivableOutstandingAfterMs)}] [--refused-within ${durationText(d.refusedSettlementWindowMs)}]
-                              [--max-examples ${d.maxExamplesPerCheck}]
+                              [--max-examples ${d.maxExamplesPerCheck}] [--as-of ISO]
 
 Checks every invariant of DESIGN.md against the database (DATABASE_URL), read-only,
 in one consistent snapshot: ledger transactions and the whole ledger net to zero;
@@ -59,6 +61,10 @@ options:
   --receivable-after DUR  default ${durationText(d.receivableOutstandingAfterMs)}
   --refused-within DUR    default ${durationText(d.refusedSettlementWindowMs)}
   --max-examples N        discrepancies listed per check (all are counted), default ${d.maxExamplesPerCheck}
+  --as-of ISO             the ledger as it stood at a past moment (2026-06-01T09:30:00Z): each
+                          transaction and the whole ledger net to zero, no escrow, disputed or
+                          payable account below zero, and the balances by account kind; the
+                          checks of current rows are not run
   -h, --help              this text
 DUR is a number and a unit (ms, s, m, h, d, w), or several: 90s, 5m, 1h30m, 30d.
 
@@ -70,6 +76,8 @@ export interface ReconcileArguments {
   json: boolean;
   progress: boolean;
   options: Partial<ReconcileOptions>;
+  /** --as-of: the ledger's own checks at a past moment (src/reconcile/as-of.ts). */
+  asOf?: string;
 }
 
 /** Each duration flag and the option it sets. */
@@ -102,6 +110,7 @@ export function parseReconcileArgs(args: readonly string[]): ReconcileArguments 
         'receivable-after': { type: 'string' },
         'refused-within': { type: 'string' },
         'max-examples': { type: 'string' },
+        'as-of': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -122,7 +131,19 @@ export function parseReconcileArgs(args: readonly string[]): ReconcileArguments 
     }
     options.maxExamplesPerCheck = Number(examples);
   }
-  return { help: values.help, json: values.json, progress: values.progress, options };
+  let asOf: string | undefined;
+  if (values['as-of'] !== undefined) {
+    const parsed = parseAsOf(values['as-of'], new Date());
+    if (!parsed.ok) throw new UsageError(`--as-of: ${parsed.problem.error.replace(/^asOf /, '')}`);
+    asOf = parsed.value!.text;
+  }
+  return {
+    help: values.help,
+    json: values.json,
+    progress: values.progress,
+    options,
+    ...(asOf === undefined ? {} : { asOf }),
+  };
 }
 
 /** Progress on stderr: one rewritten line on a terminal, a line every few seconds otherwise. */
@@ -187,6 +208,13 @@ export async function run(args: readonly string[]): Promise<number> {
   const progress =
     parsed.progress || process.stderr.isTTY ? progressPrinter(process.stderr) : undefined;
   try {
+    if (parsed.asOf !== undefined) {
+      const report = await reconcileAsOf(db, parsed.asOf, parsed.options.maxExamplesPerCheck);
+      process.stdout.write(
+        parsed.json ? `${JSON.stringify(report, null, 2)}\n` : formatAsOfReport(report),
+      );
+      return report.clean ? 0 : 1;
+    }
     const report = await runReconciliation(db, {
       ...parsed.options,
       ...(progress ? { onProgress: progress.onProgress } : {}),

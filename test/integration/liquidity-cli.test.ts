@@ -1,5 +1,5 @@
 /**
- * `escrow-worker liquidity` as a real process: the same figures read back
+ * `escrow-worker liquidity` and `reconcile --as-of` as real processes: the same figures read back
  * at three moments of a story (funded, released, paid out) with --as-of,
  * and now; the table for people; a date without a time refused (exit 2).
  */
@@ -109,4 +109,45 @@ test('the table for people, and a date without a time refused', async () => {
   const refused = await runCli(['liquidity', '--as-of', '2026-06-01'], env);
   expect(refused.code).toBe(2);
   expect(refused.stderr).toContain('add a time and an offset');
+}, 60_000);
+
+test('reconcile --as-of checks the ledger as it stood then, and finds a change made before that moment', async () => {
+  const env = { ...process.env, DATABASE_URL: ctx.config.DATABASE_URL };
+  const [funded] = moments;
+  const result = await runCli(['reconcile', '--as-of', funded!, '--json'], env);
+  expect(result.code).toBe(0);
+  const report = JSON.parse(result.stdout) as {
+    clean: boolean;
+    transactions: number;
+    balances: { currency: string; kind: string; amount: string }[];
+    checks: { name: string; findings: number }[];
+  };
+  expect(report).toMatchObject({ clean: true, transactions: 1 });
+  expect(report.balances).toEqual([
+    { currency: 'USD', kind: 'ESCROW_HOLD', amount: '1000.00 USD' },
+    { currency: 'USD', kind: 'GATEWAY_CLEARING', amount: '-1000.00 USD' },
+  ]);
+  // An entry slipped into the funding transaction behind the database's back (as superuser,
+  // triggers off): the ledger as of that moment no longer nets to zero, and the hold went up.
+  const trx = await ctx.db.transaction();
+  try {
+    await trx.raw('SET LOCAL session_replication_role = replica');
+    await trx.raw(
+      `INSERT INTO ledger_entries (transaction_id, account_id, currency, amount_minor)
+       SELECT e.transaction_id, e.account_id, e.currency, 1 FROM ledger_entries e
+       JOIN accounts a ON a.account_id = e.account_id AND a.kind = 'ESCROW_HOLD'
+       ORDER BY e.entry_id LIMIT 1`,
+    );
+    await trx.commit();
+  } catch (error) {
+    await trx.rollback();
+    throw error;
+  }
+  const broken = await runCli(['reconcile', '--as-of', funded!], env);
+  expect(broken.code).toBe(1);
+  expect(broken.stdout).toContain('FAIL  transactions_net_to_zero');
+  expect(broken.stdout).toContain('FAIL  ledger_nets_to_zero');
+  expect(broken.stdout).toContain('its USD entries sum to 0.01 USD');
+  const usage = await runCli(['reconcile', '--as-of', 'yesterday'], env);
+  expect(usage.code).toBe(2);
 }, 60_000);
