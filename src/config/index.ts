@@ -27,6 +27,27 @@ const commaList = (value: string): string[] =>
     .map((part) => part.trim())
     .filter((part) => part.length > 0);
 
+/**
+ * OTEL_EXPORTER_OTLP_HEADERS as OpenTelemetry writes it: name=value pairs,
+ * comma-separated, values percent-encoded; undefined when a pair is not one
+ * (no `=`, a name that is no HTTP header name, a bad percent-escape). Kept as
+ * the string in the config, so that configEnvironment writes it back as given.
+ */
+export function otlpHeaders(value: string): Record<string, string> | undefined {
+  const headers: Record<string, string> = {};
+  for (const pair of commaList(value)) {
+    const split = pair.indexOf('=');
+    const name = pair.slice(0, split).trim();
+    if (split <= 0 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) return undefined;
+    try {
+      headers[name] = decodeURIComponent(pair.slice(split + 1).trim());
+    } catch {
+      return undefined;
+    }
+  }
+  return headers;
+}
+
 const urlWithProtocol = (protocols: string[]) => (value: string) => {
   try {
     return protocols.includes(new URL(value).protocol);
@@ -162,6 +183,69 @@ export const variables = {
     'one of fatal, error, warn, info, debug, trace, silent',
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   ),
+  // Traces (OpenTelemetry's own variable names; src/tracing). Off unless an
+  // exporter or an endpoint is named.
+  OTEL_TRACES_EXPORTER: variable(
+    'unset (traces off unless an OTLP endpoint is set), or otlp, console or none; otlp,console for both',
+    z
+      .string()
+      .transform(commaList)
+      .pipe(
+        z
+          .array(z.enum(['otlp', 'console', 'none']))
+          .min(1)
+          .refine((names) => !names.includes('none') || names.length === 1),
+      )
+      .optional(),
+  ),
+  OTEL_EXPORTER_OTLP_ENDPOINT: variable(
+    'unset, or the http(s) base URL of an OTLP/HTTP receiver, e.g. http://127.0.0.1:4318 (traces go to its /v1/traces); setting it turns traces on',
+    z
+      .string()
+      .refine(urlWithProtocol(['http:', 'https:']))
+      .optional(),
+  ),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: variable(
+    'unset, or the full http(s) URL traces are sent to, e.g. http://127.0.0.1:4318/v1/traces (taken as it is, before OTEL_EXPORTER_OTLP_ENDPOINT); setting it turns traces on',
+    z
+      .string()
+      .refine(urlWithProtocol(['http:', 'https:']))
+      .optional(),
+  ),
+  OTEL_EXPORTER_OTLP_PROTOCOL: variable(
+    "http/protobuf, the one OTLP protocol the worker sends (grpc and http/json are not built in: point it at the receiver's HTTP port, 4318 by default)",
+    z.enum(['http/protobuf']),
+  ),
+  OTEL_EXPORTER_OTLP_HEADERS: variable(
+    'unset, or comma-separated name=value pairs sent with every export (values percent-encoded), e.g. x-api-key=abc123',
+    z
+      .string()
+      .refine((value) => otlpHeaders(value) !== undefined)
+      .optional(),
+  ),
+  OTEL_SERVICE_NAME: variable(
+    'the service.name of every span, 1 to 255 characters without spaces',
+    z.string().regex(/^\S{1,255}$/),
+  ),
+  OTEL_TRACES_SAMPLER: variable(
+    'one of parentbased_always_on, parentbased_always_off, parentbased_traceidratio, always_on, always_off, traceidratio',
+    z.enum([
+      'parentbased_always_on',
+      'parentbased_always_off',
+      'parentbased_traceidratio',
+      'always_on',
+      'always_off',
+      'traceidratio',
+    ]),
+  ),
+  OTEL_TRACES_SAMPLER_ARG: variable(
+    'unset (1.0), or the ratio of new traces a traceidratio sampler keeps, a decimal from 0 to 1 such as 0.25',
+    z.string().regex(decimalFraction).transform(Number).optional(),
+  ),
+  OTEL_SDK_DISABLED: variable(
+    'true (no traces, whatever else is set) or false',
+    z.enum(['true', 'false']).transform((value) => value === 'true'),
+  ),
 } as const;
 
 type Variables = typeof variables;
@@ -181,6 +265,7 @@ export const secretVariables = [
   'SCHEMA_REGISTRY_PASSWORD',
   'DATABASE_URL',
   'REDIS_URL',
+  'OTEL_EXPORTER_OTLP_HEADERS',
 ] as const satisfies readonly VariableName[];
 const isSecret = (name: string) => (secretVariables as readonly string[]).includes(name);
 
@@ -197,7 +282,12 @@ type Optional =
   | 'KAFKA_SSL_CA_FILE'
   | 'KAFKA_SSL_CERT_FILE'
   | 'KAFKA_SSL_KEY_FILE'
-  | 'REDIS_CA_FILE';
+  | 'REDIS_CA_FILE'
+  | 'OTEL_TRACES_EXPORTER'
+  | 'OTEL_EXPORTER_OTLP_ENDPOINT'
+  | 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'
+  | 'OTEL_EXPORTER_OTLP_HEADERS'
+  | 'OTEL_TRACES_SAMPLER_ARG';
 
 /** The defaults point at the local services started by `npm run services:up`. */
 export const defaults: Readonly<Record<Exclude<VariableName, Optional>, string>> = {
@@ -212,6 +302,10 @@ export const defaults: Readonly<Record<Exclude<VariableName, Optional>, string>>
   SCHEMA_AUTO_REGISTER: 'true',
   KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT',
   LOG_LEVEL: 'info',
+  OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+  OTEL_SERVICE_NAME: 'escrow-worker',
+  OTEL_TRACES_SAMPLER: 'parentbased_always_on',
+  OTEL_SDK_DISABLED: 'false',
 };
 
 export class ConfigError extends Error {
@@ -249,6 +343,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ...registryAccessProblems(parsed as Config),
       ...redisSecurityProblems(parsed as Config),
       ...databaseUrlProblems((parsed as Config).DATABASE_URL),
+      ...samplerProblems(parsed as Config),
     );
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(parsed) as Config;
@@ -320,6 +415,18 @@ function redisSecurityProblems(config: Config): string[] {
       'REDIS_CA_FILE is set but REDIS_URL uses redis:// (no TLS): use rediss:// URLs for the TLS port of every node, or unset REDIS_CA_FILE.',
     );
   return problems;
+}
+
+/** A ratio only a ratio sampler reads: given to another, it would silently keep every trace. */
+function samplerProblems(config: Config): string[] {
+  if (
+    config.OTEL_TRACES_SAMPLER_ARG === undefined ||
+    config.OTEL_TRACES_SAMPLER.endsWith('traceidratio')
+  )
+    return [];
+  return [
+    `OTEL_TRACES_SAMPLER_ARG is set but OTEL_TRACES_SAMPLER=${config.OTEL_TRACES_SAMPLER} takes no ratio: set OTEL_TRACES_SAMPLER to parentbased_traceidratio (or traceidratio), or unset OTEL_TRACES_SAMPLER_ARG.`,
+  ];
 }
 
 /** Basic auth needs both halves; a CA file only means something over https. */

@@ -51,6 +51,10 @@ describe('loadConfig', () => {
       KAFKA_SSL_CERT_FILE: undefined,
       KAFKA_SSL_KEY_FILE: undefined,
       LOG_LEVEL: 'info',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      OTEL_SERVICE_NAME: 'escrow-worker',
+      OTEL_TRACES_SAMPLER: 'parentbased_always_on',
+      OTEL_SDK_DISABLED: false,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
