@@ -24,6 +24,7 @@ import { operationsViews } from './views/operations-views';
 import { OutboxRelay } from './outbox/relay';
 import { ConsumerRunner, DB_POOL_SPARE, PARTITIONS_IN_PARALLEL } from './pipeline/consumer-runner';
 import { InspectionTimer } from './timers/inspection-timer';
+import { startTracing, type TracingOptions } from './tracing/start-tracing';
 
 export interface RunningWorker {
   stop(): Promise<void>;
@@ -34,7 +35,17 @@ export interface RunningWorker {
   readonly consumerStopped: Promise<Error>;
 }
 
-export async function startWorker(config: Config, log: Logger): Promise<RunningWorker> {
+/** What a worker may be given besides its configuration (tests). */
+export interface WorkerOptions {
+  /** Traces: a tracer provider to record spans with, instead of the configuration's (src/tracing). */
+  readonly tracing?: TracingOptions;
+}
+
+export async function startWorker(
+  config: Config,
+  log: Logger,
+  options: WorkerOptions = {},
+): Promise<RunningWorker> {
   const db = createKnex(config, { poolMax: PARTITIONS_IN_PARALLEL + DB_POOL_SPARE });
   const kafka = createKafka(config, 'escrow-worker', log);
   const locks = createLockService(config, log.child({ component: 'redis' }));
@@ -131,6 +142,7 @@ export async function startWorker(config: Config, log: Logger): Promise<RunningW
   });
   await admin.disconnect();
 
+  const tracing = await startTracing(config, log.child({ component: 'tracing' }), options.tracing);
   const relayProducer = createProducer(kafka);
   await relayProducer.connect();
   const relay = new OutboxRelay(db, relayProducer, codec, {
@@ -143,7 +155,9 @@ export async function startWorker(config: Config, log: Logger): Promise<RunningW
   });
   started.relay = relay;
   relay.start();
-  const timer = new InspectionTimer(db, settings, log.child({ component: 'inspection-timer' }));
+  const timer = new InspectionTimer(db, settings, log.child({ component: 'inspection-timer' }), {
+    tracing: tracing.pipeline,
+  });
   timer.start();
   const runner = new ConsumerRunner({
     kafka,
@@ -155,6 +169,7 @@ export async function startWorker(config: Config, log: Logger): Promise<RunningW
     consumerGroup: config.CONSUMER_GROUP,
     handlers: consumers,
     metrics,
+    tracing: tracing.pipeline,
     crashAfterCommitOf: config.FAULT_CRASH_AFTER_COMMIT,
     onConsumerStopped: consumerStopped,
   });
@@ -175,6 +190,8 @@ export async function startWorker(config: Config, log: Logger): Promise<RunningW
       await new Promise((resolve) => server.close(resolve));
       await locks.close();
       await db.destroy();
+      // Last: the spans of the work finished above are exported before the process ends.
+      await tracing.shutdown();
       log.info('stopped');
     },
   };

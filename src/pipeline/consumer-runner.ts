@@ -32,6 +32,10 @@
  * and lets only transient errors out, so that none stops the consumer. If
  * KafkaJS's consumer stops anyway (a crash it does not restart from), the
  * runner says so: /readyz answers 503 and onConsumerStopped is called.
+ *
+ * Tracing (trace-hooks.ts) follows each slice from its fetch to its offset
+ * commit: the runner starts it, and ends it once the offset is resolved, or
+ * with the error when the slice is left for Kafka to deliver again.
  */
 import type { Consumer, EachBatchPayload, Producer } from 'kafkajs';
 import { createProducer } from '../kafka/client';
@@ -163,12 +167,21 @@ export class ConsumerRunner {
   async handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     const heartbeat = () => payload.heartbeat();
+    const { topic } = this.byTopic.get(batch.topic)!;
     for (let start = 0; start < batch.messages.length; start += BATCH_LIMIT) {
       if (!payload.isRunning() || payload.isStale()) return;
       const slice = batch.messages.slice(start, start + BATCH_LIMIT);
-      await this.slices.handle(batch.topic, batch.partition, slice, heartbeat);
-      payload.resolveOffset(slice.at(-1)!.offset);
-      await payload.commitOffsetsIfNecessary();
+      const trace = this.deps.tracing.slice(topic, batch.topic, batch.partition, slice);
+      try {
+        await this.slices.handle(batch.topic, batch.partition, slice, heartbeat, trace);
+        trace.committing();
+        payload.resolveOffset(slice.at(-1)!.offset);
+        await payload.commitOffsetsIfNecessary();
+      } catch (error) {
+        trace.end(error);
+        throw error;
+      }
+      trace.end();
       await heartbeat().catch(() => undefined);
     }
   }

@@ -7,6 +7,13 @@ export interface InboundEvent {
   readonly offset: string | null;
   readonly occurredAt: Date;
   readonly command: EscrowCommand;
+  /**
+   * The W3C trace context its outcomes are published with (trace-hooks.ts):
+   * its own span's when tracing is on, the message's as it came when off;
+   * undefined when there is none.
+   */
+  readonly traceparent?: string | undefined;
+  readonly tracestate?: string | undefined;
 }
 
 export interface PipelineSettings {

@@ -4,6 +4,11 @@
  * topic, with a fresh outcomeId that also travels as the `outcome-id` header.
  * The relay publishes these rows as they are, so a redelivery after a crash
  * carries the same outcomeId.
+ *
+ * The headers also carry the W3C trace context of the event that caused the
+ * outcome (`traceparent`, and `tracestate` when there is one), so that a
+ * consumer's span continues the trace of that event (docs/operations.md,
+ * "Traces").
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
@@ -16,6 +21,9 @@ export interface OutcomeCause {
   transactionIds: readonly string[];
   now: Date;
   topicPrefix: string;
+  /** The cause's trace context (InboundEvent.traceparent), if any. */
+  traceparent?: string | undefined;
+  tracestate?: string | undefined;
 }
 
 const eventColumns = [
@@ -85,13 +93,21 @@ export interface OutboxRow {
 export function outboxRows(outcomes: readonly OutcomeDraft[], cause: OutcomeCause): OutboxRow[] {
   return outcomes.map((draft) => {
     const outcomeId = randomUUID();
+    const headers: Record<string, string> = {
+      'outcome-id': outcomeId,
+      'cause-event-id': cause.eventId,
+    };
+    if (cause.traceparent !== undefined) {
+      headers.traceparent = cause.traceparent;
+      if (cause.tracestate !== undefined) headers.tracestate = cause.tracestate;
+    }
     return {
       outcome_id: outcomeId,
       topic: `${cause.topicPrefix}${draft.topic}`,
       message_key: draft.orderId,
       type: draft.type,
       payload: outcomeRecord(draft, outcomeId, cause),
-      headers: { 'outcome-id': outcomeId, 'cause-event-id': cause.eventId },
+      headers,
     };
   });
 }

@@ -25,6 +25,9 @@ export interface FetchedMessage {
   readonly topic: string;
   readonly partition: number;
   readonly message: KafkaMessage;
+  /** The trace context its event carries (trace-hooks.ts), if any. */
+  readonly traceparent: string | undefined;
+  readonly tracestate: string | undefined;
 }
 
 export async function prepareMessage(
@@ -60,5 +63,7 @@ export async function prepareMessage(
     offset: message.offset,
     occurredAt: parsed.occurredAt,
     command: parsed.command,
+    traceparent: fetched.traceparent,
+    tracestate: fetched.tracestate,
   };
 }

@@ -6,6 +6,7 @@ import type { LockService } from '../locks/redlock';
 import type { Logger } from '../logging/logger';
 import type { WorkerMetrics } from '../ops/metrics';
 import type { PipelineSettings } from './events';
+import type { PipelineTracing } from './trace-hooks';
 import type { InboundHandler } from './topic-handler';
 
 export interface RunnerDependencies {
@@ -18,6 +19,8 @@ export interface RunnerDependencies {
   consumerGroup: string;
   handlers: readonly InboundHandler[];
   metrics: WorkerMetrics;
+  /** Follows each event in a trace (src/tracing), or only carries the context it came with. */
+  tracing: PipelineTracing;
   /** Fault injection (tests only): die right after this event's database commit. */
   crashAfterCommitOf?: string;
   /**

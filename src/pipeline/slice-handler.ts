@@ -6,6 +6,10 @@
  * retried). A slice that cannot be applied goes through again one event at a
  * time (applyEvent), and an event that still fails for good is dead-lettered
  * as PROCESSING_FAILED, alone. Counts and logs each event's verdict.
+ *
+ * Tracing (trace-hooks.ts) is beside it: the runner's SliceTrace gives each
+ * message the trace context its event carries, and both units of work, the
+ * group's and one event's, are decorated once, here in the constructor.
  */
 import type { KafkaMessage } from 'kafkajs';
 import type { Lock } from 'redlock';
@@ -21,10 +25,12 @@ import type { EventResult, InboundEvent } from './events';
 import { GroupCommit } from './group-commit';
 import { prepareMessage } from './prepare-message';
 import { isPermanent, MESSAGE_RETRY, withRetry } from './retry';
+import type { ApplyWork, SliceTrace } from './trace-hooks';
 import type { InboundHandler } from './topic-handler';
 
 export class SliceHandler {
   private readonly groups: GroupCommit<InboundEvent, EventResult>;
+  private readonly applyAlone: ApplyWork<[log: Logger, keepAlive: () => void]>;
 
   constructor(
     private readonly deps: RunnerDependencies,
@@ -34,7 +40,12 @@ export class SliceHandler {
   ) {
     this.groups = new GroupCommit<InboundEvent, EventResult>(
       eventsPerGroupMax,
-      (events, heartbeat) => this.applyGroup(events, heartbeat),
+      deps.tracing.aroundApply((events, heartbeat: () => void) =>
+        this.applyGroup(events, heartbeat),
+      ),
+    );
+    this.applyAlone = deps.tracing.aroundApply((events, log: Logger, keepAlive: () => void) =>
+      this.applyEventAlone(events[0]!, log, keepAlive),
     );
   }
 
@@ -43,6 +54,7 @@ export class SliceHandler {
     partition: number,
     messages: readonly KafkaMessage[],
     heartbeat: () => Promise<void>,
+    trace: SliceTrace,
   ): Promise<void> {
     const handler = this.byTopic.get(topic)!;
     const { metrics } = this.deps;
@@ -52,18 +64,26 @@ export class SliceHandler {
     const events: InboundEvent[] = [];
     // The messages that became events; the others are already dead-lettered.
     const valid: KafkaMessage[] = [];
-    for (const message of messages) {
+    for (let index = 0; index < messages.length; index++) {
+      const message = messages[index]!;
       metrics.eventsConsumed.inc(labels);
       const event = await prepareMessage(
         { codec: this.deps.codec, metrics, deadLetters: this.deadLetters },
-        { handler, topic, partition, message },
+        {
+          handler,
+          topic,
+          partition,
+          message,
+          traceparent: trace.traceparent(index, message),
+          tracestate: trace.tracestate(index, message),
+        },
         heartbeat,
         log,
       );
       if (event) {
         events.push(event);
         valid.push(message);
-      }
+      } else trace.deadLettered(index);
     }
     if (events.length === 0) return;
 
@@ -163,14 +183,7 @@ export class SliceHandler {
     });
     const lock = await this.lockOrders([command.orderId], eventLog);
     try {
-      const result = await withRetry(() => applyEvent(this.deps.db, this.deps.settings, event), {
-        ...MESSAGE_RETRY,
-        onRetry: (error, attempt) => {
-          keepAlive();
-          metrics.transientRetries.inc({ stage: 'apply' });
-          eventLog.warn({ err: error, attempt }, 'transient failure; retrying');
-        },
-      });
+      const [result] = (await this.applyAlone([event], eventLog, keepAlive)) as [EventResult];
       if (command.eventId === this.deps.crashAfterCommitOf) process.kill(process.pid, 'SIGKILL');
       countResult(this.deps.metrics, event.topic, result);
       finished();
@@ -195,6 +208,23 @@ export class SliceHandler {
     } finally {
       await lock?.release().catch(() => undefined);
     }
+  }
+
+  /** One event's own transaction (applyEvent), transient failures retried. */
+  private async applyEventAlone(
+    event: InboundEvent,
+    log: Logger,
+    keepAlive: () => void,
+  ): Promise<EventResult[]> {
+    const result = await withRetry(() => applyEvent(this.deps.db, this.deps.settings, event), {
+      ...MESSAGE_RETRY,
+      onRetry: (error, attempt) => {
+        keepAlive();
+        this.deps.metrics.transientRetries.inc({ stage: 'apply' });
+        log.warn({ err: error, attempt }, 'transient failure; retrying');
+      },
+    });
+    return [result];
   }
 
   private lockOrders(orderIds: readonly string[], log: Logger): Promise<Lock | undefined> {

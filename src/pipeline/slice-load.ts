@@ -153,7 +153,7 @@ async function readContext(
     );
     let replays = 0;
     for (const row of rows) {
-      const { command, occurredAt, partition, offset } = row.command;
+      const { command, occurredAt, partition, offset, traceparent, tracestate } = row.command;
       const failure = options.setAside?.get(row.dedupe_key);
       if (failure !== undefined) {
         // It stays kept, with the reason, for reconciliation; its order opens without it.
@@ -169,7 +169,15 @@ async function readContext(
         row: null,
         key: row.dedupe_key,
         hash: row.payload_hash,
-        event: { topic: row.topic, partition, offset, occurredAt: new Date(occurredAt), command },
+        event: {
+          topic: row.topic,
+          partition,
+          offset,
+          occurredAt: new Date(occurredAt),
+          command,
+          traceparent,
+          tracestate,
+        },
       });
     }
   }
@@ -252,14 +260,22 @@ async function readSettlementContext(
       [[...new Set(paymentKeys)]],
     );
     for (const row of rows) {
-      const { command, occurredAt, partition, offset } = row.command;
+      const { command, occurredAt, partition, offset, traceparent, tracestate } = row.command;
       state.storedKept.set(row.dedupe_key, null);
       keptFor(state.keptAwaiting, row.awaiting).push({
         keptId: row.kept_id,
         row: null,
         key: row.dedupe_key,
         hash: row.payload_hash,
-        event: { topic: row.topic, partition, offset, occurredAt: new Date(occurredAt), command },
+        event: {
+          topic: row.topic,
+          partition,
+          offset,
+          occurredAt: new Date(occurredAt),
+          command,
+          traceparent,
+          tracestate,
+        },
       });
     }
   }

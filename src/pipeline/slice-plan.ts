@@ -292,6 +292,8 @@ export class SlicePlan {
         occurredAt: event.occurredAt.toISOString(),
         partition: event.partition,
         offset: event.offset,
+        traceparent: event.traceparent,
+        tracestate: event.tracestate,
       },
       replayed_at: null,
       awaiting,

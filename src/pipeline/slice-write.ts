@@ -42,6 +42,8 @@ export async function writeSlice(
       transactionIds: ids,
       now,
       topicPrefix,
+      traceparent: decided.event.traceparent,
+      tracestate: decided.event.tracestate,
     });
     outbox.push(...rows);
     decided.owner.outcomeIds.push(...rows.map((row) => row.outcome_id));

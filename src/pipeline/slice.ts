@@ -66,6 +66,9 @@ export interface StoredKeptRow {
     occurredAt: string;
     partition: number | null;
     offset: string | null;
+    /** Its trace context, so that the outcomes of its replay carry it (absent when it had none). */
+    traceparent?: string;
+    tracestate?: string;
   };
 }
 

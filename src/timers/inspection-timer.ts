@@ -6,12 +6,24 @@
  * the inbox lets each deadline fire once, even when two workers or a restarted
  * one tick at the same time; the release rule itself decides whether anything
  * is due.
+ *
+ * Each INSPECTION_ELAPSED is an event the worker makes itself: with tracing
+ * on it starts a trace of its own (trace-hooks.ts `ownEvent`), whose context
+ * its outcomes (a PAYOUT_REQUESTED, a MILESTONE_RELEASED) carry.
  */
 import type { Knex } from 'knex';
 import type { Logger } from '../logging/logger';
 import { applyEvent } from '../pipeline/apply-event';
 import type { PipelineSettings } from '../pipeline/events';
 import { isTransient } from '../pipeline/retry';
+import { type PipelineTracing, untraced } from '../pipeline/trace-hooks';
+
+export interface InspectionTimerOptions {
+  /** Between ticks; 1 s by default. */
+  readonly intervalMs?: number;
+  /** Gives each INSPECTION_ELAPSED a trace of its own (src/tracing); none by default. */
+  readonly tracing?: PipelineTracing;
+}
 
 export class InspectionTimer {
   private timer: NodeJS.Timeout | undefined;
@@ -22,7 +34,7 @@ export class InspectionTimer {
     private readonly db: Knex,
     private readonly settings: PipelineSettings,
     private readonly log: Logger,
-    private readonly intervalMs = 1000,
+    private readonly options: InspectionTimerOptions = {},
   ) {}
 
   start(): void {
@@ -37,7 +49,7 @@ export class InspectionTimer {
             this.log[level]({ err: error }, 'inspection timer tick failed; next tick retries');
           })
           .finally(schedule);
-      }, this.intervalMs);
+      }, this.options.intervalMs ?? 1000);
     };
     schedule();
   }
@@ -84,18 +96,21 @@ export class InspectionTimer {
     const eventId =
       `inspection:${encodeURIComponent(row.order_id)}:${encodeURIComponent(row.milestone_id)}:` +
       row.inspection_deadline.toISOString();
-    const result = await applyEvent(this.db, this.settings, {
+    const event = {
       topic: 'timer.inspection',
       partition: null,
       offset: null,
       occurredAt: row.inspection_deadline,
       command: {
-        type: 'INSPECTION_ELAPSED',
+        type: 'INSPECTION_ELAPSED' as const,
         eventId,
         orderId: row.order_id,
         milestoneId: row.milestone_id,
       },
-    });
+    };
+    const result = await (this.options.tracing ?? untraced).ownEvent(event, (traced) =>
+      applyEvent(this.db, this.settings, traced),
+    );
     this.log.info(
       { orderId: row.order_id, milestoneId: row.milestone_id, verdict: result.verdict },
       'inspection period elapsed',
