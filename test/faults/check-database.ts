@@ -84,6 +84,8 @@ export async function checkDatabase(
       JOIN ledger_entries e ON e.transaction_id = t.transaction_id
       JOIN accounts a ON a.account_id = e.account_id
      WHERE a.kind = 'GATEWAY_CLEARING'
+       -- What money left or came back through settlements is check-settlements.ts's to check.
+       AND t.kind NOT IN ('PAYOUT_SETTLEMENT', 'REFUND_SETTLEMENT', 'CHARGEBACK', 'CHARGEBACK_REVERSAL')
      GROUP BY 1, 2`);
   const ledger = new Map(
     received.rows.map((row) => [key(row.gateway, row.reference), BigInt(row.received)]),

@@ -4,8 +4,9 @@
  * own actions, not from what the workers say: every planned kill killed a
  * worker, every Redis and Postgres restart and offset rewind was carried out,
  * the armed worker died between its commit and its offset commit, and every
- * retried gateway callback the stream planned was sent and absorbed — its
- * inbox row still names the original callback's eventId, not the retry's.
+ * retried gateway callback the stream planned (payments and chargebacks) and
+ * every settlement the payout service sent twice was sent and absorbed — its
+ * inbox row still names the original's eventId, not the retry's.
  */
 import type { Knex } from 'knex';
 import type { FaultCounts, FaultKind } from './chaos';
@@ -42,13 +43,19 @@ export function checkFaultsPlayed(
 export async function checkDuplicatesAbsorbed(
   db: Knex,
   orders: readonly OrderScript[],
-  sent: readonly StreamMessage[],
+  streamed: readonly StreamMessage[],
+  settlements: {
+    redeliveries: readonly StreamMessage[];
+    originals: ReadonlyMap<string, string>;
+  },
   findings: Findings,
 ): Promise<number> {
   findings.check(
     'duplicates_absorbed',
-    'every retried gateway callback planned was sent, and absorbed: its original is the one applied',
+    'every retried gateway callback and redelivered settlement planned was sent, and absorbed: its original is the one applied',
   );
+  // The payout service's redeliveries were planned as it answered: all of them were sent.
+  const sent = [...streamed, ...settlements.redeliveries];
   const retries = orders.flatMap((order) => order.steps.flat()).filter((m) => m.retriedCallback);
   const sentIds = new Set(sent.map((message) => message.eventId));
   const unsent = retries.filter((message) => !sentIds.has(message.eventId));
@@ -60,12 +67,13 @@ export async function checkDuplicatesAbsorbed(
       `${unsent.length} of ${retries.length} planned retried callbacks were never sent (first: ${unsent[0]!.eventId})`,
       unsent.length,
     );
-  const originals = new Map(
-    orders
+  const originals = new Map([
+    ...orders
       .flatMap((order) => order.steps.flat())
       .filter((message) => !message.retriedCallback)
-      .map((message) => [message.dedupeKey, message.eventId]),
-  );
+      .map((message) => [message.dedupeKey, message.eventId] as const),
+    ...settlements.originals,
+  ]);
   const keys = [...new Set(sent.map((message) => message.dedupeKey))];
   const applied = new Map<string, string>();
   for (let at = 0; at < keys.length; at += 1000) {

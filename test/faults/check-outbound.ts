@@ -25,7 +25,7 @@ const minorOf = (text: unknown): bigint | undefined =>
     : undefined;
 
 const payoutText = (payout: ExpectedPayout) =>
-  `gross ${payout.gross} fee ${payout.fee} net ${payout.gross - payout.fee}`;
+  `gross ${payout.gross} fee ${payout.fee} recovered ${payout.recovered} net ${payout.gross - payout.fee - payout.recovered}`;
 const refundText = (refund: ExpectedRefund) =>
   `${refund.amount} ${refund.currency} ${refund.reason}`;
 
@@ -37,7 +37,7 @@ export async function checkOutbound(
 ): Promise<void> {
   findings.check(
     'payouts_as_expected',
-    'each milestone published exactly the payouts its scenario makes, with their gross, fee and net',
+    'each milestone published exactly the payouts its scenario makes, with their gross, fee, recovered and net',
   );
   findings.check(
     'refunds_as_expected',
@@ -87,11 +87,11 @@ export async function checkOutbound(
       ) {
         findings.add(
           check,
-          `${shown(key)}: payout ${message.outcomeId} is ${String(value.grossAmount)} - ${String(value.feeAmount)} ≠ ${String(value.netAmount)}`,
+          `${shown(key)}: payout ${message.outcomeId} is ${String(value.grossAmount)} - ${String(value.feeAmount)} - ${String(value.recoveredAmount)} ≠ ${String(value.netAmount)}`,
         );
         continue;
       }
-      entry(key).payouts.push(payoutText({ gross, fee }));
+      entry(key).payouts.push(payoutText({ gross, fee, recovered }));
     } else {
       const amount = minorOf(value.amount);
       if (amount === undefined) {

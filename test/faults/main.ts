@@ -92,6 +92,7 @@ async function main(): Promise<number> {
     `${counts.discrepancies === 0 ? 'PASS' : 'FAIL'}: ${counts.events} events of ${counts.orders} orders, ` +
       `${counts.kills} kills (${counts.selfKills} right after a commit), ${counts.restarts} restarts (${counts.workerRestarts} workers, ${counts.redisRestarts} Redis, ` +
       `${counts.postgresRestarts} Postgres), ${counts.offsetRewinds} offset rewinds, ${counts.badMessages} bad messages, ` +
+      `${counts.settlements} requests settled (${counts.settlementsFailed} failed), ${counts.chargebacks} chargebacks, ` +
       `${counts.duplicatesAbsorbed} duplicates absorbed, ${counts.discrepancies} discrepancies, ${counts.seconds} s`,
   );
   print(JSON.stringify(counts));

@@ -19,6 +19,12 @@ export interface RunCounts {
   badMessages: number;
   /** Retried gateway callbacks sent and absorbed (check-faults.ts), not the workers' log lines. */
   duplicatesAbsorbed: number;
+  /** Payout and refund requests the suite settled (payout-service.ts), redeliveries not counted. */
+  settlements: number;
+  /** Of those, answered *_FAILED. */
+  settlementsFailed: number;
+  /** CHARGEBACKs the stream sent (each payment once; redeliveries not counted). */
+  chargebacks: number;
   discrepancies: number;
   workerRestarts: number;
   selfKills: number;
@@ -40,6 +46,9 @@ export function countsOf(parts: {
   selfKills: number;
   badMessages: number;
   duplicatesAbsorbed: number;
+  settlements: number;
+  settlementsFailed: number;
+  chargebacks: number;
   discrepancies: number;
   outcomesPublished: number;
   deadLetters: number;
@@ -53,6 +62,9 @@ export function countsOf(parts: {
     restarts: parts.workerRestarts + faults.redisRestarts + faults.postgresRestarts,
     badMessages: parts.badMessages,
     duplicatesAbsorbed: parts.duplicatesAbsorbed,
+    settlements: parts.settlements,
+    settlementsFailed: parts.settlementsFailed,
+    chargebacks: parts.chargebacks,
     discrepancies: parts.discrepancies,
     workerRestarts: parts.workerRestarts,
     selfKills: parts.selfKills,

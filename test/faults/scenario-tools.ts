@@ -9,10 +9,12 @@ import type { RefundReason } from '../../src/domain/escrow';
 import type { Random } from './random';
 import {
   amountText,
+  redeliveredSettlement,
   retriedCallback,
   type StreamMessage,
   streamPayment,
   streamReached,
+  streamSettlement,
 } from './stream-messages';
 
 export const scenarioKinds = [
@@ -42,7 +44,8 @@ export const scenarioWeights: Record<ScenarioKind, number> = {
 export interface ExpectedMilestone {
   orderId: string;
   milestoneId: string;
-  scenario: ScenarioKind;
+  /** A scenario kind, or the order shape it belongs to (workload.ts). */
+  scenario: string;
   state: string;
   funded: bigint;
   held: bigint;
@@ -54,12 +57,38 @@ export interface ExpectedMilestone {
   payouts: ExpectedPayout[];
   /** The REFUND_REQUESTED outcomes this milestone must publish, once each. */
   refunds: ExpectedRefund[];
+  /** Chargebacks of this milestone's payments, with where each one's money must come from. */
+  chargebacks: ExpectedChargeback[];
 }
 
-/** A payout as downstream receives it; net = gross - fee. */
+/** A payout as downstream receives it; net = gross - fee - recovered. */
 export interface ExpectedPayout {
   gross: bigint;
   fee: bigint;
+  /** A provider receivable netted from this release (0 without one). */
+  recovered: bigint;
+}
+
+/**
+ * A CHARGEBACK the stream sends (CONTRACT.md, escrow.settlements.v1), and the
+ * parts the worker must take it from (docs/settlements.md): the amount is
+ * fromHeld + fromDisputed + feeReversed + receivable + fromPlatform.
+ */
+export interface ExpectedChargeback {
+  gateway: string;
+  reference: string;
+  orderId: string;
+  currency: string;
+  amount: bigint;
+  fromHeld: bigint;
+  fromDisputed: bigint;
+  feeReversed: bigint;
+  receivable: bigint;
+  fromPlatform: bigint;
+  /** What later releases of the provider netted from the receivable. */
+  recovered: bigint;
+  /** A CHARGEBACK_REVERSED follows it. */
+  reversed: boolean;
 }
 
 export interface ExpectedRefund {
@@ -95,6 +124,77 @@ export interface MilestoneScript {
 /** The platform fee at the default 10%: half-up to the minor unit, computed apart from the worker. */
 export const feeOf = (gross: bigint): bigint => (gross + 5n) / 10n;
 
+/** part × of / whole, rounded half-up (positive amounts). */
+export const proportionHalfUp = (part: bigint, of: bigint, whole: bigint): bigint =>
+  (2n * part * of + whole) / (2n * whole);
+
+/** Settlements (chargebacks here) are sent again by their sender more often than payments. */
+const settlementRedeliveryRate = 0.2;
+
+/**
+ * A CHARGEBACK or CHARGEBACK_REVERSED of `payment` (its gateway and reference)
+ * for `minor`; sometimes sent again under a new eventId, which must be absorbed.
+ */
+export function chargebackOf(
+  rnd: Random,
+  ids: Ids,
+  payment: StreamMessage,
+  type: 'CHARGEBACK' | 'CHARGEBACK_REVERSED',
+  minor: bigint,
+): StreamMessage[] {
+  const paid = payment.value as {
+    orderId: string;
+    milestoneId: string | null;
+    gateway: string;
+    gatewayReference: string;
+    currency: string;
+  };
+  const message = streamSettlement({
+    eventId: ids.event(),
+    type,
+    orderId: paid.orderId,
+    milestoneId: paid.milestoneId,
+    outcomeId: null,
+    gateway: paid.gateway,
+    gatewayReference: paid.gatewayReference,
+    amount: amountText(paid.currency, minor),
+    currency: paid.currency,
+    ...(type === 'CHARGEBACK' ? { reason: 'fraudulent' } : {}),
+  });
+  return rnd.chance(settlementRedeliveryRate)
+    ? [message, redeliveredSettlement(message, ids.event())]
+    : [message];
+}
+
+/** The expectation of a chargeback of `payment`; parts not given are zero. */
+export function expectedChargeback(
+  payment: StreamMessage,
+  amount: bigint,
+  parts: Partial<Omit<ExpectedChargeback, 'gateway' | 'reference' | 'orderId' | 'currency'>>,
+): ExpectedChargeback {
+  const paid = payment.value as {
+    orderId: string;
+    gateway: string;
+    gatewayReference: string;
+    currency: string;
+  };
+  return {
+    gateway: paid.gateway,
+    reference: paid.gatewayReference,
+    orderId: paid.orderId,
+    currency: paid.currency,
+    amount,
+    fromHeld: 0n,
+    fromDisputed: 0n,
+    feeReversed: 0n,
+    receivable: 0n,
+    fromPlatform: 0n,
+    recovered: 0n,
+    reversed: false,
+    ...parts,
+  };
+}
+
 /** A share of `total` between the two fractions (in percent), at least 1 minor unit and below total. */
 export function share(rnd: Random, total: bigint, fromPercent: number, toPercent: number): bigint {
   const part = (total * BigInt(rnd.int(fromPercent, toPercent))) / 100n;
@@ -102,7 +202,7 @@ export function share(rnd: Random, total: bigint, fromPercent: number, toPercent
 }
 
 /** The builders one milestone's scenario sends and expects with. */
-export function scenarioTools(kind: ScenarioKind, c: MilestoneContext) {
+export function scenarioTools(kind: string, c: MilestoneContext) {
   const { rnd, ids, orderId, milestoneId, currency } = c;
   const gateway = rnd.pick(['stripe', 'adyen', 'paypal']);
   const pay = (kind: 'DEPOSIT' | 'INSTALLMENT' | 'FINAL', minor: bigint): StreamMessage[] => {
@@ -148,6 +248,7 @@ export function scenarioTools(kind: ScenarioKind, c: MilestoneContext) {
     refunded: 0n,
     payouts: [],
     refunds: [],
+    chargebacks: [],
     ...totals,
   });
   /** A refund of `amount` in the milestone's currency, when there is one to make. */
@@ -155,7 +256,7 @@ export function scenarioTools(kind: ScenarioKind, c: MilestoneContext) {
     amount > 0n ? [{ currency, amount, reason }] : [];
   /** A payout of `gross` at the default fee, when there is one to make. */
   const payout = (gross: bigint): ExpectedPayout[] =>
-    gross > 0n ? [{ gross, fee: feeOf(gross) }] : [];
+    gross > 0n ? [{ gross, fee: feeOf(gross), recovered: 0n }] : [];
   const released = (gross: bigint, funded: bigint, refunds: ExpectedRefund[] = []) =>
     expect('RELEASED', {
       funded,
@@ -165,5 +266,10 @@ export function scenarioTools(kind: ScenarioKind, c: MilestoneContext) {
       payouts: payout(gross),
       refunds,
     });
-  return { pay, reached, expect, released, refund, payout };
+  const chargeback = (
+    payment: StreamMessage,
+    type: 'CHARGEBACK' | 'CHARGEBACK_REVERSED',
+    minor: bigint,
+  ) => chargebackOf(rnd, ids, payment, type, minor);
+  return { pay, reached, expect, released, refund, payout, chargeback };
 }

@@ -12,6 +12,7 @@
  * disputed, released (gross), fees and refunded, in minor units, and the state.
  */
 import {
+  expectedChargeback,
   feeOf,
   type MilestoneContext,
   type MilestoneScript,
@@ -31,7 +32,7 @@ export {
 
 export function milestoneScript(kind: ScenarioKind, c: MilestoneContext): MilestoneScript {
   const { rnd, ids, orderId, milestoneId, currency, amount: a } = c;
-  const { pay, reached, expect, released, refund, payout } = scenarioTools(kind, c);
+  const { pay, reached, expect, released, refund, payout, chargeback } = scenarioTools(kind, c);
   switch (kind) {
     case 'release': {
       // A deposit, one to three installments, the last racing the reached event.
@@ -146,9 +147,29 @@ export function milestoneScript(kind: ScenarioKind, c: MilestoneContext): Milest
     case 'unfinished': {
       // Work not delivered yet when the stream ends: the deposit stays held.
       const deposit = share(rnd, a, 20, 80);
+      const paid = pay('DEPOSIT', deposit);
+      if (!rnd.chance(0.4))
+        return {
+          phases: [paid],
+          expected: expect('PARTIALLY_FUNDED', { funded: deposit, held: deposit }),
+        };
+      // The buyer's bank pulls part of the deposit back: taken from the hold, so the
+      // milestone needs that much funding again. Sometimes it races its own payment (kept
+      // until the payment is applied, then the same effect); sometimes the platform wins
+      // the chargeback and the money returns to the hold.
+      const pulled = share(rnd, deposit, 10, 90);
+      const pulledBack = chargeback(paid[0]!, 'CHARGEBACK', pulled);
+      const phases = rnd.chance(0.3) ? [[...paid, ...pulledBack]] : [paid, pulledBack];
+      const reversed = rnd.chance(0.4);
+      if (reversed) phases.push(chargeback(paid[0]!, 'CHARGEBACK_REVERSED', pulled));
+      const left = reversed ? deposit : deposit - pulled;
       return {
-        phases: [pay('DEPOSIT', deposit)],
-        expected: expect('PARTIALLY_FUNDED', { funded: deposit, held: deposit }),
+        phases,
+        expected: expect('PARTIALLY_FUNDED', {
+          funded: left,
+          held: left,
+          chargebacks: [expectedChargeback(paid[0]!, pulled, { fromHeld: pulled, reversed })],
+        }),
       };
     }
   }

@@ -116,3 +116,50 @@ export function streamOrderCommand(command: {
     },
   });
 }
+
+export type SettlementType =
+  | 'PAYOUT_PAID'
+  | 'PAYOUT_FAILED'
+  | 'REFUND_PAID'
+  | 'REFUND_FAILED'
+  | 'CHARGEBACK'
+  | 'CHARGEBACK_REVERSED';
+
+/** An escrow.settlements.v1 record, filed under settlement:["<gateway>","<reference>","<type>"]. */
+export function streamSettlement(settlement: {
+  eventId: string;
+  type: SettlementType;
+  orderId: string;
+  milestoneId: string | null;
+  outcomeId: string | null;
+  gateway: string;
+  gatewayReference: string;
+  amount: string;
+  currency: string;
+  reason?: string;
+}): StreamMessage {
+  return {
+    topic: 'escrow.settlements.v1',
+    key: settlement.orderId,
+    value: {
+      ...settlement,
+      reason: settlement.reason ?? null,
+      occurredAt: new Date().toISOString(),
+    },
+    eventId: settlement.eventId,
+    // Written out, not taken from the domain's dedupeKey: the suite checks the worker's keys.
+    dedupeKey: `settlement:${JSON.stringify([settlement.gateway, settlement.gatewayReference, settlement.type])}`,
+    retriedCallback: false,
+  };
+}
+
+/** A settlement sent again by its sender: new eventId and occurredAt, same substance. */
+export function redeliveredSettlement(original: StreamMessage, eventId: string): StreamMessage {
+  const later = new Date(Date.now() + 30_000).toISOString();
+  return {
+    ...original,
+    eventId,
+    value: { ...original.value, eventId, occurredAt: later },
+    retriedCallback: true,
+  };
+}

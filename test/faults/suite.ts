@@ -18,6 +18,7 @@ import { planFaults, playFaults } from './chaos';
 import { checkDatabase } from './check-database';
 import { checkDuplicatesAbsorbed, checkFaultsPlayed } from './check-faults';
 import { checkOutbound } from './check-outbound';
+import { checkSettlements } from './check-settlements';
 import { checkTopics } from './check-topics';
 import { waitForDrain } from './drain';
 import { StreamDriver } from './driver';
@@ -26,6 +27,7 @@ import { WorkerFleet } from './fleet';
 import { FaultKafka } from './kafka-admin';
 import { probeNearLimitValue } from './near-limit-probe';
 import type { SuiteOptions } from './options';
+import { PayoutService } from './payout-service';
 import { Random } from './random';
 import { badMessageLines, checkLines, countsOf, type RunCounts } from './report';
 import { ScratchPostgres } from './scratch-postgres';
@@ -93,6 +95,16 @@ export async function runSuite(
   cleanUp.add('disconnecting the producer', () => producer.disconnect());
 
   const orders = buildWorkload(rnd, options.events);
+  // Playing the payout service: every PAYOUT_REQUESTED and REFUND_REQUESTED gets its settlement.
+  const payoutService = new PayoutService({
+    kafka,
+    producer,
+    codec,
+    prefix,
+    seed: options.seed,
+  });
+  await payoutService.start();
+  cleanUp.add('stopping the payout service', () => payoutService.stop());
   const badPlan = Object.entries(badMessageKinds).flatMap(([kind, factory]) =>
     Array.from({ length: options.badRepeat }, () => ({
       kind,
@@ -152,9 +164,15 @@ export async function runSuite(
   say(
     'stream sent; waiting for the workers to drain (consumer lag 0, outbox published, timers fired)',
   );
-  findings.check('drained', 'the workers caught up with everything after the faults');
-  const notDrained = await waitForDrain(db, admin, options.drainMs, () => fleet.reviveCrashed());
+  findings.check(
+    'drained',
+    'the workers caught up with everything after the faults, every request settled',
+  );
+  const notDrained = await drainWithSettlements(options.drainMs, async (timeoutMs) =>
+    waitForDrain(db, admin, timeoutMs, () => fleet.reviveCrashed()),
+  );
   if (notDrained) findings.add('drained', notDrained);
+  await payoutService.stop();
   await fleet.stopAll();
 
   findings.check(
@@ -181,6 +199,7 @@ export async function runSuite(
     db,
     orders,
     driver.retriesSent,
+    payoutService,
     findings,
   );
   await probe;
@@ -190,6 +209,7 @@ export async function runSuite(
     findings,
   );
   await checkOutbound(codec, orders, topics.published, findings);
+  await checkSettlements({ db, codec }, orders, payoutService.settled, topics.published, findings);
 
   print('');
   for (const line of badMessageLines(driver.badSent, topics.reasonByKind, rejections)) print(line);
@@ -201,6 +221,31 @@ export async function runSuite(
     for (const note of topics.notes) print(`  - ${note}`);
   }
   passed = findings.total === 0;
+
+  /**
+   * Drains, lets the payout service answer every request published meanwhile
+   * (releases by the timer, payouts published late), and drains again, until a
+   * drained state has nothing left to settle, all within one bound.
+   */
+  async function drainWithSettlements(
+    timeoutMs: number,
+    drain: (timeoutMs: number) => Promise<string | undefined>,
+  ): Promise<string | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const pending = await drain(Math.max(5_000, deadline - Date.now()));
+      if (pending) return pending;
+      let answered: number;
+      try {
+        answered = await payoutService.catchUp();
+      } catch (error) {
+        return `the payout service could not answer every request: ${(error as Error).message}`;
+      }
+      if (answered === 0) return undefined;
+      if (Date.now() > deadline)
+        return `requests were still being settled at the drain's deadline (${answered} settlements just sent)`;
+    }
+  }
   return countsOf({
     events: driver.progress.eventsSent,
     orders: orders.length,
@@ -209,6 +254,9 @@ export async function runSuite(
     selfKills: fleet.selfKills,
     badMessages: driver.badSent.length + 1, // + the near-limit probe's value
     duplicatesAbsorbed,
+    settlements: payoutService.settled.size,
+    settlementsFailed: payoutService.failures,
+    chargebacks: orders.reduce((n, order) => n + order.chargebacks.length, 0),
     discrepancies: findings.total,
     outcomesPublished: topics.outcomesPublished,
     deadLetters: topics.deadLetters,

@@ -10,7 +10,13 @@
  * each order's steps in turn.
  */
 import type { Random } from './random';
-import type { ExpectedRefund } from './scenario-tools';
+import { recoveryOrder } from './recovery-order';
+import {
+  chargebackOf,
+  type ExpectedChargeback,
+  expectedChargeback,
+  type ExpectedRefund,
+} from './scenario-tools';
 import {
   type ExpectedMilestone,
   type Ids,
@@ -47,6 +53,8 @@ export interface OrderScript {
    * back whole and leaves its milestone untouched, so the outcome names none.
    */
   orderRefunds: ExpectedRefund[];
+  /** Every CHARGEBACK the stream sends for this order, with its expected parts. */
+  chargebacks: ExpectedChargeback[];
 }
 
 const currencies = [
@@ -100,7 +108,11 @@ export function buildWorkload(
       dispute: () => `d${++disputeCount}`,
     };
     const orderId = unicode ? unicode.order(n) : `o${n}`;
-    const order = orderScript(rnd, ids, orderId, name, duplicateRate);
+    // Every twentieth order a chargeback after release that the next release recovers.
+    const order =
+      n % 20 === 13
+        ? recoveryOrderScript(rnd, ids, orderId, name, name(`provider-owing-${n}`), duplicateRate)
+        : orderScript(rnd, ids, orderId, name, duplicateRate);
     events += order.steps.flat().length;
     orders.push(order);
   }
@@ -180,9 +192,17 @@ function orderScript(
       amount: amountText(payCurrency, minor),
       currency: payCurrency,
     });
+  const chargebacks = scripts.flatMap(({ script }) => script.expected.chargebacks);
   if (rnd.chance(0.08)) {
     // Platform revenue at once; it may arrive before its order and wait for it.
-    steps[0]!.push(gatewayPayment(null, 'SERVICE_FEE', currency.code, rnd.bigint(100n, 2_000n)));
+    const fee = gatewayPayment(null, 'SERVICE_FEE', currency.code, rnd.bigint(100n, 2_000n));
+    steps[0]!.push(fee);
+    if (rnd.chance(0.5)) {
+      // Charged back, in part or whole: no milestone to take it from, the platform's loss.
+      const pulled = minorOf(String(fee.value.amount)) - rnd.bigint(0n, 50n);
+      (steps[1] ??= []).push(...chargebackOf(rnd, ids, fee, 'CHARGEBACK', pulled));
+      chargebacks.push(expectedChargeback(fee, pulled, { fromPlatform: pulled }));
+    }
   }
   if (rnd.chance(0.03)) {
     // A gateway settling in the wrong currency: refunded in full, the milestone untouched.
@@ -201,6 +221,41 @@ function orderScript(
       reason: 'CURRENCY_MISMATCH',
     });
   }
+  return finished(orderId, steps, {
+    milestones: scripts.map(({ script }) => script.expected),
+    rejections,
+    orderRefunds,
+    chargebacks,
+  });
+}
+
+function recoveryOrderScript(
+  rnd: Random,
+  ids: Ids,
+  orderId: string,
+  name: (ascii: string) => string,
+  providerId: string,
+  duplicateRate: number,
+): OrderScript {
+  const currency = weighted(rnd, currencies);
+  const { steps, milestones, chargebacks } = recoveryOrder({
+    rnd,
+    ids,
+    orderId,
+    name,
+    providerId,
+    currency,
+    duplicateRate,
+  });
+  return finished(orderId, steps, { milestones, rejections: [], orderRefunds: [], chargebacks });
+}
+
+/** The script of an order from its steps: every distinct payment they send, each once. */
+function finished(
+  orderId: string,
+  steps: StreamMessage[][],
+  expected: Pick<OrderScript, 'milestones' | 'rejections' | 'orderRefunds' | 'chargebacks'>,
+): OrderScript {
   const payments = new Map<string, ExpectedPayment>();
   for (const message of steps.flat()) {
     if (message.topic !== 'escrow.payment-confirmed.v1') continue;
@@ -220,10 +275,8 @@ function orderScript(
   return {
     orderId,
     steps: steps.filter((step) => step.length > 0),
-    milestones: scripts.map(({ script }) => script.expected),
     payments: [...payments.values()],
-    rejections,
-    orderRefunds,
+    ...expected,
   };
 }
 
