@@ -1,7 +1,7 @@
 /**
  * The messages the demo plays the upstream services with: the marketplace,
- * the gateway adapters, the services that report progress and the dispute
- * desk. Each is a whole Avro record of its topic (every optional field
+ * the gateway adapters, the services that report progress, the dispute desk
+ * and the payout service. Each is a whole Avro record of its topic (every optional field
  * present, null when unused), stamped with the time it is built.
  */
 import type { InboundTopic } from '../codec/schemas';
@@ -37,7 +37,9 @@ export function orderOpened(order: {
     topic: 'escrow.orders.v1',
     eventId: order.eventId,
     orderId: order.orderId,
-    label: `ORDER_OPENED ${order.orderId} (${order.milestones.length} milestones)`,
+    label:
+      `ORDER_OPENED ${order.orderId} (${order.milestones.length} ` +
+      `milestone${order.milestones.length === 1 ? '' : 's'})`,
     value: {
       ...order,
       type: 'ORDER_OPENED',
@@ -122,6 +124,54 @@ export function disputeEvent(dispute: {
       resolution: resolution ?? null,
       actor: dispute.actor ?? null,
       expectedVersion: dispute.expectedVersion ?? null,
+      occurredAt: now(),
+    },
+  };
+}
+
+export type SettlementType =
+  | 'PAYOUT_PAID'
+  | 'PAYOUT_FAILED'
+  | 'REFUND_PAID'
+  | 'REFUND_FAILED'
+  | 'CHARGEBACK'
+  | 'CHARGEBACK_REVERSED';
+
+/**
+ * What became of money the worker asked to move. PAYOUT_* and REFUND_* name
+ * the request by its outcomeId; CHARGEBACK* name the payment by its gateway
+ * reference and carry no outcomeId.
+ */
+export function settlement(settled: {
+  eventId: string;
+  type: SettlementType;
+  orderId: string;
+  milestoneId: string;
+  outcomeId?: string;
+  gateway: string;
+  gatewayReference: string;
+  amount: string;
+  currency: string;
+  reason?: string;
+}): InboundMessage {
+  const reason = settled.reason ?? null;
+  const names = settled.outcomeId === undefined ? 'payment' : 'request';
+  const named = settled.outcomeId ?? `${settled.gateway}/${settled.gatewayReference}`;
+  return {
+    topic: 'escrow.settlements.v1',
+    eventId: settled.eventId,
+    orderId: settled.orderId,
+    label:
+      `${settled.type} ${settled.amount} ${settled.currency} for ${settled.milestoneId}, ` +
+      `${names} ${named}` +
+      (settled.outcomeId === undefined
+        ? ''
+        : ` (via ${settled.gateway}/${settled.gatewayReference})`) +
+      (reason === null ? '' : `, reason ${reason}`),
+    value: {
+      ...settled,
+      outcomeId: settled.outcomeId ?? null,
+      reason,
       occurredAt: now(),
     },
   };

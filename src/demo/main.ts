@@ -1,9 +1,12 @@
 /**
  * `npm run demo`: a marketplace order told end to end against the local
- * services. A real worker runs in-process; the demo plays the upstream
- * services with registry-encoded Kafka messages and prints, after each step,
- * the worker's verdicts, every milestone's balances, the ledger transactions
- * and the outcomes published. It uses DATABASE_URL and TOPIC_PREFIX when
+ * services, through the money loop after release (payouts and refunds
+ * settled or failed and retried, a chargeback recovered from the provider's
+ * next order). A real worker runs in-process; the demo plays the upstream
+ * services, the payout service and the gateway adapters with
+ * registry-encoded Kafka messages and prints, after each step, the worker's
+ * verdicts, every milestone's balances, the ledger transactions and the
+ * outcomes published; at the end the provider's and the platform's figures. It uses DATABASE_URL and TOPIC_PREFIX when
  * they are set, else a database and prefix of its own that it removes at the
  * end (--keep keeps them). Exit 0 when the story completed.
  */
@@ -12,6 +15,7 @@ import { orderView } from '../views/order-view';
 import { DemoRun } from './demo-run';
 import { cleanUp } from './clean-up';
 import { createEnvironment, type DemoEnvironment, planEnvironment, redacted } from './environment';
+import { liquidityLines, providerViewLines } from './provider-report';
 import { checkServices, withTimeout } from './service-checks';
 import { storyCast, storySteps } from './story';
 import { fullLedger, playStory, type Print } from './story-runner';
@@ -47,7 +51,9 @@ function header(environment: DemoEnvironment, migrations: number): string[] {
         'them to the provider when the milestone is reached, less the platform fee; it refunds ' +
         'the buyer in part or in full and freezes funds during disputes. It is driven by Kafka ' +
         'events, records every movement of money as double-entry ledger entries in Postgres, and ' +
-        'publishes each decision as an outcome for the payout and notification services.',
+        'publishes each decision as an outcome for the payout and notification services, ' +
+        'which answer on escrow.settlements.v1: paid, failed (then asked for again by an ' +
+        "operator), or charged back by the buyer's bank.",
     ),
     `  database  ${redacted(config.DATABASE_URL)}`,
     `            (${environment.ownDatabase ? removed('dropped') : 'given by DATABASE_URL; never dropped'}; ${migrated})`,
@@ -95,17 +101,36 @@ async function main(options: Options): Promise<number> {
     // stderr: the story on stdout stays readable, and the log can be kept apart.
     const log = createLogger(environment.config, { toStderr: true });
     const cast = storyCast(environment.runId, environment.config.PLATFORM_FEE_RATE);
-    run = new DemoRun(environment, log, interrupt.signal, new Set([cast.orderId]));
+    const orderIds = [cast.orderId, cast.nextOrderId];
+    run = new DemoRun(environment, log, interrupt.signal, new Set(orderIds));
     await run.start();
     await playStory(run, cast, storySteps(cast), print);
 
-    const view = await orderView(run.db, cast.orderId);
-    if (!view) throw new Error(`order ${cast.orderId} is missing at the end of the story`);
-    const ledger = await fullLedger(run, cast.orderId);
-    const totals = orderTotals(view, ledger);
-    print(['', 'Summary', '=======', ...indentLines(summaryLines(view, ledger, totals))]);
-    if (!totals.balanced || !totals.ledgerNetsToZero) {
-      throw new Error('the escrow identity or the ledger balance does not hold (see the summary)');
+    print(['', 'Summary', '=======']);
+    for (const orderId of orderIds) {
+      const view = await orderView(run.db, orderId);
+      if (!view) throw new Error(`order ${orderId} is missing at the end of the story`);
+      const ledger = await fullLedger(run, orderId);
+      const totals = orderTotals(view, ledger);
+      print([...indentLines(summaryLines(view, ledger, totals)), '']);
+      if (!totals.balanced || !totals.ledgerNetsToZero) {
+        throw new Error(`the escrow identity or the ledger balance of ${orderId} does not hold`);
+      }
+    }
+    const provider = `The provider at the end (GET /providers/${cast.providerId})`;
+    print([provider, '='.repeat(provider.length)]);
+    print(indentLines(await providerViewLines(run.db, cast.providerId)));
+    const liquidity = await liquidityLines(run.db);
+    print([
+      '',
+      'Liquidity (GET /liquidity, for the whole database the demo used)',
+      '================================================================',
+      ...indentLines(liquidity.lines),
+    ]);
+    if (!liquidity.balanced) {
+      throw new Error(
+        'gateway clearing is not what the ledger says the platform holds (see above)',
+      );
     }
     const reconciliation = await reconciliationLines(run.db);
     print([

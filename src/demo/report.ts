@@ -87,6 +87,9 @@ export function ledgerTable(transactions: readonly LedgerTransactionView[]): str
 const text = (value: unknown) =>
   typeof value === 'string' || typeof value === 'number' ? String(value) : '';
 
+/** A decimal string above zero ("900.00"); "0.00", null and absent are not. */
+const isPositiveAmount = (value: unknown) => typeof value === 'string' && /[1-9]/.test(value);
+
 function details(value: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const raw = value.details;
   if (typeof raw !== 'string') return {};
@@ -97,17 +100,37 @@ function details(value: Readonly<Record<string, unknown>>): Record<string, unkno
 function describe(outcome: PublishedOutcome): string {
   const v = outcome.value;
   const d = details(v);
+  const retried = text(v.causeEventId).startsWith('retry:')
+    ? ` (asks again for ${text(v.causeEventId).slice('retry:'.length)})`
+    : '';
   switch (v.type) {
-    case 'PAYOUT_REQUESTED':
-      return `gross ${text(v.grossAmount)} = fee ${text(v.feeAmount)} + net ${text(v.netAmount)} to ${text(v.providerId)}`;
+    case 'PAYOUT_REQUESTED': {
+      // recoveredAmount 0.00 (or null, before receivables existed) nets nothing: not worth a word.
+      const netted = isPositiveAmount(v.recoveredAmount)
+        ? ` + recovered ${text(v.recoveredAmount)}`
+        : '';
+      return `gross ${text(v.grossAmount)} = fee ${text(v.feeAmount)}${netted} + net ${text(v.netAmount)} to ${text(v.providerId)}${retried}`;
+    }
     case 'REFUND_REQUESTED': {
       const references = Array.isArray(v.gatewayReferences) ? v.gatewayReferences : [];
-      return `${text(v.amount)} back to ${text(v.buyerId)}, reason ${text(v.reason)}, via ${references.map(text).join(', ')}`;
+      return `${text(v.amount)} back to ${text(v.buyerId)}, reason ${text(v.reason)}, via ${references.map(text).join(', ')}${retried}`;
     }
     case 'EVENT_REJECTED':
       return `reason ${text(v.reason)}: ${text(v.message)}`;
     case 'ORDER_OPENED':
       return `order ${text(v.state)} in ${text(v.currency)}`;
+    case 'PAYOUT_SETTLED':
+    case 'REFUND_SETTLED':
+      return `${text(d.settledAmount)} paid to ${text(d.partyId)} for request ${text(d.settledOutcomeId)}`;
+    case 'PAYOUT_FAILED':
+    case 'REFUND_FAILED':
+      return `${text(d.settledAmount)} not paid (${text(d.failureReason)}), still payable; request ${text(d.settledOutcomeId)} FAILED`;
+    case 'CHARGEBACK_APPLIED':
+      return (
+        `${text(d.chargebackAmount)} charged back = from held ${text(d.fromHeld)} + disputed ` +
+        `${text(d.fromDisputed)} + fee reversed ${text(d.feeReversed)} + receivable ` +
+        `${text(d.receivable)} + platform ${text(d.fromPlatform)}; state ${text(v.state)}`
+      );
   }
   const facts = [`state ${text(v.state)}`];
   if (d.appliedAmount !== undefined) facts.push(`payment applied ${text(d.appliedAmount)}`);
@@ -121,6 +144,9 @@ function describe(outcome: PublishedOutcome): string {
     facts.push(`refunded ${text(d.refundAmount)} (${text(v.reason)})`);
   }
   if (d.grossAmount !== undefined) facts.push(`gross ${text(d.grossAmount)}`);
+  if (isPositiveAmount(d.recoveredAmount)) {
+    facts.push(`recovered ${text(d.recoveredAmount)} for chargebacks`);
+  }
   if (v.type === 'DISPUTE_OPENED') facts.push(`disputed ${text(v.disputed)}`);
   if (d.providerAmount !== undefined) {
     facts.push(`provider ${text(d.providerAmount)}, buyer ${text(d.buyerAmount)}`);

@@ -1,14 +1,17 @@
 /**
  * Plays the story step by step: says what happens, sends the step's messages
- * to Kafka, waits until the worker has finished them (and, for the timer's
- * step, until the database shows it), then prints the worker's verdicts, why
- * it decided so, every milestone's balances, the ledger transactions posted
- * and the outcomes published. A step that does not complete stops the story
- * with its number and title.
+ * to Kafka (or runs the step's operator command), waits until the worker has
+ * finished them (and, for the timer's step, until the database shows it),
+ * then prints the worker's verdicts, why it decided so, the step's order's
+ * milestones and balances, the ledger transactions posted, the outcomes
+ * published and, when the step asks, the provider's figures. A step that
+ * does not complete stops the story with its number and title.
  */
 import { formatAmount, money } from '../domain/money';
 import { type LedgerTransactionView, orderLedger, orderView } from '../views/order-view';
 import type { DemoRun, SentMessage } from './demo-run';
+import type { PublishedOutcome } from './outcome-listener';
+import { providerFigureLines } from './provider-report';
 import { ledgerTable, milestoneTable, outcomeTable } from './report';
 import type { StoryCast, StoryStep } from './story';
 import { indentLines, renderTable, wrap } from '../format/text-table';
@@ -24,28 +27,41 @@ export async function playStory(
   print: Print,
 ): Promise<void> {
   let lastTransaction = 0n;
+  // Every outcome shown so far: the settlements name the requests among them.
+  const published: PublishedOutcome[] = [];
   for (const [index, step] of steps.entries()) {
     const heading = `Step ${index + 1} of ${steps.length}: ${step.title}`;
     print(['', heading, '='.repeat(heading.length), ...wrap(step.happens, width, '  '), '']);
     try {
-      const messages = step.messages(await orderView(run.db, cast.orderId));
+      const orderId = step.orderId ?? cast.orderId;
+      const messages = step.messages(await orderView(run.db, orderId), published);
       const sent: SentMessage[] = [];
       for (const message of messages) sent.push(await run.send(message));
       await run.waitProcessed(sent);
+      if (step.operator) {
+        const operator = await step.operator(run.environment.config, published);
+        print([`  operator runs: ${operator.command}`, ...indentLines(operator.output, '    ')]);
+        if (operator.exitCode !== 0) {
+          throw new Error(`${operator.command} exited ${operator.exitCode} (its output is above)`);
+        }
+      }
       const { done } = step;
       if (done) {
-        await run.waitFor(async () => done.check(await orderView(run.db, cast.orderId)), done.what);
+        await run.waitFor(async () => done.check(await orderView(run.db, orderId)), done.what);
       }
-      const view = await orderView(run.db, cast.orderId);
-      const ledger = (await orderLedger(run.db, cast.orderId))?.transactions ?? [];
+      const view = await orderView(run.db, orderId);
+      const ledger = (await orderLedger(run.db, orderId))?.transactions ?? [];
       const posted = ledger.filter((t) => BigInt(t.transactionId) > lastTransaction);
       lastTransaction = posted.reduce((last, t) => {
         const id = BigInt(t.transactionId);
         return id > last ? id : last;
       }, lastTransaction);
       const outcomes = await run.newOutcomes(messages.length === 0);
+      published.push(...outcomes);
 
-      if (sent.length === 0) print(['  nothing sent: the worker acts on its own']);
+      if (sent.length === 0 && !step.operator) {
+        print(['  nothing sent: the worker acts on its own']);
+      }
       for (const item of sent) {
         const verdict = await run.verdict(item);
         print([
@@ -62,11 +78,15 @@ export async function playStory(
         }
       }
       print([...wrap(`why: ${step.because}`, width, '  '), '', '  milestones']);
-      print(indentLines(view ? milestoneTable(view) : await keptPayments(run, cast), '    '));
+      print(indentLines(view ? milestoneTable(view) : await keptPayments(run, orderId), '    '));
       print(['', '  ledger transactions posted']);
       print(indentLines(ledgerTable(posted), '    '));
       print(['', '  outcomes published (read back from Kafka)']);
       print(indentLines(outcomeTable(outcomes), '    '));
+      if (step.showProvider) {
+        print(['', `  provider ${cast.providerId} (GET /providers/${cast.providerId})`]);
+        print(indentLines(await providerFigureLines(run.db, cast.providerId), '    '));
+      }
     } catch (error) {
       throw new Error(`${heading} did not complete: ${(error as Error).message}`, {
         cause: error,
@@ -76,24 +96,20 @@ export async function playStory(
 }
 
 /** Before the order exists there is no milestone to show, only what was kept for it. */
-async function keptPayments(run: DemoRun, cast: StoryCast): Promise<string[]> {
-  const rows = await run
-    .db('payments')
-    .where({ order_id: cast.orderId })
-    .orderBy('payment_id')
-    .select<
-      {
-        gateway: string;
-        gateway_reference: string;
-        milestone_id: string | null;
-        kind: string;
-        currency: string;
-        amount_minor: string;
-        status: string;
-      }[]
-    >('gateway', 'gateway_reference', 'milestone_id', 'kind', 'currency', 'amount_minor', 'status');
+async function keptPayments(run: DemoRun, orderId: string): Promise<string[]> {
+  const rows = await run.db('payments').where({ order_id: orderId }).orderBy('payment_id').select<
+    {
+      gateway: string;
+      gateway_reference: string;
+      milestone_id: string | null;
+      kind: string;
+      currency: string;
+      amount_minor: string;
+      status: string;
+    }[]
+  >('gateway', 'gateway_reference', 'milestone_id', 'kind', 'currency', 'amount_minor', 'status');
   return [
-    `order ${cast.orderId} is not known to the worker yet (no ORDER_OPENED); kept for it:`,
+    `order ${orderId} is not known to the worker yet (no ORDER_OPENED); kept for it:`,
     ...renderTable(
       [
         { title: 'payment' },

@@ -3,10 +3,15 @@
  * services. With DATABASE_URL and TOPIC_PREFIX set (this file's own) it tells
  * the whole story, exits 0 and leaves what it was given in place; without
  * them it makes a database and prefix of its own and removes them at the end.
+ * The story's figures are checked exactly as printed: the escrow part, then
+ * the money loop (a payout paid for its net, a refund failed, retried by the
+ * operator command and paid, a chargeback after payout made a receivable and
+ * recovered by the provider's next release), the provider view and liquidity.
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { defaults } from '../../src/config';
+import { providerView } from '../../src/views/provider-view';
 import { dropDatabases } from '../support/databases';
 import { withDatabase } from '../support/endpoints';
 import { type CommandResult, runScript } from '../support/cli';
@@ -46,7 +51,7 @@ function expectTheWholeStory(result: DemoResult): void {
     /REFUND_REQUESTED\s+m3-finishing\s+800\.00 back to buyer-maria, reason DISPUTE/,
   );
   // The final table: every milestone released, with its balances.
-  const finalTable = out.slice(out.lastIndexOf('Step 11 of 11'));
+  const finalTable = out.slice(out.lastIndexOf('Step 11 of 18'));
   expect(finalTable).toMatch(
     /m1-design\s+RELEASED\s+4\s+1000\.00\s+1000\.00\s+0\.00\s+0\.00\s+1000\.00\s+100\.00\s+0\.00/,
   );
@@ -56,11 +61,207 @@ function expectTheWholeStory(result: DemoResult): void {
   expect(finalTable).toMatch(
     /m3-finishing\s+RELEASED\s+4\s+2000\.00\s+2000\.00\s+0\.00\s+0\.00\s+1200\.00\s+120\.00\s+800\.00/,
   );
+  expectTheMoneyLoop(out);
   expect(out).toMatch(
     /funded = held \+ disputed \+ released \+ refunded: 7000\.00 = 0\.00 \+ 0\.00 \+ 4200\.00 \+ 2800\.00 -> true/,
   );
-  expect(out).toMatch(/net to zero -> true/);
+  expect(out).toMatch(
+    /funded = held \+ disputed \+ released \+ refunded: 1500\.00 = 0\.00 \+ 0\.00 \+ 1500\.00 \+ 0\.00 -> true/,
+  );
+  expect(out.match(/net to zero -> true/g)).toHaveLength(2);
   expect(out).toMatch(/Reconciliation as of \S+: all \d+ checks clean/);
+}
+
+const uuid = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+
+/** The text of one step, from its heading to the next. */
+function stepText(out: string, number: number): string {
+  const start = out.indexOf(`Step ${number} of 18:`);
+  expect(start).toBeGreaterThanOrEqual(0);
+  const next = out.indexOf(`Step ${number + 1} of 18:`, start);
+  return out.slice(start, next < 0 ? out.indexOf('\nSummary\n', start) : next);
+}
+
+const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** A table row: its cells in order, any spacing between them, the whole row. */
+const row = (...cells: string[]) =>
+  new RegExp(`(^|\\n)\\s*${cells.map(escaped).join('\\s+')}\\s*\\n`);
+
+/** The provider's figures: payable, payouts requested (n), paid out (n), failed (n), receivable. */
+const figures = (payable: string, requested: string, paid: string, receivable: string) =>
+  row('USD', payable, requested, paid, '0.00 (0)', receivable);
+
+function expectTheMoneyLoop(out: string): void {
+  // The payout of m1-design is paid for its exact net, naming its request.
+  const paid = stepText(out, 12);
+  const payoutId = new RegExp(`PAYOUT_PAID 900\\.00 USD for m1-design, request (${uuid})`).exec(
+    paid,
+  )?.[1];
+  expect(payoutId).toBeDefined();
+  expect(paid).toMatch(
+    row(
+      'escrow.events.v1',
+      'PAYOUT_SETTLED',
+      'm1-design',
+      `900.00 paid to provider-oak-and-tile for request ${payoutId}`,
+    ),
+  );
+  expect(paid).toMatch(
+    /PAYOUT_SETTLEMENT\s+m1-design\s+provider payable provider-oak-and-tile\s+-900\.00/,
+  );
+  expect(paid).toMatch(figures('2880.00', '2880.00 (2)', '900.00 (1)', '0.00'));
+
+  // The refund of m2-build fails; nothing moves.
+  const failed = stepText(out, 13);
+  const refundId = new RegExp(
+    `REFUND_FAILED 2000\\.00 USD for m2-build, request (${uuid}) \\(via stripe/re_build_\\S+\\), reason ACCOUNT_CLOSED`,
+  ).exec(failed)?.[1];
+  expect(refundId).toBeDefined();
+  expect(failed).toContain(
+    `2000.00 not paid (ACCOUNT_CLOSED), still payable; request ${refundId} FAILED`,
+  );
+  expect(failed).toContain('(no ledger transaction: no money moved)');
+
+  // The operator command asks again: a new request for the same 2000.00, read back from Kafka.
+  const retry = stepText(out, 14);
+  expect(retry).toContain(`operator runs: escrow-worker refunds retry --outcome ${refundId}`);
+  const retriedId = new RegExp(
+    `${refundId}\\s+kitchen-\\S+\\s+m2-build\\s+buyer-maria\\s+USD\\s+2000\\.00\\s+PARTIAL_COMPLETION\\s+.*ACCOUNT_CLOSED\\s+(${uuid})`,
+  ).exec(retry)?.[1];
+  expect(retriedId).toBeDefined();
+  expect(retriedId).not.toBe(refundId);
+  expect(retry).toContain('1 refund asked for again');
+  expect(retry).toMatch(
+    new RegExp(
+      `escrow\\.refunds\\.v1\\s+REFUND_REQUESTED\\s+m2-build\\s+2000\\.00 back to buyer-maria, reason PARTIAL_COMPLETION, .*\\(asks again for ${refundId}\\)`,
+    ),
+  );
+
+  // The new request is paid: the refund payable settled through clearing.
+  const refunded = stepText(out, 15);
+  expect(refunded).toContain(`REFUND_PAID 2000.00 USD for m2-build, request ${retriedId}`);
+  expect(refunded).toMatch(
+    /REFUND_SETTLEMENT\s+m2-build\s+buyer refund payable buyer-maria\s+-2000\.00/,
+  );
+  expect(refunded).toMatch(
+    row(
+      'escrow.events.v1',
+      'REFUND_SETTLED',
+      'm2-build',
+      `2000.00 paid to buyer-maria for request ${retriedId}`,
+    ),
+  );
+
+  // The deposit charged back after release and payout: the fee reversed, the net a receivable.
+  const chargeback = stepText(out, 16);
+  expect(chargeback).toContain(
+    '1000.00 charged back = from held 0.00 + disputed 0.00 + fee reversed 100.00 + receivable 900.00 + platform 0.00; state RELEASED',
+  );
+  expect(chargeback).toMatch(/platform revenue\s+-100\.00/);
+  expect(chargeback).toMatch(/provider receivable provider-oak-and-tile\s+-900\.00/);
+  expect(chargeback).toMatch(figures('2880.00', '2880.00 (2)', '900.00 (1)', '900.00'));
+
+  // The provider's next order releases 1500.00: 900.00 of it recovers the receivable.
+  const recovered = stepText(out, 18);
+  expect(recovered).toMatch(
+    /PAYOUT_REQUESTED\s+m1-tiling\s+gross 1500\.00 = fee 150\.00 \+ recovered 900\.00 \+ net 450\.00 to provider-oak-and-tile/,
+  );
+  expect(recovered).toMatch(/provider receivable provider-oak-and-tile\s+\+900\.00/);
+  expect(recovered).toMatch(figures('3330.00', '3330.00 (3)', '900.00 (1)', '0.00'));
+
+  // The provider view at the end, and the platform's liquidity with its identity.
+  const end = out.slice(out.indexOf('The provider at the end'));
+  expect(end).toMatch(figures('3330.00', '3330.00 (3)', '900.00 (1)', '0.00'));
+  expect(end).toMatch(
+    new RegExp(
+      `${payoutId}\\s+kitchen-\\S+\\s+m1-design\\s+1000\\.00\\s+100\\.00\\s+0\\.00\\s+900\\.00\\s+PAID\\s+po_design_`,
+    ),
+  );
+  expect(end).toMatch(
+    /bathroom-\S+\s+m1-tiling\s+1500\.00\s+150\.00\s+900\.00\s+450\.00\s+REQUESTED/,
+  );
+  expect(end).toContain(
+    'USD: gateway clearing = hold + disputed + provider payable + refund payable + revenue - receivable: ' +
+      '4600.00 = 0.00 + 0.00 + 3330.00 + 800.00 + 470.00 - 0.00 (4600.00) -> true',
+  );
+}
+
+/**
+ * What the money loop left in the database: each request's state (the failed refund RETRIED by the
+ * one that was paid), the chargeback recovered in full, and the provider view's figures.
+ */
+async function expectTheLoopStored(): Promise<void> {
+  const requests = await ctx
+    .db('disbursements')
+    .orderBy(['requested_at', 'kind', 'milestone_id'])
+    .select<
+      {
+        kind: string;
+        milestone_id: string;
+        amount_minor: string;
+        recovered_minor: string | null;
+        state: string;
+        failure_reason: string | null;
+        retry_of: string | null;
+      }[]
+    >(
+      'kind',
+      'milestone_id',
+      'amount_minor',
+      'recovered_minor',
+      'state',
+      'failure_reason',
+      'retry_of',
+    );
+  const brief = requests.map((row) => [
+    row.kind,
+    row.milestone_id,
+    row.amount_minor,
+    row.recovered_minor,
+    row.state,
+    row.failure_reason,
+    row.retry_of === null ? null : 'a retry',
+  ]);
+  expect(brief).toEqual([
+    ['PAYOUT', 'm1-design', '90000', '0', 'PAID', null, null],
+    ['PAYOUT', 'm2-build', '180000', '0', 'REQUESTED', null, null],
+    ['REFUND', 'm2-build', '200000', null, 'RETRIED', 'ACCOUNT_CLOSED', null],
+    ['PAYOUT', 'm3-finishing', '108000', '0', 'REQUESTED', null, null],
+    ['REFUND', 'm3-finishing', '80000', null, 'REQUESTED', null, null],
+    ['REFUND', 'm2-build', '200000', null, 'PAID', null, 'a retry'],
+    ['PAYOUT', 'm1-tiling', '45000', '90000', 'REQUESTED', null, null],
+  ]);
+  const chargebacks = await ctx
+    .db('chargebacks')
+    .select(
+      'milestone_id',
+      'amount_minor',
+      'fee_reversed_minor',
+      'receivable_minor',
+      'recovered_minor',
+    );
+  expect(chargebacks).toEqual([
+    {
+      milestone_id: 'm1-design',
+      amount_minor: '100000',
+      fee_reversed_minor: '10000',
+      receivable_minor: '90000',
+      recovered_minor: '90000',
+    },
+  ]);
+  const provider = await providerView(ctx.db, 'provider-oak-and-tile', { payoutsLimit: 10 });
+  if (!('view' in provider)) throw new Error(provider.absent);
+  expect(provider.view.currencies).toEqual([
+    {
+      currency: 'USD',
+      payable: '3330.00',
+      payoutsRequested: { count: 3, amount: '3330.00' },
+      paidOut: { count: 1, amount: '900.00' },
+      failedPayouts: { count: 0, amount: '0.00' },
+      receivable: '0.00',
+    },
+  ]);
 }
 
 async function withAdmin<T>(work: (admin: ReturnType<Kafka['admin']>) => Promise<T>): Promise<T> {
@@ -85,12 +286,20 @@ test('with DATABASE_URL and TOPIC_PREFIX set it tells the whole story there, and
   expectTheWholeStory(result);
   expect(result.stdout).toMatch(/given by DATABASE_URL; never dropped/);
 
-  // The story's rows are in the given database: three released milestones, four payments (the retry is not one).
+  // The story's rows are in the given database: four released milestones (the bathroom's first,
+  // by order id), five payments (the retried callback is not one).
   const milestones = await ctx
     .db('milestones')
-    .orderBy('sequence')
+    .orderBy(['order_id', 'sequence'])
     .select('milestone_id', 'state', 'released_minor', 'fees_minor', 'refunded_minor');
   expect(milestones).toEqual([
+    {
+      milestone_id: 'm1-tiling',
+      state: 'RELEASED',
+      released_minor: '150000',
+      fees_minor: '15000',
+      refunded_minor: '0',
+    },
     {
       milestone_id: 'm1-design',
       state: 'RELEASED',
@@ -113,7 +322,8 @@ test('with DATABASE_URL and TOPIC_PREFIX set it tells the whole story there, and
       refunded_minor: '80000',
     },
   ]);
-  expect((await ctx.db('payments').count({ n: '*' }))[0]!.n).toBe('4');
+  expect((await ctx.db('payments').count({ n: '*' }))[0]!.n).toBe('5');
+  await expectTheLoopStored();
   // Its topics stay (they are the prefix's); its own consumer groups are gone.
   await withAdmin(async (admin) => {
     expect(await admin.listTopics()).toContain(`${ctx.config.TOPIC_PREFIX}escrow.orders.v1`);
