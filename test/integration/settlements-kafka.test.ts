@@ -334,6 +334,8 @@ test('a refund failed, asked for again and paid; a payout paid; a chargeback aft
     orderId: 'o-refund',
     gatewayReference: 'ch-o-refund',
   });
+  // The payment travels on another topic than the refund: wait until it is held.
+  await awaitOutcome('escrow.events.v1', 'o-refund', 'MILESTONE_FUNDED');
   await send('escrow.orders.v1', {
     ...validMessages['escrow.orders.v1'][1],
     eventId: 'refund-o-refund',
