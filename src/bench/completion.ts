@@ -5,6 +5,10 @@
  * holds nothing unpublished (so every outcome of those commits is in
  * Kafka), and then the outcome reader has read every outbound partition to
  * its end. Checked in that order, each fact implies the work before it.
+ * Settlements close a loop: reading a payout or refund sends its settlement,
+ * which the worker answers with another outcome. So the run is done only if
+ * no settlement was queued or sent while the checks ran: then every
+ * settlement sent was committed (lag 0), its outcome published and read.
  * The worker's own operations code measures lag and backlog the same way.
  */
 import type { Admin } from 'kafkajs';
@@ -30,8 +34,10 @@ export interface CompletionWatch {
   readonly signal: AbortSignal;
   /** Fails when nothing moved (lag, backlog, outcomes read) for this long. */
   readonly stallMs: number;
-  /** True while events are still being produced: the run cannot be done before. */
+  /** True while events are still being produced or waiting to be: the run cannot be done before. */
   readonly producing: () => boolean;
+  /** Events handed over so far (planned and settlements): the checks hold only if it did not move. */
+  readonly handedOver: () => number;
   readonly onProgress: (progress: Progress) => void;
 }
 
@@ -53,6 +59,7 @@ export async function waitForCompletion(watch: CompletionWatch): Promise<void> {
     if (!watch.worker.running) {
       throw new Error(`the worker exited before finishing; see its log in ${watch.worker.logPath}`);
     }
+    const handedOver = watch.handedOver();
     const lag = (await sources.consumerLag()).reduce((sum, row) => sum + row.lag, 0);
     const outboxBacklog = (await sources.outboxBacklog()).rows;
     const progress = { lag, outboxBacklog, outcomes: watch.reader.outcomes };
@@ -62,7 +69,9 @@ export async function waitForCompletion(watch: CompletionWatch): Promise<void> {
       !producing &&
       lag === 0 &&
       outboxBacklog === 0 &&
-      (await watch.reader.caughtUp(watch.admin))
+      (await watch.reader.caughtUp(watch.admin)) &&
+      !watch.producing() &&
+      watch.handedOver() === handedOver
     ) {
       return;
     }

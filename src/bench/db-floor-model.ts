@@ -4,20 +4,34 @@
  * (src/pipeline/slice-plan.ts, each a slice of one) on state kept in memory,
  * so the floor writes the very rows the worker would
  * (inbox, orders, milestones, accounts, ledger transactions and entries with
- * running balances, payments, releases, outbox) without reading anything
- * back. What remains to time is the database's own cost of taking them.
+ * running balances, payments, releases, outbox, payout and refund requests,
+ * their settlements, chargebacks) without reading anything back. What
+ * remains to time is the database's own cost of taking them.
+ *
+ * Settlements: each payout or refund an event asks for is recorded as the
+ * worker's write records it (its disbursements row, which a later slice's
+ * load reads back as the state a settlement is decided on), and answered
+ * right after the event with the plan's answer for that request, built from
+ * the floor's own outcome as the bench builds it from the worker's
+ * (settlement-plan.ts). The floor applies the events in stream order, so its
+ * settlements are those of the requests the events cause in order.
  */
 import { chainGenesis, chainHash, chainKey } from '../ledger/chain';
 import { consumers } from '../../consumers';
 import { accountCode, type AccountRef, type Decision, type Order } from '../domain/escrow';
 import { defaultFeePolicy } from '../domain/fees';
+import type { InboundMessage } from '../demo/inbound-events';
 import { inboxKeyOf } from '../pipeline/inbox-key';
 import { type OutboxRow, outboxRows } from '../pipeline/outbox';
 import { type PaymentRow, paymentRow } from '../pipeline/payments';
 import { emptySliceState, type SliceState } from '../pipeline/slice';
 import { SlicePlan } from '../pipeline/slice-plan';
+import type { ChargebackWrite } from '../store/chargebacks';
+import type { DisbursementRow, SettledRow } from '../store/disbursements';
 import type { MilestoneChange } from '../store/milestone-changes';
 import type { PlannedEvent } from './order-plan';
+import { answersTo, chargebackWrites, requestedIn } from './db-floor-settlements';
+import type { SettlementAnswer } from './settlement-plan';
 
 export interface AccountState {
   readonly id: number;
@@ -56,6 +70,14 @@ export interface FloorEvent {
   }[];
   readonly payment: PaymentRow | null;
   readonly outbox: readonly OutboxRow[];
+  /** The payouts and refunds it asked for. */
+  readonly disbursements: readonly DisbursementRow[];
+  /** The requests it settled. */
+  readonly settled: readonly SettledRow[];
+  /** The chargebacks it created or changed, with its event and transaction ids. */
+  readonly chargebacks: readonly ChargebackWrite[];
+  /** A settlement of a payout or refund (sent by the bench in answer to the request). */
+  readonly answering: boolean;
 }
 
 const handlers = new Map(consumers.map((handler) => [handler.topic, handler]));
@@ -70,15 +92,29 @@ export class FloorModel {
   /** Each order's hash-chain head: the last hash and the chain's length. */
   readonly chainHeads = new Map<string, { hash: string; length: number }>();
 
+  private readonly answered = new Set<string>();
+
   constructor(
     feeRate: string,
     private readonly topicPrefix: string,
+    private readonly answers: ReadonlyMap<string, SettlementAnswer> = new Map(),
   ) {
     this.state = emptySliceState(new Date(0), defaultFeePolicy(feeRate));
   }
 
+  /** The event, then the settlement of each payout and refund it asked for. */
+  applyAnswered(event: PlannedEvent, now: Date): FloorEvent[] {
+    const applied = [this.apply(event.message, now, false)];
+    for (let index = 0; index < applied.length; index++) {
+      for (const settlement of answersTo(applied[index]!.outbox, this.answers, this.answered))
+        applied.push(this.apply(settlement, now, true));
+    }
+    return applied;
+  }
+
   /** Plans the event as the worker would (a slice of one, slice-plan.ts), and books its ledger rows. */
-  apply(event: PlannedEvent, now: Date): FloorEvent {
+  apply(message: InboundMessage, now: Date, answering = false): FloorEvent {
+    const event = { message };
     const parsed = handlers.get(event.message.topic)!.parse(event.message.value);
     if (!parsed.ok)
       throw new Error(`planned event ${event.message.eventId} is invalid: ${parsed.reason}`);
@@ -106,6 +142,10 @@ export class FloorModel {
         transactions: [],
         payment: null,
         outbox: [],
+        disbursements: [],
+        settled: [],
+        chargebacks: [],
+        answering,
       };
     }
     // The benchmark's stream opens every order before its other events: nothing is kept or replayed.
@@ -169,6 +209,8 @@ export class FloorModel {
       now,
       topicPrefix: this.topicPrefix,
     });
+    const disbursements = requestedIn(outbox, now, this.state.disbursements);
+    const chargebacks = chargebackWrites(plan, command, transactions);
     return {
       ...base,
       inbox: {
@@ -183,6 +225,10 @@ export class FloorModel {
       transactions,
       payment,
       outbox,
+      disbursements,
+      settled: plan.settled,
+      chargebacks,
+      answering,
     };
   }
 

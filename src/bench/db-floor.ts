@@ -5,7 +5,9 @@
  * clock starts); here they are written in transactions of 500 events, one
  * multi-row statement per table, with the worker's version guard on
  * milestone updates, the ledger's triggers (append-only, balanced at
- * commit) and synchronous_commit as the server has it (on).
+ * commit) and synchronous_commit as the server has it (on). The settlements
+ * of the payouts and refunds the events ask for are among the events, each
+ * right after the event whose request it answers (db-floor-model.ts).
  */
 import type { Knex } from 'knex';
 import { insertOutbox } from '../pipeline/outbox';
@@ -14,12 +16,17 @@ import { type AccountState, chainTimestamp, type FloorEvent, FloorModel } from '
 import { columnsOf } from '../db/columns';
 import { type MilestoneChange, noteMilestoneChange } from '../store/milestone-changes';
 import { writeMilestones } from '../store/order-writes';
-import type { PlannedEvent } from './order-plan';
+import { writeSettlements } from './db-floor-settlements';
+import type { BenchPlan } from './generator';
 
 export interface FloorResult {
   readonly eventsPerSecond: number;
   readonly durationMs: number;
   readonly rows: number;
+  /** Events written: the planned ones and the settlements answering their requests. */
+  readonly events: number;
+  /** Of those, settlements of payouts and refunds. */
+  readonly settlements: number;
 }
 
 interface Batch {
@@ -32,14 +39,15 @@ const batchSize = 500;
 
 export async function measureDbFloor(
   db: Knex,
-  events: readonly PlannedEvent[],
+  plan: Pick<BenchPlan, 'events' | 'answers'>,
   settings: { feeRate: string; topicPrefix: string },
 ): Promise<FloorResult> {
-  const model = new FloorModel(settings.feeRate, settings.topicPrefix);
+  const model = new FloorModel(settings.feeRate, settings.topicPrefix, plan.answers);
   const now = new Date();
   const batches: Batch[] = [];
-  for (let start = 0; start < events.length; start += batchSize) {
-    const modelled = events.slice(start, start + batchSize).map((event) => model.apply(event, now));
+  let modelled: FloorEvent[] = [];
+  const close = () => {
+    // Each touched account's running balance as it stands at the batch's end.
     const balances = [...model.touched].map((a: AccountState) => ({
       id: a.id,
       balance: a.balance,
@@ -47,12 +55,24 @@ export async function measureDbFloor(
     }));
     model.touched.clear();
     batches.push({ events: modelled, balances });
+    modelled = [];
+  };
+  // An event and the settlements answering it stay in one batch.
+  for (const event of plan.events) {
+    modelled.push(...model.applyAnswered(event, now));
+    if (modelled.length >= batchSize) close();
   }
+  if (modelled.length > 0) close();
+  const events = batches.reduce((sum, batch) => sum + batch.events.length, 0);
+  const settlements = batches.reduce(
+    (sum, batch) => sum + batch.events.filter((event) => event.answering).length,
+    0,
+  );
   const started = performance.now();
   let rows = 0;
   for (const batch of batches) rows += await db.transaction((trx) => writeBatch(trx, batch, now));
   const durationMs = performance.now() - started;
-  return { eventsPerSecond: events.length / (durationMs / 1000), durationMs, rows };
+  return { eventsPerSecond: events / (durationMs / 1000), durationMs, rows, events, settlements };
 }
 
 /** Writes one batch; returns the number of rows written. */
@@ -203,7 +223,7 @@ async function writeBatch(trx: Knex.Transaction, batch: Batch, now: Date): Promi
   // The worker's own statement: the rows in order, and the relay's notification.
   const outbox = events.flatMap((e) => e.outbox);
   await insertOutbox(trx, outbox);
-  return rows + outbox.length;
+  return rows + outbox.length + (await writeSettlements(trx, events, now));
 }
 
 /** Each milestone the batch touched once: its state at the end, the version read before the batch. */

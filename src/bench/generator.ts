@@ -2,8 +2,12 @@
  * The benchmark's workload: many orders, each told causally by planOrder,
  * interleaved into one stream as they would arrive from a busy marketplace,
  * plus retried gateway callbacks (same gateway and reference, a new eventId)
- * making up about 5% of all events. Deterministic: the same seed, events and
- * orders give the same stream (timestamps are stamped when sent).
+ * making up about 5% of all events, and the settlements of the payouts and
+ * refunds the orders' events cause (settlement-plan.ts): those are sent as
+ * the worker publishes each request, so the plan holds their answers, and
+ * the number asked for (--events) counts them. Deterministic: the same seed,
+ * events and orders give the same stream and answers (timestamps are
+ * stamped when sent).
  *
  * Interleaving: order i opens at i/orders of the run and lives for about a
  * tenth of it, so at any moment roughly a tenth of the orders are active and
@@ -14,6 +18,7 @@
 import type { InboundMessage } from '../demo/inbound-events';
 import { type EventKind, type Parties, type PlannedEvent, planOrder } from './order-plan';
 import { seededRandom } from './random';
+import { planAnswers, type SettlementAnswer } from './settlement-plan';
 
 export const duplicateShare = 0.05;
 /** The share of the run an order's life spans (in stream position). */
@@ -29,11 +34,16 @@ export interface PlanOptions {
 }
 
 export interface BenchPlan {
-  /** In the order they are produced. */
+  /** In the order they are produced; the settlements of payouts and refunds are not among them. */
   readonly events: readonly PlannedEvent[];
   readonly orders: number;
   readonly duplicates: number;
   readonly byKind: Readonly<Record<EventKind, number>>;
+  /**
+   * The answer to each payout and refund the events cause when applied in
+   * order, by requestKey: sent as the worker publishes the request.
+   */
+  readonly answers: ReadonlyMap<string, SettlementAnswer>;
 }
 
 export class PlanError extends Error {
@@ -47,8 +57,8 @@ export function generatePlan(options: PlanOptions): BenchPlan {
     throw new PlanError(`--events ${events} is too few for a benchmark; use at least 10`);
   }
   const random = seededRandom(`escrow-bench:${seed}`);
-  const duplicates = Math.round(events * duplicateShare);
-  const base = events - duplicates;
+  // Events other than retried callbacks, the settlements of the requests they cause included.
+  const base = events - Math.round(events * duplicateShare);
   const parties = (count: number): Parties => ({
     buyers: Math.max(1, Math.ceil(count / 3)),
     providers: Math.max(1, Math.ceil(count / 8)),
@@ -62,7 +72,7 @@ export function generatePlan(options: PlanOptions): BenchPlan {
   while (orders === undefined ? planned < base : lives.length < orders) {
     const life = planOrder(random, lives.length, pools);
     lives.push(life);
-    planned += life.length;
+    planned += weightOf(life);
   }
   if (planned < base) {
     throw new PlanError(
@@ -78,6 +88,15 @@ export function generatePlan(options: PlanOptions): BenchPlan {
     );
   }
   trimToSize(lives, planned - base, orders !== undefined);
+  const requests = lives.flatMap((life) =>
+    life.flatMap((event) =>
+      (event.requests ?? []).map((request) => ({ ...request, orderId: event.message.orderId })),
+    ),
+  );
+  // Their own source, so that the answers do not shift the stream's draws.
+  const answers = planAnswers(seededRandom(`escrow-bench:${seed}:settlements`), requests);
+  // Trimming an event with its requests may take up to two more than asked: more retries fill in.
+  const duplicates = events - lives.reduce((sum, life) => sum + life.length, 0) - answers.size;
 
   const stepWidth = orderLifetime / stepsPerLifetime;
   const stream = sortByTime(
@@ -115,23 +134,29 @@ export function generatePlan(options: PlanOptions): BenchPlan {
     orders: new Set(all.map((event) => event.message.orderId)).size,
     duplicates: retries.length,
     byKind: countKinds(all),
+    answers,
   };
 }
 
+/** An event and the settlements of the requests it causes. */
+const weightOf = (events: readonly PlannedEvent[]) =>
+  events.reduce((sum, event) => sum + 1 + (event.requests?.length ?? 0), 0);
+
 /**
- * Removes `excess` events from the ends of the orders' lives (the later part
- * of a life: payments, releases), never an ORDER_OPENED. Without --orders the
- * excess comes from the last orders' lives; with --orders it is spread over
- * every order in proportion, as orders still in progress when the run stops.
+ * Removes events weighing `excess` (each with the settlements of its
+ * requests) from the ends of the orders' lives (the later part of a life:
+ * payments, releases), never an ORDER_OPENED. Without --orders the excess
+ * comes from the last orders' lives; with --orders it is spread over every
+ * order in proportion, as orders still in progress when the run stops.
  */
 function trimToSize(lives: PlannedEvent[][], excess: number, spread: boolean): void {
-  const total = lives.reduce((sum, life) => sum + life.length, 0);
+  const total = lives.reduce((sum, life) => sum + weightOf(life), 0);
   let left = excess;
   for (let index = lives.length - 1; index >= 0 && left > 0; index--) {
     const life = lives[index]!;
-    const share = !spread || index === 0 ? left : Math.ceil((excess * life.length) / total);
-    const cut = Math.min(left, share, life.length - 1);
-    life.splice(life.length - cut, cut);
+    const share = !spread || index === 0 ? left : Math.ceil((excess * weightOf(life)) / total);
+    let cut = 0;
+    while (cut < share && life.length > 1) cut += weightOf(life.splice(-1, 1));
     left -= cut;
   }
   if (left > 0) throw new PlanError(`could not trim ${left} more events; use fewer --orders`);
@@ -168,6 +193,7 @@ function countKinds(events: readonly PlannedEvent[]): Record<EventKind, number> 
     DISPUTE_OPENED: 0,
     DISPUTE_RESOLVED: 0,
     DISPUTE_WITHDRAWN: 0,
+    CHARGEBACK: 0,
   };
   for (const event of events) counts[event.kind]++;
   return counts;

@@ -1,9 +1,11 @@
 /**
  * The measured run: the worker under test starts as a child process on the
  * bench database and prefix, the outcome reader follows the outcome topics,
- * the plan is produced (flooded or at a steady rate), and the run ends when
- * every inbound message is committed, the outbox is drained and every
- * outcome has been read. CPU per component is accounted over the same span.
+ * the plan is produced (flooded or at a steady rate) while each payout and
+ * refund read is answered with its settlement (feedback.ts), and the run
+ * ends when every inbound message is committed, the outbox is drained,
+ * every outcome has been read and no settlement is left to send. CPU per
+ * component is accounted over the same span.
  */
 import type { Admin, Kafka } from 'kafkajs';
 import type { Knex } from 'knex';
@@ -11,16 +13,22 @@ import { RegistryCodec } from '../codec/registry-codec';
 import { inboundTopics } from '../codec/schemas';
 import { createProducer } from '../kafka/client';
 import { waitForCompletion } from './completion';
+import { type SettlementCounts, SettlementFeedback } from './feedback';
 import { cpuSnapshot, cpuUsageBetween, type CpuUsage, type Owners, parentOf } from './cpu-usage';
 import { type Activity, DbActivitySampler } from './db-activity';
 import type { BenchEnvironment } from './environment';
 import type { BenchPlan } from './generator';
 import { OutcomeReader } from './outcome-reader';
 import { produceEvents } from './produce';
-import { runFigures, type RunFigures } from './stats';
+import { type LatencySummary, runFigures, type RunFigures, summarizeLatencies } from './stats';
 import { WorkerProcess } from './worker-process';
 
 export interface WorkerMeasurement extends RunFigures {
+  /** Inbound events sent: the planned ones and the settlements of the requests read. */
+  readonly eventsSent: number;
+  readonly settlements: SettlementCounts;
+  /** The settlements' own latency: sent → their outcome (PAYOUT_SETTLED, ...). */
+  readonly settlementLatency: LatencySummary;
   readonly peakRssBytes: number;
   readonly produceMs: number;
   readonly outcomes: number;
@@ -78,13 +86,20 @@ export async function measureWorker(context: MeasureContext): Promise<WorkerMeas
   const worker = WorkerProcess.start(config, context.baseEnv, workerLog);
   const admin = kafka.admin();
   const codec = RegistryCodec.fromConfig(config);
+  const producer = createProducer(kafka);
+  const feedbackProducer = createProducer(kafka);
+  const feedback = new SettlementFeedback(plan.answers, {
+    producer: feedbackProducer,
+    codec,
+    topicPrefix: config.TOPIC_PREFIX,
+  });
   const reader = new OutcomeReader(
     kafka,
     codec,
     config.TOPIC_PREFIX,
     environment.main.outcomeGroup,
+    (request) => feedback.answer(request),
   );
-  const producer = createProducer(kafka);
   const sampler = new DbActivitySampler(config.DATABASE_URL);
   let sampling = false;
   try {
@@ -95,6 +110,7 @@ export async function measureWorker(context: MeasureContext): Promise<WorkerMeas
     await waitForStableGroup(admin, config.CONSUMER_GROUP, 60_000);
     await codec.registerSchemas(inboundTopics); // the worker registered them; this learns their ids
     await producer.connect();
+    await feedbackProducer.connect();
     await reader.start();
 
     await sampler.start();
@@ -114,7 +130,8 @@ export async function measureWorker(context: MeasureContext): Promise<WorkerMeas
       const rss = (worker.peakRssBytes / 2 ** 20).toFixed(0);
       progress(
         `${seconds} s: produced ${produced}/${plan.events.length}, worker lag ${state.lag}, ` +
-          `outbox backlog ${state.outboxBacklog}, outcomes read ${state.outcomes}, worker peak RSS ${rss} MB`,
+          `settlements sent ${feedback.sentAt.size}, outbox backlog ${state.outboxBacklog}, ` +
+          `outcomes read ${state.outcomes}, worker peak RSS ${rss} MB`,
       );
     };
     // Production and the watch run together: a worker that dies mid-run is reported at once,
@@ -123,11 +140,14 @@ export async function measureWorker(context: MeasureContext): Promise<WorkerMeas
     const stop = () => local.abort();
     context.signal.addEventListener('abort', stop);
     let producingDone = false;
+    // At a steady rate the planned stream gets its share of it; the settlements,
+    // sent as their requests are read, make up the rest.
+    const streamShare = plan.events.length / (plan.events.length + plan.answers.size);
     const producing = produceEvents(plan.events, {
       producer,
       codec,
       topicPrefix: config.TOPIC_PREFIX,
-      rate: context.rate,
+      rate: context.rate === undefined ? undefined : context.rate * streamShare,
       signal: local.signal,
       onBatch: (sent) => (produced = sent),
     }).then((result) => {
@@ -146,7 +166,11 @@ export async function measureWorker(context: MeasureContext): Promise<WorkerMeas
       worker,
       signal: local.signal,
       stallMs: 60_000,
-      producing: () => !producingDone,
+      producing: () => {
+        if (feedback.error) throw feedback.error;
+        return !producingDone || feedback.busy;
+      },
+      handedOver: () => produced + feedback.enqueued,
       onProgress: report,
     });
     let sent;
@@ -167,14 +191,21 @@ export async function measureWorker(context: MeasureContext): Promise<WorkerMeas
       );
     }
     const dlq = await admin.fetchTopicOffsets(`${config.TOPIC_PREFIX}escrow.dlq.v1`);
+    const settlementLatencies = [...feedback.sentAt].flatMap(([eventId, at]) => {
+      const published = reader.publishedAt.get(eventId);
+      return published === undefined ? [] : [Math.max(0, published - at)];
+    });
     return {
       ...runFigures({
-        sentAt: sent.sentAt,
+        sentAt: new Map([...sent.sentAt, ...feedback.sentAt]),
         publishedAt: reader.publishedAt,
         duplicates,
         firstSentAt: sent.firstSentAt,
         lastPublishedAt: reader.lastPublishedAt,
       }),
+      eventsSent: sent.sentAt.size + feedback.sentAt.size,
+      settlements: feedback.counts(),
+      settlementLatency: summarizeLatencies(settlementLatencies),
       peakRssBytes: worker.peakRssBytes,
       produceMs: sent.lastAckedAt - sent.firstSentAt,
       outcomes: reader.outcomes,
@@ -189,6 +220,7 @@ export async function measureWorker(context: MeasureContext): Promise<WorkerMeas
     if (sampling) await sampler.stop();
     await reader.stop().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);
+    await feedbackProducer.disconnect().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
     await worker.stop();
   }

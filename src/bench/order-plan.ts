@@ -18,6 +18,7 @@ import {
   paymentConfirmed,
 } from '../demo/inbound-events';
 import type { Random } from './random';
+import { chargeback, chargebackShare, type ExpectedRequest } from './settlement-plan';
 
 export type EventKind =
   | 'ORDER_OPENED'
@@ -27,7 +28,8 @@ export type EventKind =
   | 'REFUND_REQUESTED'
   | 'DISPUTE_OPENED'
   | 'DISPUTE_RESOLVED'
-  | 'DISPUTE_WITHDRAWN';
+  | 'DISPUTE_WITHDRAWN'
+  | 'CHARGEBACK';
 
 export interface PlannedEvent {
   readonly kind: EventKind;
@@ -36,6 +38,11 @@ export interface PlannedEvent {
   readonly step: number;
   /** For a retried gateway callback: the eventId of the payment it repeats. */
   readonly duplicateOf?: string;
+  /**
+   * The payouts and refunds this event causes when the order's events apply
+   * in order: each is answered by a settlement once the worker publishes it.
+   */
+  readonly requests?: readonly ExpectedRequest[];
 }
 
 /** What happens to a milestone after it is opened. */
@@ -87,8 +94,8 @@ export function planOrder(random: Random, index: number, parties: Parties): Plan
   }
   const events: PlannedEvent[] = [];
   let step = 0;
-  const at = (kind: EventKind, message: InboundMessage) => {
-    events.push({ kind, message, step });
+  const at = (kind: EventKind, message: InboundMessage, requests?: ExpectedRequest[]) => {
+    events.push(requests ? { kind, message, step, requests } : { kind, message, step });
     step += 0.5 + random.next();
   };
   at(
@@ -126,19 +133,25 @@ export function planOrder(random: Random, index: number, parties: Parties): Plan
       ),
     );
     const gateway = random.pick(gateways);
+    const request = (...kinds: ExpectedRequest['kind'][]) =>
+      kinds.map((kind) => ({ kind, milestoneId: plan.milestoneId, gateway }));
+    const reference = (n: number) => `${gateway}_${orderId}_${plan.milestoneId}_${n + 1}`;
     parts.forEach((part, n) => {
-      if (plan.fate === 'REACHED_EARLY' && n === parts.length - 1) at('REACHED', reached());
+      const last = n === parts.length - 1;
+      if (plan.fate === 'REACHED_EARLY' && last) at('REACHED', reached());
       at(
         'PAYMENT',
         paymentConfirmed({
           ...ids,
           eventId: `${prefix}:pay${n + 1}`,
           gateway,
-          gatewayReference: `${gateway}_${orderId}_${plan.milestoneId}_${n + 1}`,
+          gatewayReference: reference(n),
           kind: n === 0 ? 'DEPOSIT' : 'INSTALLMENT',
           amount: formatAmount(part),
           currency,
         }),
+        // Reached before its last payment: that payment releases it.
+        plan.fate === 'REACHED_EARLY' && last ? request('PAYOUT') : undefined,
       );
     });
     const dispute = (type: 'OPENED' | 'WITHDRAWN' | 'RESOLVED', extra: object = {}) =>
@@ -151,11 +164,32 @@ export function planOrder(random: Random, index: number, parties: Parties): Plan
       });
     switch (plan.fate) {
       case 'RELEASE':
-        at('REACHED', reached());
+        at('REACHED', reached(), request('PAYOUT'));
+        // Now and then the buyer's bank pulls a payment back after the release: the
+        // provider owes it, and their next release (of any order) recovers it first.
+        if (random.chance(chargebackShare)) {
+          const n = random.int(0, parts.length - 1);
+          const whole = random.chance(0.7);
+          at(
+            'CHARGEBACK',
+            chargeback({
+              ...ids,
+              eventId: `${prefix}:chargeback`,
+              gateway,
+              gatewayReference: reference(n),
+              amount: formatAmount(whole ? parts[n]! : split(random, parts[n]!, 10, 90)[0]),
+              currency,
+            }),
+          );
+        }
         break;
       case 'REFUND':
-        at('REFUND_REQUESTED', refundRequested(prefix, ids, split(random, amount, 20, 50)[0]));
-        at('REACHED', reached());
+        at(
+          'REFUND_REQUESTED',
+          refundRequested(prefix, ids, split(random, amount, 20, 50)[0]),
+          request('REFUND'),
+        );
+        at('REACHED', reached(), request('PAYOUT'));
         break;
       case 'DISPUTE_SPLIT': {
         at('DISPUTE_OPENED', dispute('OPENED', { openedBy: 'buyer', reason: 'quality' }));
@@ -164,13 +198,21 @@ export function planOrder(random: Random, index: number, parties: Parties): Plan
           providerAmount: formatAmount(provider),
           buyerAmount: formatAmount(buyer),
         };
-        at('DISPUTE_RESOLVED', dispute('RESOLVED', { resolution, actor: 'desk-agent' }));
+        at(
+          'DISPUTE_RESOLVED',
+          dispute('RESOLVED', { resolution, actor: 'desk-agent' }),
+          // A part of zero asks for nothing.
+          request(
+            ...(provider.minor > 0n ? (['PAYOUT'] as const) : []),
+            ...(buyer.minor > 0n ? (['REFUND'] as const) : []),
+          ),
+        );
         break;
       }
       case 'DISPUTE_WITHDRAWN':
         at('DISPUTE_OPENED', dispute('OPENED', { openedBy: 'buyer', reason: 'late delivery' }));
         at('DISPUTE_WITHDRAWN', dispute('WITHDRAWN', { actor: 'buyer' }));
-        at('REACHED', reached());
+        at('REACHED', reached(), request('PAYOUT'));
         break;
       case 'REACHED_EARLY': // reached before its last payment, above
       case 'OPEN': // still in progress when the run ends

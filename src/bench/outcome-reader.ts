@@ -4,11 +4,17 @@
  * outcome it keeps the inbound event that caused it (the `cause-event-id`
  * header, or the record's causeEventId when a message lacks the header) and
  * the message's Kafka timestamp, which the relay's producer sets when it
- * publishes: the end of that event's end-to-end latency.
+ * publishes: the end of that event's end-to-end latency. Each payout and
+ * refund request is decoded and handed to `onRequest` (the settlements that
+ * answer them, feedback.ts) before the reader moves past it, so once the
+ * reader has caught up every request read has been answered or queued.
  */
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { RegistryCodec } from '../codec/registry-codec';
 import { outcomeTopics } from '../demo/outcome-listener';
+import type { PublishedRequest } from './settlement-plan';
+
+const requestTopics: ReadonlySet<string> = new Set(['escrow.payouts.v1', 'escrow.refunds.v1']);
 
 export class OutcomeReader {
   private readonly consumer: Consumer;
@@ -27,6 +33,7 @@ export class OutcomeReader {
     private readonly codec: RegistryCodec,
     private readonly topicPrefix: string,
     groupId: string,
+    private readonly onRequest: (request: PublishedRequest) => void = () => undefined,
   ) {
     this.consumer = kafka.consumer({
       groupId,
@@ -80,14 +87,16 @@ export class OutcomeReader {
       return;
     }
     this.seen.add(outcomeId);
+    const topic = this.byPrefixed.get(prefixed)!;
     let cause = header('cause-event-id');
-    if (cause === undefined) {
-      const decoded = await this.codec.decode(this.byPrefixed.get(prefixed)!, message.value);
+    if (cause === undefined || requestTopics.has(topic)) {
+      const decoded = await this.codec.decode(topic, message.value);
       if (!decoded.ok) {
         this.problems.push(`${prefixed} offset ${message.offset}: ${decoded.reason}`);
         return;
       }
-      cause = (decoded.value as { causeEventId?: string }).causeEventId;
+      cause ??= (decoded.value as { causeEventId?: string }).causeEventId;
+      if (requestTopics.has(topic)) this.onRequest(decoded.value as PublishedRequest);
     }
     const at = Number(message.timestamp);
     this.lastPublishedAt = Math.max(this.lastPublishedAt, at);

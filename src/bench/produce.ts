@@ -6,6 +6,7 @@
  */
 import type { Producer } from 'kafkajs';
 import type { RegistryCodec } from '../codec/registry-codec';
+import type { InboundMessage } from '../demo/inbound-events';
 import type { PlannedEvent } from './order-plan';
 
 export interface Produced {
@@ -15,10 +16,13 @@ export interface Produced {
   readonly lastAckedAt: number;
 }
 
-export interface ProduceOptions {
+export interface SendOptions {
   readonly producer: Producer;
   readonly codec: RegistryCodec;
   readonly topicPrefix: string;
+}
+
+export interface ProduceOptions extends SendOptions {
   /** Events per second; undefined: as fast as the broker takes them. */
   readonly rate: number | undefined;
   readonly signal: AbortSignal;
@@ -58,9 +62,10 @@ export async function produceEvents(
   return { sentAt, firstSentAt: firstSentAt ?? startedAt, lastAckedAt: Date.now() };
 }
 
-async function sendBatch(
-  batch: readonly PlannedEvent[],
-  options: ProduceOptions,
+/** Sends the messages in one request; records when each was handed over; returns that time. */
+export async function sendBatch(
+  batch: readonly { readonly message: InboundMessage }[],
+  options: SendOptions,
   sentAt: Map<string, number>,
 ): Promise<number> {
   const now = Date.now();

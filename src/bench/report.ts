@@ -35,11 +35,17 @@ export function benchJson(run: BenchRun): Record<string, unknown> {
     rssMb: round(worker.peakRssBytes / 2 ** 20),
     kafkaFloorEventsPerSecond: round(run.kafkaFloor.eventsPerSecond),
     dbFloorEventsPerSecond: round(run.dbFloor.eventsPerSecond),
+    dbFloorEvents: run.dbFloor.events,
+    dbFloorSettlements: run.dbFloor.settlements,
     shareOfLowerFloor: round((100 * worker.eventsPerSecond) / lowerFloor),
-    events: plan.events.length,
+    events: worker.eventsSent,
     orders: plan.orders,
     offeredRate: options.rate ?? null,
     duplicates: plan.duplicates,
+    chargebacks: plan.byKind.CHARGEBACK,
+    settlements: worker.settlements,
+    settlementP50Ms: round(worker.settlementLatency.p50Ms),
+    settlementP99Ms: round(worker.settlementLatency.p99Ms),
     durationMs: Math.round(worker.durationMs),
     produceMs: Math.round(worker.produceMs),
     seed: options.seed,
@@ -79,7 +85,8 @@ export function summaryLines(run: BenchRun, json: Record<string, unknown>): stri
   const lines = [
     'escrow-worker benchmark',
     '',
-    `  ${String(json.events)} events for ${String(json.orders)} orders (${String(json.duplicates)} retried callbacks), ` +
+    `  ${String(json.events)} events for ${String(json.orders)} orders (${String(json.duplicates)} retried callbacks, ` +
+      `${worker.settlements.sent} settlements of payouts and refunds, ${String(json.chargebacks)} chargebacks), ` +
       `offered ${offered}, seed ${run.options.seed}` +
       (run.preload ? `, on a ledger preloaded with ${run.preload.entries} entries` : ''),
     `  ${host.cpus} × ${host.cpuModel}, ${host.memoryGiB} GiB, Node ${host.node}`,
@@ -95,12 +102,19 @@ export function summaryLines(run: BenchRun, json: Record<string, unknown>): stri
           ['end-to-end latency p50', ms(json.p50Ms)],
           ['end-to-end latency p99', ms(json.p99Ms)],
           ['end-to-end latency max', ms(json.maxMs)],
+          [
+            `settlements (${worker.settlements.paid} paid, ${worker.settlements.failed} failed): latency p50 / p99`,
+            `${String(json.settlementP50Ms)} / ${String(json.settlementP99Ms)} ms`,
+          ],
           ['worker peak RSS', `${String(json.rssMb)} MB`],
           [
             `Kafka floor (pass-through, no work; ${run.kafkaFloor.passes} passes)`,
             perSecond(json.kafkaFloorEventsPerSecond),
           ],
-          ['database floor (same rows, batched SQL)', perSecond(json.dbFloorEventsPerSecond)],
+          [
+            `database floor (same rows, batched SQL; ${run.dbFloor.events} events, ${run.dbFloor.settlements} of them settlements)`,
+            perSecond(json.dbFloorEventsPerSecond),
+          ],
           ['throughput as a share of the lower floor', `${String(json.shareOfLowerFloor)} %`],
           ...(run.preload
             ? [

@@ -10,7 +10,7 @@ import type { Kafka } from 'kafkajs';
 import type { Knex } from 'knex';
 import { createKnex } from '../db/knex';
 import { runReconciliation } from '../reconcile';
-import { measureDbFloor } from './db-floor';
+import { type FloorResult, measureDbFloor } from './db-floor';
 import {
   cleanUpBench,
   createBenchDatabases,
@@ -31,7 +31,7 @@ export interface BenchRun {
   readonly verdicts: Readonly<Record<string, number>>;
   readonly reconciliation: { clean: boolean; findings: string[]; elapsedMs: number };
   readonly kafkaFloor: { eventsPerSecond: number; durationMs: number; passes: number };
-  readonly dbFloor: { eventsPerSecond: number; durationMs: number; rows: number };
+  readonly dbFloor: FloorResult;
   readonly preload: {
     entries: number;
     durationMs: number;
@@ -116,7 +116,8 @@ export async function runBench(context: RunContext): Promise<BenchRun> {
       topicPrefix: config.TOPIC_PREFIX,
       groupId: environment.passThroughGroup,
       scratchTopic: environment.passThroughTopic,
-      expected: plan.events.length,
+      // The settlements sent are on the settlements topic with the planned events.
+      expected: worker.eventsSent,
       timeoutMs: 300_000,
     });
 
@@ -124,7 +125,7 @@ export async function runBench(context: RunContext): Promise<BenchRun> {
     const floorDb = createKnex(environment.floor.config, { poolMax: 1 });
     let dbFloor;
     try {
-      dbFloor = await measureDbFloor(floorDb, plan.events, {
+      dbFloor = await measureDbFloor(floorDb, plan, {
         feeRate: config.PLATFORM_FEE_RATE,
         topicPrefix: config.TOPIC_PREFIX,
       });
