@@ -67,8 +67,38 @@ export async function startTracing(
   return {
     enabled: true,
     pipeline: new RecordingTracing(provider.getTracer(TRACER_NAME), config.CONSUMER_GROUP),
-    shutdown: () => provider.shutdown(),
+    shutdown: () => shutDownWithin(provider, SHUTDOWN_WAIT_MS, log),
   };
+}
+
+/**
+ * How long a stop waits for the last spans to be exported: a receiver that
+ * does not answer must not use up a supervisor's grace period (30 s in
+ * Kubernetes) and get the worker killed before it exits on its own.
+ */
+const SHUTDOWN_WAIT_MS = 5000;
+
+export async function shutDownWithin(
+  provider: { shutdown(): Promise<void> },
+  waitMs: number,
+  log: Logger,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<'gave up'>((resolve) => {
+    timer = setTimeout(() => resolve('gave up'), waitMs);
+  });
+  try {
+    const outcome = await Promise.race([provider.shutdown().then(() => 'done' as const), gaveUp]);
+    if (outcome === 'gave up')
+      log.warn(
+        { waitMs },
+        'traces: the last spans were not exported in time; stopping without them',
+      );
+  } catch (error) {
+    log.warn({ err: error }, 'traces: the last spans could not be exported');
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function withoutCredentials(url: string): string {

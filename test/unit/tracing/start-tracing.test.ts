@@ -9,7 +9,7 @@ import type { IHeaders, KafkaMessage } from 'kafkajs';
 import { loadConfig } from '../../../src/config';
 import { createLogger } from '../../../src/logging/logger';
 import type { EventResult, InboundEvent } from '../../../src/pipeline/events';
-import { startTracing } from '../../../src/tracing/start-tracing';
+import { shutDownWithin, startTracing } from '../../../src/tracing/start-tracing';
 
 const mockLoaded: string[] = [];
 jest.mock('@opentelemetry/sdk-trace', () => {
@@ -110,4 +110,22 @@ test('on: the SDK is loaded and started from the configuration, with its sampler
   slice.end();
   expect(trace.getTracer('probe').startSpan('probe').isRecording()).toBe(false);
   await tracing.shutdown();
+});
+
+test('a stop waits for the last export only so long, and says so when it gives up', async () => {
+  const warnings: string[] = [];
+  const watching = { warn: (_fields: object, message: string) => warnings.push(message) };
+  const hanging = { shutdown: () => new Promise<void>(() => undefined) };
+  const started = Date.now();
+  await shutDownWithin(hanging, 50, watching as unknown as typeof log);
+  expect(Date.now() - started).toBeLessThan(1000);
+  expect(warnings).toEqual([
+    'traces: the last spans were not exported in time; stopping without them',
+  ]);
+  await shutDownWithin(
+    { shutdown: () => Promise.resolve() },
+    50,
+    watching as unknown as typeof log,
+  );
+  expect(warnings).toHaveLength(1);
 });
