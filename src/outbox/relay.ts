@@ -12,6 +12,11 @@
  *
  * It wakes on NOTIFY escrow_outbox (sent at commit by the slice's write, src/pipeline/batch-write.ts) and polls
  * as a backstop; it prunes published rows older than the retention period.
+ *
+ * Each row's headers go on its message as they were written: `outcome-id`,
+ * `cause-event-id`, and the cause's W3C `traceparent` and `tracestate`
+ * (src/pipeline/outbox.ts), which a consumer's span continues. The relay
+ * makes no span of its own: a batch mixes the traces of many events.
  */
 import type { Knex } from 'knex';
 import type { Producer } from 'kafkajs';
