@@ -30,9 +30,11 @@ export const usage = `Usage: npm run test:faults [-- --short] [-- --seed N] [-- 
 
 Streams a realistic escrow workload through two real worker processes while it
 kills them (SIGKILL), restarts Redis and Postgres, rewinds the consumer offsets
-and injects malformed and adversarial messages; then checks that nothing was
-lost, nothing applied twice, the ledger nets to zero and every outcome was
-published. The last line of output is one JSON object with the counts.
+and injects malformed and adversarial messages, while it settles every payout
+and refund the workers ask for and charges payments back; then checks that
+nothing was lost, nothing applied twice, the ledger nets to zero, every
+outcome was published and the money loop (payables, clearing, chargebacks)
+adds up. The last line of output is one JSON object with the counts.
 
   --short     the CI size: ~1000 events, 2 kills, 1 Redis and 1 Postgres restart,
               1 offset rewind, every bad-message kind once (under 2 minutes)
