@@ -221,12 +221,13 @@ async function readSettlementContext(
         milestone_id: string | null;
         currency: string;
         amount_minor: string;
+        applied_minor: string;
       }[];
     }>(
       trx,
       'slice_charged_payments',
       `SELECT p.gateway, p.gateway_reference, p.order_id, p.milestone_id, p.currency,
-         p.amount_minor::text
+         p.amount_minor::text, p.applied_minor::text
        FROM payments p
        JOIN unnest(?::text[], ?::text[]) AS wanted(gateway, gateway_reference)
          ON p.gateway = wanted.gateway AND p.gateway_reference = wanted.gateway_reference
@@ -240,6 +241,7 @@ async function readSettlementContext(
         orderId: row.order_id,
         milestoneId: row.milestone_id,
         amount: money(row.currency.trim(), BigInt(row.amount_minor)),
+        applied: money(row.currency.trim(), BigInt(row.applied_minor)),
       });
   }
   const knownIds = new Set(known.map((order) => order.orderId));

@@ -207,7 +207,7 @@ export class SlicePlan {
           command.gatewayReference,
         );
       if (row && row.status !== 'PENDING_ORDER')
-        this.paymentArrived(command, row.amount_minor, owner);
+        this.paymentArrived(command, row.amount_minor, row.applied_minor, owner);
     }
     if (decision.status === 'KEPT' && !replaying && (order === null || decision.awaiting))
       this.keep(item, decision.awaiting ?? null);
@@ -239,6 +239,7 @@ export class SlicePlan {
   private paymentArrived(
     command: EscrowCommand & { type: 'PAYMENT_CONFIRMED' },
     amountMinor: string,
+    appliedMinor: string,
     owner: ResultSoFar,
   ): void {
     const key = paymentKey(command.gateway, command.gatewayReference);
@@ -248,6 +249,7 @@ export class SlicePlan {
       orderId: command.orderId,
       milestoneId: command.milestoneId,
       amount: money(command.currency, BigInt(amountMinor)),
+      applied: money(command.currency, BigInt(appliedMinor)),
     });
     const waiting = this.state.keptAwaiting.get(key);
     if (waiting === undefined) return;

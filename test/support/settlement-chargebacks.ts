@@ -32,8 +32,14 @@ export function chargebackSources(
   const { orderId, milestoneId, currency } = payment;
   const base = { orderId, milestoneId, currency, amount };
   const milestone = milestoneId === null ? undefined : before.get(milestoneId);
-  // A service fee, or a payment refunded at once for its currency: the platform's loss.
-  if (milestone === undefined || milestone.orderId !== orderId || milestone.currency !== currency)
+  // A service fee, or a payment refunded at once (for its currency, or as more than its
+  // milestone needed): what never reached the milestone is the platform's loss.
+  if (
+    milestone === undefined ||
+    milestone.orderId !== orderId ||
+    milestone.currency !== currency ||
+    payment.applied === 0n
+  )
     return {
       ...base,
       fromHeld: 0n,
@@ -42,8 +48,9 @@ export function chargebackSources(
       receivable: 0n,
       fromPlatform: amount,
     };
-  const fromHeld = min(amount, milestone.held.minor);
-  const fromDisputed = min(amount - fromHeld, milestone.disputed.minor);
+  const reachable = min(amount, payment.applied);
+  const fromHeld = min(reachable, milestone.held.minor);
+  const fromDisputed = min(reachable - fromHeld, milestone.disputed.minor);
   // What the milestone released that no standing chargeback took back, and the fees on it.
   let releasedLeft = milestone.released.minor;
   let feesLeft = milestone.fees.minor;
@@ -52,7 +59,7 @@ export function chargebackSources(
     releasedLeft -= other.feeReversed + other.receivable;
     feesLeft -= other.feeReversed;
   }
-  const fromReleased = min(amount - fromHeld - fromDisputed, releasedLeft);
+  const fromReleased = min(reachable - fromHeld - fromDisputed, releasedLeft);
   const feeReversed =
     fromReleased > 0n ? min(feesLeft, halfUp(fromReleased * feesLeft, releasedLeft)) : 0n;
   return {

@@ -73,6 +73,8 @@ export interface ModelPayment {
   readonly milestoneId: string | null;
   readonly currency: string;
   readonly amount: bigint;
+  /** What reached its milestone (the rest was refunded at once or is a service fee's). */
+  readonly applied: bigint;
 }
 
 export interface ModelChargeback {

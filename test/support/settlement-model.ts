@@ -64,7 +64,7 @@ export class SettlementModel implements SettlementRecords {
       this.orders.set(orderId, { state, providerId });
     }
     for (const request of requested) this.request(request, problems);
-    if (command.type === 'PAYMENT_CONFIRMED') this.payment(command, decision);
+    if (command.type === 'PAYMENT_CONFIRMED') this.payment(command, decision, milestonesBefore);
     if (isSettlement(command)) this.settlement(command, decision, milestonesBefore, problems);
     this.releases(decision, problems);
     this.ledgerSettlements(decision, problems);
@@ -121,17 +121,32 @@ export class SettlementModel implements SettlementRecords {
   }
 
   /** A payment is received when its decision moved it (not kept, its amount readable). */
-  private payment(command: EscrowCommand & { type: 'PAYMENT_CONFIRMED' }, decision: Decision) {
+  private payment(
+    command: EscrowCommand & { type: 'PAYMENT_CONFIRMED' },
+    decision: Decision,
+    before: ReadonlyMap<string, Milestone>,
+  ) {
     const amount = readMinor(command.amount, command.currency);
     if (decision.status === 'KEPT' || amount === null) return;
     this.totalsOf(command.currency).received += amount;
     if (command.kind === 'SERVICE_FEE' && decision.status === 'APPLIED')
       this.totalsOf(command.currency).serviceFees += amount;
+    // What reached its milestone: how much the milestone's funding grew in this decision
+    // (nothing for a payment refunded at once or a service fee).
+    const after = decision.milestones.find(
+      (m) => m.orderId === command.orderId && m.milestoneId === command.milestoneId,
+    );
+    const was = command.milestoneId === null ? undefined : before.get(command.milestoneId);
+    const applied =
+      after && after.currency === command.currency
+        ? after.funded.minor - (was?.orderId === command.orderId ? was.funded.minor : 0n)
+        : 0n;
     this.payments.set(paymentId(command.gateway, command.gatewayReference), {
       orderId: command.orderId,
       milestoneId: command.milestoneId,
       currency: command.currency,
       amount,
+      applied: applied > 0n ? applied : 0n,
     });
   }
 

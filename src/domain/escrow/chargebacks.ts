@@ -99,14 +99,25 @@ export function settleChargeback(
       about,
     );
   }
-  // A payment in another currency than its order's never reached the milestone (it was
-  // refunded at once, CURRENCY_MISMATCH): like a service fee, its chargeback is the
-  // platform's loss, in the payment's currency.
+  // Only what the payment brought into its milestone can be taken back from it: what was
+  // refunded at once (an overpayment, another currency than the order's) never reached it,
+  // so, like a service fee, a chargeback of that part is the platform's loss.
   const milestone =
-    payment.milestoneId === null || payment.amount.currency !== order.currency
+    payment.milestoneId === null ||
+    payment.amount.currency !== order.currency ||
+    !isPositive(payment.applied)
       ? undefined
       : findMilestone(context, payment.milestoneId);
-  return apply(builder, context, order, milestone, key, amount, command);
+  return apply(
+    builder,
+    context,
+    order,
+    milestone,
+    key,
+    amount,
+    min(amount, payment.applied),
+    command,
+  );
 }
 
 function apply(
@@ -116,11 +127,12 @@ function apply(
   read: Milestone | undefined,
   key: string,
   amount: Money,
+  fromMilestoneAtMost: Money,
   command: ChargebackSettlement,
 ): Decision {
   const { currency } = amount;
   const none = zero(currency);
-  const sources = read ? sourcesOn(read, amount, context) : undefined;
+  const sources = read ? sourcesOn(read, fromMilestoneAtMost, context) : undefined;
   const fromHeld = sources?.fromHeld ?? none;
   const fromDisputed = sources?.fromDisputed ?? none;
   const feeReversed = sources?.feeReversed ?? none;

@@ -198,6 +198,12 @@ export interface PaymentRecord {
   readonly orderId: string;
   readonly milestoneId: string | null;
   readonly amount: Money;
+  /**
+   * The part that went into its milestone; the rest was refunded at once
+   * (OVERPAYMENT, CURRENCY_MISMATCH) or was a service fee's revenue. A
+   * chargeback takes back from the milestone at most this much.
+   */
+  readonly applied: Money;
 }
 
 /**

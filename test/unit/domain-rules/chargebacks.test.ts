@@ -209,6 +209,7 @@ describe('one chargeback per payment, one reversal per chargeback, in the domain
             orderId: 'order-1',
             milestoneId: 'm-1',
             amount: { currency: 'USD', minor: 100000n },
+            applied: { currency: 'USD', minor: 100000n },
           },
         ],
       ]),

@@ -383,6 +383,54 @@ describe('chargebacks', () => {
     expect(sim.brokenInvariants()).toEqual([]);
   });
 
+  test('a chargeback of a payment refunded at once as an overpayment takes nothing from the released milestone', () => {
+    const { sim } = released();
+    // 1000.00 released; a second 100.00 payment is more than the milestone needs: refunded at once.
+    const extra = payment('100.00');
+    sim.deliver(extra);
+    const applied = decided(
+      sim.deliver(
+        settlement({
+          type: 'CHARGEBACK',
+          gatewayReference: extra.gatewayReference,
+          amount: '100.00',
+        }),
+      ),
+    );
+    expect(applied.outcomes[0]!.fields).toMatchObject({
+      feeReversed: '0.00',
+      receivable: '0.00',
+      fromPlatform: '100.00',
+    });
+    expect(sim.balance('PROVIDER_RECEIVABLE:USD:provider-1')).toBe(0n);
+    expect(sim.balance('PLATFORM_REVENUE:USD')).toBe(0n);
+    expect(sim.brokenInvariants()).toEqual([]);
+  });
+
+  test('a chargeback of a payment partly refunded at once takes back from the milestone only what reached it', () => {
+    const sim = simulator();
+    sim.deliver(openOrder());
+    sim.deliver(payment('900.00'));
+    // 150.00 for the 100.00 still needed: 100.00 applied, 50.00 refunded at once.
+    const topUp = payment('150.00');
+    sim.deliver(topUp);
+    const applied = decided(
+      sim.deliver(
+        settlement({
+          type: 'CHARGEBACK',
+          gatewayReference: topUp.gatewayReference,
+          amount: '150.00',
+        }),
+      ),
+    );
+    expect(applied.outcomes[0]!.fields).toMatchObject({
+      fromHeld: '100.00',
+      fromPlatform: '50.00',
+    });
+    expect(sim.balance('ESCROW_HOLD:USD:order-1:m-1')).toBe(90000n);
+    expect(sim.brokenInvariants()).toEqual([]);
+  });
+
   test('a chargeback of a payment refunded for its currency comes from the platform, in that currency', () => {
     const sim = simulator();
     sim.deliver(openOrder());
