@@ -18,67 +18,20 @@
  */
 import { chainGenesis, chainHash, chainKey } from '../ledger/chain';
 import { consumers } from '../../consumers';
-import { accountCode, type AccountRef, type Decision, type Order } from '../domain/escrow';
+import { accountCode, type AccountRef } from '../domain/escrow';
 import { defaultFeePolicy } from '../domain/fees';
 import type { InboundMessage } from '../demo/inbound-events';
 import { inboxKeyOf } from '../pipeline/inbox-key';
-import { type OutboxRow, outboxRows } from '../pipeline/outbox';
-import { type PaymentRow, paymentRow } from '../pipeline/payments';
+import { outboxRows } from '../pipeline/outbox';
+import { paymentRow } from '../pipeline/payments';
 import { emptySliceState, type SliceState } from '../pipeline/slice';
 import { SlicePlan } from '../pipeline/slice-plan';
-import type { ChargebackWrite } from '../store/chargebacks';
-import type { DisbursementRow, SettledRow } from '../store/disbursements';
-import type { MilestoneChange } from '../store/milestone-changes';
 import type { PlannedEvent } from './order-plan';
 import { answersTo, chargebackWrites, requestedIn } from './db-floor-settlements';
 import type { SettlementAnswer } from './settlement-plan';
+import type { AccountState, FloorEvent } from './floor-rows';
 
-export interface AccountState {
-  readonly id: number;
-  readonly ref: AccountRef;
-  readonly code: string;
-  /** Only escrow, disputed and payable accounts keep a running balance (see the ledger migration). */
-  readonly maintained: boolean;
-  balance: bigint;
-  version: bigint;
-}
-
-export interface EntryRow {
-  readonly accountId: number;
-  readonly currency: string;
-  readonly amount: bigint;
-  readonly balanceAfter: bigint | null;
-  readonly version: bigint | null;
-}
-
-export interface FloorEvent {
-  readonly eventId: string;
-  readonly topic: string;
-  readonly inbox: { key: string; hash: string; outcome: string; reason: string | null };
-  /** Set when the event opened an order. */
-  readonly newOrder: Order | null;
-  /** The milestones as the decision left them, with the version each was read at (null: new). */
-  readonly milestones: readonly MilestoneChange[];
-  readonly newAccounts: readonly AccountState[];
-  readonly transactions: readonly {
-    id: number;
-    draft: Decision['transactions'][number];
-    entries: EntryRow[];
-    /** The ledger hash chain's link, as the worker computes it (src/ledger/chain.ts). */
-    previousHash: string;
-    hash: string;
-  }[];
-  readonly payment: PaymentRow | null;
-  readonly outbox: readonly OutboxRow[];
-  /** The payouts and refunds it asked for. */
-  readonly disbursements: readonly DisbursementRow[];
-  /** The requests it settled. */
-  readonly settled: readonly SettledRow[];
-  /** The chargebacks it created or changed, with its event and transaction ids. */
-  readonly chargebacks: readonly ChargebackWrite[];
-  /** A settlement of a payout or refund (sent by the bench in answer to the request). */
-  readonly answering: boolean;
-}
+export type { AccountState, EntryRow, FloorEvent } from './floor-rows';
 
 const handlers = new Map(consumers.map((handler) => [handler.topic, handler]));
 

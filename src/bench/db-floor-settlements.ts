@@ -24,7 +24,7 @@ import {
   insertDisbursementsSql,
   settleDisbursementsSql,
 } from '../store/disbursements';
-import type { FloorEvent } from './db-floor-model';
+import type { FloorEvent } from './floor-rows';
 import {
   type PublishedRequest,
   requestKey,

@@ -64,7 +64,14 @@ test('a tiny run prints every figure as its last line, reconciles clean and remo
   });
   // 300 planned, settlements included; a request the worker never made (an event overtaken
   // and refused) is not answered, so a few fewer may be sent.
-  const settlements = json.settlements as Record<string, number>;
+  const settlements = json.settlements as {
+    planned: number;
+    sent: number;
+    paid: number;
+    failed: number;
+    notRequested: number;
+    unplanned: number;
+  };
   expect(settlements.planned).toBeGreaterThan(30);
   expect(settlements.sent).toBeGreaterThan(0);
   expect(settlements.sent).toBe(settlements.paid + settlements.failed);
