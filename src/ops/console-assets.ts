@@ -44,9 +44,6 @@ export type AssetAnswer =
 
 const cache = new Map<string, Buffer>();
 
-export const isConsolePath = (urlPath: string): boolean =>
-  urlPath === '/console' || urlPath.startsWith('/console/');
-
 /** The file for a /console path; /console/ is index.html. */
 export async function consoleAsset(urlPath: string): Promise<AssetAnswer> {
   if (urlPath === '/console') return { status: 301, location: '/console/' };

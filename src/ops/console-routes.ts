@@ -8,6 +8,7 @@
  *   GET /reconciliation/last                the last internal reconciliation this
  *                                           process ran (GET /reconciliation runs one)
  * Parameters are read as strictly as the money views' (src/ops/query-parameters.ts).
+ * The paths are src/ops/routes.ts's.
  */
 import type { AttentionView } from '../views/attention-view';
 import { attentionLimitDefault, attentionLimitMax } from '../views/attention-view';
@@ -19,6 +20,7 @@ import {
 import type { OrderTimelineView } from '../views/order-timeline-view';
 import type { ViewResult } from '../views/view-support';
 import { checkParameterNames, parseLimit } from './query-parameters';
+import type { OpsRoutePath, RouteMatch } from './routes';
 import type { RouteAnswer } from './view-routes';
 
 export interface ConsoleViews {
@@ -39,33 +41,28 @@ export interface LastReconciliation {
   report: unknown;
 }
 
-const timelineRoute = /^\/orders\/([^/]+)\/timeline$/;
-const attentionRoute = '/attention';
-const deadLettersRoute = '/attention/dead-letters';
-export const lastReconciliationRoute = '/reconciliation/last';
-
-export const isConsoleRoute = (path: string): boolean =>
-  path === attentionRoute ||
-  path === deadLettersRoute ||
-  path === lastReconciliationRoute ||
-  timelineRoute.test(path);
+/** The routes this module answers (all guarded by the token). */
+export type ConsoleRoutePath = Extract<
+  OpsRoutePath,
+  '/orders/{orderId}/timeline' | '/attention' | '/attention/dead-letters' | '/reconciliation/last'
+>;
 
 export async function answerConsoleRoute(
   views: ConsoleViews,
   readDeadLetters: DeadLetterReader,
   last: LastReconciliation,
-  url: URL,
+  request: RouteMatch<ConsoleRoutePath> & { url: URL },
   now: Date,
 ): Promise<RouteAnswer> {
-  const path = url.pathname;
-  const search = url.searchParams;
-  const takesLimit = path === attentionRoute || path === deadLettersRoute;
+  const path = request.url.pathname;
+  const search = request.url.searchParams;
+  const takesLimit = request.route === '/attention' || request.route === '/attention/dead-letters';
   const unknown = checkParameterNames(search, takesLimit ? ['limit'] : []);
   if (unknown) return { status: 400, body: unknown };
 
-  if (path === lastReconciliationRoute) return { status: 200, body: last };
+  if (request.route === '/reconciliation/last') return { status: 200, body: last };
 
-  if (path === attentionRoute) {
+  if (request.route === '/attention') {
     const limit = parseLimit(
       'limit',
       search.get('limit'),
@@ -76,7 +73,7 @@ export async function answerConsoleRoute(
     return { status: 200, body: await views.attention(now, limit.value) };
   }
 
-  if (path === deadLettersRoute) {
+  if (request.route === '/attention/dead-letters') {
     const limit = parseLimit(
       'limit',
       search.get('limit'),
@@ -93,10 +90,9 @@ export async function answerConsoleRoute(
     return { status: 200, body: await readDeadLetters(limit.value, now) };
   }
 
-  const [, encodedId = ''] = timelineRoute.exec(path) ?? [];
   let orderId: string;
   try {
-    orderId = decodeURIComponent(encodedId);
+    orderId = decodeURIComponent(request.parameters.orderId ?? '');
   } catch {
     return {
       status: 400,

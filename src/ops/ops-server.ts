@@ -1,12 +1,10 @@
 /**
- * The operations HTTP API (CONTRACT.md, "Operations HTTP API"):
+ * The operations HTTP API (CONTRACT.md, "Operations HTTP API"; every route
+ * documented in docs/openapi.yaml). The routes are the list in
+ * src/ops/routes.ts; a request is matched against it, then answered here:
  *   open:    GET /healthz, GET /readyz, GET /metrics
- *   guarded: GET /orders/{orderId}, GET /orders/{orderId}/ledger,
- *            GET /providers/{providerId}, GET /liquidity (src/ops/view-routes.ts),
- *            GET /reconciliation, GET /reconciliation/gateway/runs,
- *            GET /orders/{orderId}/timeline, GET /attention,
- *            GET /attention/dead-letters, GET /reconciliation/last
- *            (src/ops/console-routes.ts)
+ *   guarded: GET /reconciliation; the money views (src/ops/view-routes.ts);
+ *            the console's data (src/ops/console-routes.ts)
  *   static:  GET /console/… the operators' console (src/ops/console-assets.ts)
  * The guarded routes need `Authorization: Bearer $OPS_TOKEN` when OPS_TOKEN is
  * set; the console's files hold no data and are served without it. Plain
@@ -15,16 +13,16 @@
 import http from 'node:http';
 import type { Logger } from '../logging/logger';
 import { isAuthorized } from './bearer-token';
-import { consoleAsset, consoleSecurityHeaders, isConsolePath } from './console-assets';
+import { consoleAsset, consoleSecurityHeaders } from './console-assets';
 import {
   answerConsoleRoute,
   type ConsoleViews,
   type DeadLetterReader,
-  isConsoleRoute,
   type LastReconciliation,
 } from './console-routes';
 import { type ReadinessCheck, readiness } from './readiness';
-import { answerViewRoute, isViewRoute, type OpsViews } from './view-routes';
+import { matchRoute } from './routes';
+import { answerViewRoute, type OpsViews } from './view-routes';
 
 export type { ReadinessCheck, OpsViews };
 
@@ -82,52 +80,77 @@ export function startOpsServer(port: number, deps: OpsDependencies): Promise<htt
         },
       );
     }
-    if (path === '/healthz') return reply(200, { status: 'ok' });
-    if (path === '/readyz') {
-      const result = await readiness(deps.checks);
-      return reply(result.ready ? 200 : 503, {
-        status: result.ready ? 'ready' : 'not ready',
-        checks: result.checks,
-      });
-    }
-    if (path === '/metrics') {
-      const { contentType, body } = await deps.metrics();
-      return reply(200, body, { 'Content-Type': contentType });
-    }
-
-    if (isConsolePath(path)) {
-      const asset = await consoleAsset(path);
-      if (asset.status === 301) return reply(301, '', { Location: asset.location });
-      if (asset.status === 404) return reply(404, { error: `no console file ${path}` });
-      return reply(200, asset.body, {
-        'Content-Type': asset.contentType,
-        'Cache-Control': 'no-cache',
-        ...consoleSecurityHeaders,
-      });
-    }
-
-    const guarded = path === '/reconciliation' || isViewRoute(path) || isConsoleRoute(path);
-    if (!guarded) return reply(404, { error: `no route GET ${path}` });
-    if (!isAuthorized(request.headers.authorization, deps.token)) {
+    const match = matchRoute(path);
+    if (match === undefined) return reply(404, { error: `no route GET ${path}` });
+    if (match.guarded && !isAuthorized(request.headers.authorization, deps.token)) {
       return reply(
         401,
         { error: 'this route needs the header "Authorization: Bearer <OPS_TOKEN>"' },
         { 'WWW-Authenticate': 'Bearer realm="escrow-worker"' },
       );
     }
-    if (path === '/reconciliation') {
-      const report = await reconcileOnce();
-      const wantsText =
-        url.searchParams.get('format') === 'text' ||
-        (request.headers.accept ?? '').startsWith('text/plain');
-      return wantsText
-        ? reply(200, report.text, { 'Content-Type': 'text/plain; charset=utf-8' })
-        : reply(200, report.json);
+    const route = match.route;
+    switch (route) {
+      case '/healthz':
+        return reply(200, { status: 'ok' });
+      case '/readyz': {
+        const result = await readiness(deps.checks);
+        return reply(result.ready ? 200 : 503, {
+          status: result.ready ? 'ready' : 'not ready',
+          checks: result.checks,
+        });
+      }
+      case '/metrics': {
+        const { contentType, body } = await deps.metrics();
+        return reply(200, body, { 'Content-Type': contentType });
+      }
+      case '/console':
+      case '/console/':
+      case '/console/{file}': {
+        const asset = await consoleAsset(path);
+        if (asset.status === 301) return reply(301, '', { Location: asset.location });
+        if (asset.status === 404) return reply(404, { error: `no console file ${path}` });
+        return reply(200, asset.body, {
+          'Content-Type': asset.contentType,
+          'Cache-Control': 'no-cache',
+          ...consoleSecurityHeaders,
+        });
+      }
+      case '/reconciliation': {
+        const report = await reconcileOnce();
+        const wantsText =
+          url.searchParams.get('format') === 'text' ||
+          (request.headers.accept ?? '').startsWith('text/plain');
+        return wantsText
+          ? reply(200, report.text, { 'Content-Type': 'text/plain; charset=utf-8' })
+          : reply(200, report.json);
+      }
+      case '/orders/{orderId}/timeline':
+      case '/attention':
+      case '/attention/dead-letters':
+      case '/reconciliation/last': {
+        const answer = await answerConsoleRoute(
+          deps.views,
+          deps.deadLetters,
+          last,
+          { ...match, route, url },
+          new Date(),
+        );
+        return reply(answer.status, answer.body, { 'Cache-Control': 'no-store' });
+      }
+      case '/orders/{orderId}':
+      case '/orders/{orderId}/ledger':
+      case '/providers/{providerId}':
+      case '/liquidity':
+      case '/reconciliation/gateway/runs': {
+        const answer = await answerViewRoute(deps.views, { ...match, route, url }, new Date());
+        return reply(answer.status, answer.body, { 'Cache-Control': 'no-store' });
+      }
+      default: {
+        const unanswered: never = route;
+        throw new Error(`route ${String(unanswered)} is listed and not answered`);
+      }
     }
-    const answer = isConsoleRoute(path)
-      ? await answerConsoleRoute(deps.views, deps.deadLetters, last, url, new Date())
-      : await answerViewRoute(deps.views, url, new Date());
-    return reply(answer.status, answer.body, { 'Cache-Control': 'no-store' });
   }
 
   const server = http.createServer((request, response) => {

@@ -7,7 +7,7 @@
  *   GET /liquidity[?asOf]                where the platform's money is
  *   GET /reconciliation/gateway/runs[?gateway][&limit]  recorded gateway reconciliations
  * Parameters are read strictly (src/ops/query-parameters.ts): a money view
- * never answers a question it was not asked.
+ * never answers a question it was not asked. The paths are src/ops/routes.ts's.
  */
 import {
   type AsOf,
@@ -17,6 +17,7 @@ import {
   parseAsOf,
   parseLimit,
 } from './query-parameters';
+import type { OpsRoutePath, RouteMatch } from './routes';
 
 type Found = { view: unknown } | { absent: string };
 
@@ -33,22 +34,21 @@ export interface RouteAnswer {
   body: unknown;
 }
 
-const orderRoute = /^\/orders\/([^/]+)(\/ledger)?$/;
-const providerRoute = /^\/providers\/([^/]+)$/;
+/** The routes this module answers (all guarded by the token). */
+export type ViewRoutePath = Extract<
+  OpsRoutePath,
+  | '/orders/{orderId}'
+  | '/orders/{orderId}/ledger'
+  | '/providers/{providerId}'
+  | '/liquidity'
+  | '/reconciliation/gateway/runs'
+>;
 
-const gatewayRunsRoute = '/reconciliation/gateway/runs';
 export const gatewayRunsLimitDefault = 20;
 export const gatewayRunsLimitMax = 200;
 
 export const payoutsLimitDefault = 100;
 export const payoutsLimitMax = 1000;
-
-/** True for the paths this module answers (all guarded by the token). */
-export const isViewRoute = (path: string): boolean =>
-  path === '/liquidity' ||
-  path === gatewayRunsRoute ||
-  orderRoute.test(path) ||
-  providerRoute.test(path);
 
 const refused = (problem: ParameterError): RouteAnswer => ({ status: 400, body: problem });
 
@@ -68,11 +68,14 @@ function decoded(encoded: string, what: string, path: string): Parsed<string> {
   }
 }
 
-export async function answerViewRoute(views: OpsViews, url: URL, now: Date): Promise<RouteAnswer> {
-  const path = url.pathname;
-  const search = url.searchParams;
-  const ledger = orderRoute.exec(path)?.[2] !== undefined;
-  if (path === gatewayRunsRoute) {
+export async function answerViewRoute(
+  views: OpsViews,
+  request: RouteMatch<ViewRoutePath> & { url: URL },
+  now: Date,
+): Promise<RouteAnswer> {
+  const path = request.url.pathname;
+  const search = request.url.searchParams;
+  if (request.route === '/reconciliation/gateway/runs') {
     const unknownName = checkParameterNames(search, ['gateway', 'limit']);
     if (unknownName) return refused(unknownName);
     const limit = parseLimit(
@@ -90,18 +93,19 @@ export async function answerViewRoute(views: OpsViews, url: URL, now: Date): Pro
       },
     };
   }
-  const accepted = providerRoute.test(path) ? ['asOf', 'limit'] : ledger ? [] : ['asOf'];
+  const ledger = request.route === '/orders/{orderId}/ledger';
+  const provider = request.route === '/providers/{providerId}';
+  const accepted = provider ? ['asOf', 'limit'] : ledger ? [] : ['asOf'];
   const unknown = checkParameterNames(search, accepted);
   if (unknown) return refused(unknown);
   const asOf = parseAsOf(search.get('asOf'), now);
   if (!asOf.ok) return refused(asOf.problem);
   const at: AsOf | undefined = asOf.value;
 
-  if (path === '/liquidity') return { status: 200, body: await views.liquidity(at?.text) };
+  if (request.route === '/liquidity') return { status: 200, body: await views.liquidity(at?.text) };
 
-  const provider = providerRoute.exec(path);
   if (provider) {
-    const providerId = decoded(provider[1]!, 'provider id', path);
+    const providerId = decoded(request.parameters.providerId ?? '', 'provider id', path);
     if (!providerId.ok) return refused(providerId.problem);
     const limit = parseLimit('limit', search.get('limit'), payoutsLimitDefault, payoutsLimitMax);
     if (!limit.ok) return refused(limit.problem);
@@ -113,8 +117,7 @@ export async function answerViewRoute(views: OpsViews, url: URL, now: Date): Pro
     );
   }
 
-  const [, encodedId = ''] = orderRoute.exec(path) ?? [];
-  const orderId = decoded(encodedId, 'order id', path);
+  const orderId = decoded(request.parameters.orderId ?? '', 'order id', path);
   if (!orderId.ok) return refused(orderId.problem);
   return answer(
     ledger ? await views.ledger(orderId.value) : await views.order(orderId.value, at?.text),
