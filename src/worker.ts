@@ -19,7 +19,7 @@ import { createMetrics } from './ops/metrics';
 import { startOpsServer } from './ops/ops-server';
 import { scrapeSources } from './ops/scrape-sources';
 import { formatReport, runReconciliation } from './reconcile';
-import { deadLetterReader } from './views/dead-letters-view';
+import { deadLetterReader } from './dlq/dead-letters-view';
 import { operationsViews } from './views/operations-views';
 import { OutboxRelay } from './outbox/relay';
 import { ConsumerRunner, DB_POOL_SPARE, PARTITIONS_IN_PARALLEL } from './pipeline/consumer-runner';

@@ -12,11 +12,6 @@
  */
 import type { AttentionView } from '../views/attention-view';
 import { attentionLimitDefault, attentionLimitMax } from '../views/attention-view';
-import {
-  type DeadLettersView,
-  deadLettersLimitDefault,
-  deadLettersLimitMax,
-} from '../views/dead-letters-view';
 import type { OrderTimelineView } from '../views/order-timeline-view';
 import type { ViewResult } from '../views/view-support';
 import { checkParameterNames, parseLimit } from './query-parameters';
@@ -28,9 +23,16 @@ export interface ConsoleViews {
   attention(now: Date, limit: number): Promise<AttentionView>;
 }
 
-/** Reads the DLQ from Kafka; undefined where the server has no Kafka (tests of the views alone). */
-export type DeadLetterReader =
-  ((perPartition: number, now: Date) => Promise<DeadLettersView>) | undefined;
+/**
+ * Reads the DLQ from Kafka (src/dlq/dead-letters-view.ts, wired in src/worker.ts: the
+ * operations API does not import the DLQ code, which sits above it); undefined where the
+ * server has no Kafka (tests of the views alone).
+ */
+export type DeadLetterReader = ((perPartition: number, now: Date) => Promise<unknown>) | undefined;
+
+/** Dead letters read per partition: the default and the most a request may ask for. */
+export const deadLettersLimitDefault = 50;
+export const deadLettersLimitMax = 500;
 
 /** The last internal reconciliation run through this process's API, kept in memory. */
 export interface LastReconciliation {

@@ -83,4 +83,4 @@ test('a million lines are read, matched and counted with a 96 MB heap', async ()
   );
   expect(stdout).toContain(`matched 11, only in the file ${lineCount}, only in the ledger 0`);
   expect(stdout).toContain(`(${lineCount - 2} more not listed; --json lists all)`);
-}, 240_000);
+}, 600_000);

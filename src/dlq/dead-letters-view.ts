@@ -14,9 +14,9 @@
 import type { Knex } from 'knex';
 import type { Kafka } from 'kafkajs';
 import type { RegistryCodec } from '../codec/registry-codec';
-import { entryKey, replayOf } from '../dlq/dead-letter';
-import { readNewestDeadLetters } from '../dlq/read-dead-letters';
-import { type ReplayState, replayStates } from '../dlq/replay-state';
+import { entryKey, replayOf } from './dead-letter';
+import { readNewestDeadLetters } from './read-dead-letters';
+import { type ReplayState, replayStates } from './replay-state';
 import { DLQ_TOPIC } from '../messages/dead-letter';
 
 export interface DeadLetterView {
@@ -58,9 +58,6 @@ export interface DeadLetterAccess {
   /** How long a read may take; the console's request waits for it. */
   readonly timeoutMs?: number;
 }
-
-export const deadLettersLimitDefault = 50;
-export const deadLettersLimitMax = 500;
 
 export async function deadLettersView(
   access: DeadLetterAccess,
