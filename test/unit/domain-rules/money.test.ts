@@ -3,7 +3,7 @@
  * (parse the text or pass a bigint), and two currencies combined (amounts
  * combine only within one currency).
  */
-import { add, money } from '../../../src/domain/money';
+import { add, money, parseAmount } from '../../../src/domain/money';
 import { expectMoneyError } from '../money/expect-money-error';
 
 test('minor units as a number are refused: parse the amount or pass a bigint', () => {
@@ -21,5 +21,15 @@ test('two currencies combined are refused naming both and the currency to use', 
     'CURRENCY_MISMATCH',
     'cannot add USD and EUR',
     'amounts combine only within one currency; use the currency the milestone was funded in',
+  );
+});
+
+test('a refused input is shown whole up to 40 characters, shortened beyond', () => {
+  const forty = 'x'.repeat(40);
+  expectMoneyError(() => parseAmount(forty, 'USD'), 'INVALID_AMOUNT', `amount "${forty}" is`);
+  expectMoneyError(
+    () => parseAmount(`${forty}y`, 'USD'),
+    'INVALID_AMOUNT',
+    `amount "${forty}…" is`,
   );
 });
