@@ -188,6 +188,9 @@ export async function formatStorage(
 ): Promise<void> {
   const { dataDir, properties } = brokerFiles(layout);
   if (existsSync(path.join(dataDir, 'meta.properties'))) return;
+  // The tests' scratch brokers format storage without startKafka, and the local broker may
+  // be running already (so services:up fetched nothing into this checkout): the jars first.
+  await fetchJars(layout);
   // A KRaft cluster id is 16 random bytes in URL-safe base64 without padding.
   const clusterId = randomBytes(16).toString('base64url');
   const result = await run(
