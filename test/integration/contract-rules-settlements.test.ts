@@ -7,7 +7,6 @@
  * release of another order, and by two such releases racing on two orders,
  * exactly once between them; a reversal that pays back what was recovered.
  */
-import type { EscrowCommand, Settle } from '../../src/domain/escrow';
 import {
   milestone,
   openOrder,
@@ -17,25 +16,10 @@ import {
 } from '../support/contract-pipeline';
 import { ledgerOf, outboxMark, outboxOf, posted } from '../support/contract-rows';
 import { useTestContext } from '../support/test-context';
+import { settlement } from '../support/contract-pipeline';
 
 const ctx = useTestContext();
 const pipeline = useContractPipeline(ctx, new Date('2026-06-01T09:00:00Z'));
-
-const settlement = (
-  type: Settle['type'],
-  orderId: string,
-  fields: Partial<Settle> & Pick<Settle, 'gatewayReference' | 'amount'>,
-): EscrowCommand => ({
-  type,
-  eventId: `${type}-${fields.gatewayReference}-${fields.outcomeId ?? ''}`,
-  orderId,
-  milestoneId: 'm-1',
-  outcomeId: null,
-  gateway: 'stripe',
-  currency: 'USD',
-  reason: null,
-  ...fields,
-});
 
 /** Opens, funds and releases a milestone; returns the payout's outcome id. */
 async function release(orderId: string, amount: string, providerId: string): Promise<string> {

@@ -18,7 +18,6 @@ import { runRetry } from '../../src/cli/retry-command';
 import { RegistryCodec } from '../../src/codec/registry-codec';
 import { outboundTopics } from '../../src/codec/schemas';
 import { grantWorkerRole } from '../../src/db/grant-worker';
-import type { EscrowCommand, Settle } from '../../src/domain/escrow';
 import { createKafka } from '../../src/kafka/client';
 import { OutboxRelay } from '../../src/outbox/relay';
 import { runCli } from '../support/cli';
@@ -34,25 +33,10 @@ import { ledgerOf, outboxMark, outboxOf } from '../support/contract-rows';
 import { collectMessages, createTopics } from '../support/kafka';
 import { useTestContext } from '../support/test-context';
 import { waitUntil } from '../support/wait';
+import { settlement } from '../support/contract-pipeline';
 
 const ctx = useTestContext();
 const pipeline = useContractPipeline(ctx, new Date('2026-06-01T09:00:00Z'));
-
-const settlement = (
-  type: Settle['type'],
-  orderId: string,
-  fields: Partial<Settle> & Pick<Settle, 'gatewayReference' | 'amount'>,
-): EscrowCommand => ({
-  type,
-  eventId: `${type}-${fields.gatewayReference}`,
-  orderId,
-  milestoneId: 'm-1',
-  outcomeId: null,
-  gateway: 'stripe',
-  currency: 'USD',
-  reason: null,
-  ...fields,
-});
 
 /** Opens, funds and releases a milestone (10 % fee), then the payout fails; returns the payout. */
 async function failedPayout(orderId: string, providerId: string, amount = '1000.00') {

@@ -31,6 +31,7 @@ import type { Config } from '../../src/config';
 import type { EscrowCommand, MilestonePlan, Settle } from '../../src/domain/escrow';
 import { retryRequest } from '../../src/cli/retry-disbursement';
 import { deliverer } from './reconciliation-scenario';
+import { settlement } from '../support/contract-pipeline';
 
 const plan = (amount: string): MilestonePlan => ({
   milestoneId: 'm-1',
@@ -77,22 +78,8 @@ const reached = (orderId: string) =>
     condition: 'DELIVERY_CONFIRMED',
   }) satisfies EscrowCommand;
 
-/** A settlement as the settlements consumer hands it to the domain. */
-export const settlement = (
-  type: Settle['type'],
-  orderId: string,
-  fields: Partial<Settle> & Pick<Settle, 'gatewayReference' | 'amount'>,
-): Settle => ({
-  type,
-  eventId: `${type}-${fields.gatewayReference}-${fields.outcomeId ?? ''}`,
-  orderId,
-  milestoneId: 'm-1',
-  outcomeId: null,
-  gateway: 'stripe',
-  currency: 'USD',
-  reason: null,
-  ...fields,
-});
+/** The settlements of the stories built here (test/support/contract-pipeline.ts). */
+export { settlement };
 
 /** The outcome id of an order's payout or refund request (the first, or the one at `index`). */
 export async function requestOf(

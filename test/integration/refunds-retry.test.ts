@@ -13,7 +13,6 @@
  */
 import { retryCause } from '../../src/cli/retry-disbursement';
 import { runRetry } from '../../src/cli/retry-command';
-import type { EscrowCommand, Settle } from '../../src/domain/escrow';
 import { runCli } from '../support/cli';
 import {
   milestone,
@@ -26,25 +25,10 @@ import {
 import { ledgerOf, outboxMark, outboxOf, type OutboxRow } from '../support/contract-rows';
 import { useTestContext } from '../support/test-context';
 import { waitUntil } from '../support/wait';
+import { settlement } from '../support/contract-pipeline';
 
 const ctx = useTestContext();
 const pipeline = useContractPipeline(ctx, new Date('2026-06-01T09:00:00Z'));
-
-const settlement = (
-  type: Settle['type'],
-  orderId: string,
-  fields: Partial<Settle> & Pick<Settle, 'gatewayReference' | 'amount'>,
-): EscrowCommand => ({
-  type,
-  eventId: `${type}-${fields.gatewayReference}`,
-  orderId,
-  milestoneId: 'm-1',
-  outcomeId: null,
-  gateway: 'stripe',
-  currency: 'USD',
-  reason: null,
-  ...fields,
-});
 
 /** The REFUND_REQUESTED outcomes a step adds to the order's outbox. */
 async function refundsAskedBy(orderId: string, step: () => Promise<unknown>): Promise<OutboxRow[]> {

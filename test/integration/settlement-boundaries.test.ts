@@ -16,7 +16,13 @@ import {
   reached,
   useContractPipeline,
 } from '../support/contract-pipeline';
-import { accountTotal, ledgerOf, outboxMark, outboxOf } from '../support/contract-rows';
+import {
+  accountTotal,
+  inboxOutcomeOf,
+  ledgerOf,
+  outboxMark,
+  outboxOf,
+} from '../support/contract-rows';
 import { useTestContext } from '../support/test-context';
 
 const ctx = useTestContext();
@@ -49,13 +55,7 @@ async function released(orderId: string): Promise<string> {
   return rows.find((row) => row.type === 'PAYOUT_REQUESTED')!.payload.outcomeId as string;
 }
 
-const inboxOutcome = async (dedupeKey: string) =>
-  (
-    await ctx
-      .db('inbox')
-      .where({ dedupe_key: dedupeKey })
-      .first<{ outcome: string } | undefined>('outcome')
-  )?.outcome;
+const inboxOutcome = (dedupeKey: string) => inboxOutcomeOf(ctx.db, dedupeKey);
 
 const payableOf = (orderId: string) =>
   accountTotal(ctx.db, `PROVIDER_PAYABLE:USD:provider-${orderId}`);

@@ -20,6 +20,7 @@ import type { InboundTopic, OutboundTopic } from '../../src/codec/schemas';
 import { createKafka } from '../../src/kafka/client';
 import { createLogger } from '../../src/logging/logger';
 import { type RunningWorker, startWorker } from '../../src/worker';
+import { inboxOutcomeOf } from '../support/contract-rows';
 import { type Received, startCollector } from '../support/kafka';
 import { validMessages } from '../support/messages';
 import { randomOpsPort } from '../support/ops-port';
@@ -84,13 +85,7 @@ async function awaitOutcome(name: OutboundTopic, orderId: string, type: string, 
 const detailsOf = (outcome: Decoded) =>
   JSON.parse(outcome.details as string) as Record<string, unknown>;
 
-const inboxOutcome = async (dedupeKey: string) =>
-  (
-    await ctx
-      .db('inbox')
-      .where({ dedupe_key: dedupeKey })
-      .first<{ outcome: string } | undefined>('outcome')
-  )?.outcome;
+const inboxOutcome = (dedupeKey: string) => inboxOutcomeOf(ctx.db, dedupeKey);
 
 async function releaseThroughKafka(orderId: string, amount: string, providerId: string) {
   const [opened] = validMessages['escrow.orders.v1'];

@@ -7,7 +7,7 @@
  * account code, and the outbox rows an event added.
  */
 import { Counter, Histogram } from 'prom-client';
-import type { EscrowCommand, MilestonePlan } from '../../src/domain/escrow';
+import type { EscrowCommand, MilestonePlan, Settle } from '../../src/domain/escrow';
 import { lockOrders } from '../../src/locks/order-lock';
 import { createLockService, type LockService } from '../../src/locks/redlock';
 import { createLogger } from '../../src/logging/logger';
@@ -202,3 +202,24 @@ export const resolveDispute = (
     expectedVersion: options.expectedVersion ?? null,
   };
 };
+
+/**
+ * A settlement (escrow.settlements.v1) as the consumer hands it to the domain:
+ * through stripe, for milestone m-1, with no reason, unless `fields` say
+ * otherwise. Its eventId names the type, the reference and the outcome.
+ */
+export const settlement = (
+  type: Settle['type'],
+  orderId: string,
+  fields: Partial<Settle> & Pick<Settle, 'gatewayReference' | 'amount'>,
+): Settle => ({
+  type,
+  eventId: `${type}-${fields.gatewayReference}-${fields.outcomeId ?? ''}`,
+  orderId,
+  milestoneId: 'm-1',
+  outcomeId: null,
+  gateway: 'stripe',
+  currency: 'USD',
+  reason: null,
+  ...fields,
+});

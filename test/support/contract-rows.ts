@@ -219,6 +219,14 @@ export async function inboxVerdictOf(
     .first<{ outcome: string; reason: string | null } | undefined>('outcome', 'reason');
 }
 
+/** The inbox's outcome under a dedupe key (`settlement:[...]`, `payment:[...]`), or undefined. */
+export async function inboxOutcomeOf(db: Knex, dedupeKey: string): Promise<string | undefined> {
+  const row = await db('inbox')
+    .where({ dedupe_key: dedupeKey })
+    .first<{ outcome: string } | undefined>('outcome');
+  return row?.outcome;
+}
+
 /** The balance of one account by its code, in minor units ('0' when it has no entries). */
 export async function accountTotal(db: Knex, code: string): Promise<string> {
   const { rows } = await db.raw<{ rows: { total: string }[] }>(

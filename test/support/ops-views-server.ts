@@ -5,13 +5,14 @@
  * file's money is made through the one path (test/support/contract-pipeline.ts).
  */
 import type http from 'node:http';
-import type { EscrowCommand, Settle } from '../../src/domain/escrow';
+import type { EscrowCommand } from '../../src/domain/escrow';
 import { createLogger } from '../../src/logging/logger';
 import { startOpsServer } from '../../src/ops/ops-server';
 import { operationsViews } from '../../src/views/operations-views';
 import type { ContractPipeline } from './contract-pipeline';
 import { randomOpsPort } from './ops-port';
 import type { TestContext } from './test-context';
+import { settlement } from './contract-pipeline';
 
 export const opsToken = 'ops-views-token-0123456789';
 
@@ -74,22 +75,8 @@ export async function momentBetweenSteps(ctx: TestContext): Promise<string> {
   return rows[0]!.moment;
 }
 
-/** A settlement as the consumer hands it to the domain (escrow.settlements.v1). */
-export const settlement = (
-  type: Settle['type'],
-  orderId: string,
-  fields: Partial<Settle> & Pick<Settle, 'gatewayReference' | 'amount'>,
-): EscrowCommand => ({
-  type,
-  eventId: `${type}-${fields.gatewayReference}-${fields.outcomeId ?? ''}`,
-  orderId,
-  milestoneId: 'm-1',
-  outcomeId: null,
-  gateway: 'stripe',
-  currency: 'USD',
-  reason: null,
-  ...fields,
-});
+/** The settlements of the stories built here (test/support/contract-pipeline.ts). */
+export { settlement };
 
 /**
  * Delivers through the one path on the real clock: disbursements are stamped
