@@ -5,14 +5,11 @@
  * read, so a million differences never sit in memory). Amounts are exact,
  * in the currency's digits.
  */
-import { formatAmount, money } from '../domain/money';
 import { renderTable } from '../format/text-table';
 import { durationText } from '../reconcile';
+import { amountText } from '../reconcile/text';
 import type { GatewaySummary } from './run';
 import type { GatewayDifference } from './summarize';
-
-const amount = (minor: string, currency: string) =>
-  `${formatAmount(money(currency, BigInt(minor)))} ${currency}`;
 
 const kindTitles: Record<GatewayDifference['kind'], string> = {
   only_in_file: 'only in the file',
@@ -40,9 +37,9 @@ export function differenceRow(difference: GatewayDifference): string[] {
     kindTitles[difference.kind],
     difference.type,
     difference.gatewayReference,
-    file ? amount(file.amountMinor, file.currency) : '-',
+    file ? amountText(file.amountMinor, file.currency) : '-',
     file ? file.lines.join(',') : '-',
-    ledger ? amount(ledger.amountMinor, ledger.currency) : '-',
+    ledger ? amountText(ledger.amountMinor, ledger.currency) : '-',
     ledger ? `${ledger.orderId ?? '-'} / tx ${ledger.transactionId}` : '-',
     difference.note ?? '',
   ];
@@ -79,9 +76,9 @@ export function summaryFooter(summary: GatewaySummary, unexplained: number): str
       total.currency,
       total.type,
       String(total.fileItems),
-      amount(total.fileMinor, total.currency),
+      amountText(total.fileMinor, total.currency),
       String(total.ledgerItems),
-      amount(total.ledgerMinor, total.currency),
+      amountText(total.ledgerMinor, total.currency),
     ]),
   );
   const nets = renderTable(
@@ -95,11 +92,11 @@ export function summaryFooter(summary: GatewaySummary, unexplained: number): str
     ],
     summary.nets.map((net) => [
       net.currency,
-      amount(net.fileNetMinor, net.currency),
-      amount(net.ledgerNetMinor, net.currency),
-      amount(net.differenceMinor, net.currency),
-      amount(net.explainedByDifferencesMinor, net.currency),
-      amount(net.explainedByEdgesMinor, net.currency),
+      amountText(net.fileNetMinor, net.currency),
+      amountText(net.ledgerNetMinor, net.currency),
+      amountText(net.differenceMinor, net.currency),
+      amountText(net.explainedByDifferencesMinor, net.currency),
+      amountText(net.explainedByEdgesMinor, net.currency),
     ]),
   );
   return [

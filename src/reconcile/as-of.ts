@@ -10,7 +10,7 @@
  * so they are not run; the report says so.
  */
 import type { Knex } from 'knex';
-import { formatAmount, money } from '../domain/money';
+import { amountText } from './text';
 
 export interface AsOfFinding {
   readonly check: string;
@@ -37,8 +37,8 @@ const floors: Record<string, 'not below zero' | 'not above zero'> = {
   PROVIDER_RECEIVABLE: 'not above zero',
 };
 
-const amountOf = (currency: string, minor: string | bigint) =>
-  `${formatAmount(money(currency.trim(), BigInt(minor)))} ${currency.trim()}`;
+/** An amount as the rest of the report writes it (char(3) currencies come back padded). */
+const amountOf = (currency: string, minor: string | bigint) => amountText(minor, currency.trim());
 
 /** `asOf` is an instant the caller checked (src/ops/query-parameters.ts parseAsOf). */
 export async function reconcileAsOf(db: Knex, asOf: string, examples = 20): Promise<AsOfReport> {
