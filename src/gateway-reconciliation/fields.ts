@@ -7,6 +7,7 @@
  * knows, and timestamps that name a real instant.
  */
 import { isKnownCurrency, MoneyError, parseAmount } from '../domain/money';
+import { findCharacter, isControl } from '../messages/inbound';
 import { BadReportFile } from './report-line';
 
 export function referenceField(value: string | undefined, line: number, column: string): string {
@@ -19,11 +20,8 @@ export function referenceField(value: string | undefined, line: number, column: 
       column,
       'is longer than 200 characters, the longest reference the ledger stores',
     );
-  const control = [...text].find((character) => {
-    const codePoint = character.codePointAt(0)!;
-    return codePoint <= 0x1f || (codePoint >= 0x7f && codePoint <= 0x9f);
-  });
-  if (control !== undefined)
+  // The same characters the inbound topics refuse in an id (src/messages/inbound.ts).
+  if (findCharacter(text, isControl) !== undefined)
     throw new BadReportFile(
       line,
       column,

@@ -10,7 +10,10 @@
 import { z } from 'zod';
 
 /** The first character `banned` picks out, as "U+0000 at character 9" (counted from 1, in code points). */
-function findCharacter(value: string, banned: (codePoint: number) => boolean): string | undefined {
+export function findCharacter(
+  value: string,
+  banned: (codePoint: number) => boolean,
+): string | undefined {
   let position = 0;
   for (const character of value) {
     position += 1;
@@ -27,7 +30,7 @@ function findCharacter(value: string, banned: (codePoint: number) => boolean): s
 // identifier, invisible in logs and tables, and NUL is a byte Postgres text
 // cannot store at all (22021), so a message carrying one would otherwise fail
 // only at the inbox insert and be dead-lettered as a processing failure.
-const isControl = (codePoint: number) =>
+export const isControl = (codePoint: number) =>
   codePoint <= 0x1f || (codePoint >= 0x7f && codePoint <= 0x9f);
 
 /**
