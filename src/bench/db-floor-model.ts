@@ -138,7 +138,7 @@ export class FloorModel {
         causeEventId: base.eventId,
         causeTopic: base.topic,
         correctsTransactionId: null,
-        memo: JSON.parse(JSON.stringify(draft.memo)) as unknown,
+        memo: draft.memo,
         createdAt: chainTimestamp(now),
         entries: entries.map((entry) => ({
           accountId: String(entry.accountId),

@@ -51,7 +51,12 @@ export interface ChainedEntry {
 export const chainTimestampSql = (column: string) =>
   `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
-/** JSON with every object's keys sorted: one text for one value, however it was stored. */
+/**
+ * JSON with every object's keys sorted: one text for one value, however it was
+ * stored. A draft's memo (strings, numbers, booleans, null) and the same memo
+ * read back from jsonb give the same text: JSON.stringify writes -0 as 0 and
+ * a number jsonb cannot hold as null, as the round trip through jsonb does.
+ */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;

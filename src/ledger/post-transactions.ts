@@ -198,8 +198,7 @@ export async function postLedger(
       causeEventId: cause.eventId,
       causeTopic: cause.topic,
       correctsTransactionId: null,
-      // As jsonb will hold it: what reconciliation reads back and hashes again.
-      memo: JSON.parse(JSON.stringify(draft.memo)) as unknown,
+      memo: draft.memo,
       createdAt,
       entries: lines.map((line) => ({
         accountId: line.account_id,
