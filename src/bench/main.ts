@@ -7,6 +7,7 @@
 import { createKafka } from '../kafka/client';
 import { createLogger } from '../logging/logger';
 import { checkServices } from '../demo/service-checks';
+import { buildIfNeeded } from './compiled-worker';
 import { type BenchEnvironment, cleanUpBench, planBenchEnvironment } from './environment';
 import { generatePlan, PlanError } from './generator';
 import { type BenchOptions, parseOptions, usage, UsageError } from './options';
@@ -40,6 +41,8 @@ async function main(options: BenchOptions): Promise<number> {
   const kafka = createKafka(planned.config, 'escrow-bench', log);
   let exitCode = 0;
   try {
+    // Once per run, before anything is created: every worker of the run is the compiled one.
+    await buildIfNeeded(env, progress);
     await checkServices(planned.config);
     environment = planned;
     const run = await runBench({

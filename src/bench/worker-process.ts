@@ -1,16 +1,15 @@
 /**
- * The worker under test, as a separate process (`node --import tsx
- * src/main.ts`, exactly what `npm start` runs), so its memory is its own: the
- * peak resident set is sampled from /proc every 200 ms, and the kernel's own
+ * The worker under test, as a separate process (`node <flags>
+ * dist/src/main.js`, exactly what `npm start` and the image run; the bench
+ * builds it first when it is stale), so its memory is its own: the peak
+ * resident set is sampled from /proc every 200 ms, and the kernel's own
  * high-water mark (VmHWM) is read too. Its log goes to a file, shown when a
  * run fails.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { type Config, configEnvironment } from '../config';
-
-const root = path.resolve(__dirname, '..', '..');
+import { compiledEntry, root } from './compiled-worker';
 
 /** The environment a worker reads (CONTRACT.md, Configuration), from a parsed configuration. */
 export function workerEnvironment(config: Config, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
@@ -31,8 +30,8 @@ export function memoryOf(pid: number): { rss: number; hwm: number } | null {
 
 /**
  * The node flags the worker runs with in production (package.json's start
- * script and the Dockerfile's CMD; test/unit/bench/worker-flags.test.ts keeps
- * the three in step), so the benchmark measures the worker as deployed. The
+ * and start:dev scripts and the Dockerfile's CMD; test/unit/bench/worker-flags.test.ts
+ * keeps them in step), so the benchmark measures the worker as deployed. The
  * heap limit: without it V8 grows the old space far past the live set under
  * a burst (peak RSS 360-420 MB on 30,000 events, against about 240 MB with it).
  * The semi-space limit: Node 24's V8 sizes the young generation from the heap
@@ -77,15 +76,11 @@ export class WorkerProcess {
     try {
       // BENCH_WORKER_NODE_ARGS adds node flags NODE_OPTIONS refuses, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
       const nodeArgs = (baseEnv.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-      const child = spawn(
-        process.execPath,
-        [...workerNodeFlags, ...nodeArgs, '--import', 'tsx', 'src/main.ts'],
-        {
-          cwd: root,
-          env: workerEnvironment(config, baseEnv),
-          stdio: ['ignore', log, log],
-        },
-      );
+      const child = spawn(process.execPath, [...workerNodeFlags, ...nodeArgs, compiledEntry], {
+        cwd: root,
+        env: workerEnvironment(config, baseEnv),
+        stdio: ['ignore', log, log],
+      });
       return new WorkerProcess(child, config, logPath);
     } finally {
       closeSync(log); // the child holds its own descriptor
