@@ -12,6 +12,7 @@ import { checkDatabaseConnection } from './db/connection-check';
 import { createKnex } from './db/knex';
 import { createKafka, createProducer } from './kafka/client';
 import { checkKafkaConnection } from './kafka/connection-check';
+import { ensureTopics } from './kafka/topics';
 import { createLockService } from './locks/redlock';
 import { checkRedisNodes } from './locks/redis-start-check';
 import type { Logger } from './logging/logger';
@@ -22,7 +23,7 @@ import { formatReport, runReconciliation } from './reconcile';
 import { deadLetterReader } from './dlq/dead-letters-view';
 import { operationsViews } from './views/operations-views';
 import { OutboxRelay } from './outbox/relay';
-import { ConsumerRunner, DB_POOL_SPARE, PARTITIONS_IN_PARALLEL } from './pipeline/consumer-runner';
+import { ConsumerRunner, DB_POOL_SPARE, LANES_IN_PARALLEL } from './pipeline/consumer-runner';
 import { InspectionTimer } from './timers/inspection-timer';
 import { startTracing, type TracingOptions } from './tracing/start-tracing';
 
@@ -46,7 +47,7 @@ export async function startWorker(
   log: Logger,
   options: WorkerOptions = {},
 ): Promise<RunningWorker> {
-  const db = createKnex(config, { poolMax: PARTITIONS_IN_PARALLEL + DB_POOL_SPARE });
+  const db = createKnex(config, { poolMax: LANES_IN_PARALLEL + DB_POOL_SPARE });
   const kafka = createKafka(config, 'escrow-worker', log);
   const locks = createLockService(config, log.child({ component: 'redis' }));
   const codec = RegistryCodec.fromConfig(config);
@@ -130,17 +131,25 @@ export async function startWorker(
     },
   });
 
+  // Missing topics are created; the inbound ones must share one partition count (lanes).
   const admin = kafka.admin();
   await admin.connect();
-  // Existing topics are left as they are; missing ones get 3 partitions.
-  await admin.createTopics({
-    topics: [...inboundTopics, ...outboundTopics].map((topic) => ({
-      topic: `${config.TOPIC_PREFIX}${topic}`,
-      numPartitions: 3,
-    })),
-    waitForLeaders: true,
-  });
-  await admin.disconnect();
+  try {
+    await ensureTopics(
+      admin,
+      inboundTopics.map((topic) => `${config.TOPIC_PREFIX}${topic}`),
+      outboundTopics.map((topic) => `${config.TOPIC_PREFIX}${topic}`),
+    );
+  } catch (error) {
+    // Nothing joined the group yet: close what started, so the caller gets the reason alone.
+    await new Promise((resolve) => server.close(resolve));
+    await opsAdmin.disconnect();
+    await locks.close();
+    await db.destroy();
+    throw error;
+  } finally {
+    await admin.disconnect();
+  }
 
   const tracing = await startTracing(config, log.child({ component: 'tracing' }), options.tracing);
   const relayProducer = createProducer(kafka);

@@ -1,10 +1,10 @@
 /**
- * Runs the consumers: one consumer group over the four inbound topics, its
+ * Runs the consumers: one consumer group over the five inbound topics, its
  * Kafka lifecycle (start, crash, stop) and offsets. Each partition's fetch is
  * taken in slices, each handed to the slice handler (slice-handler.ts):
  * decode and validate every message (undecodable or invalid → escrow.dlq.v1
- * with the reason), then the group commit (group-commit.ts) → one Redlock
- * lock over the group's orders (an efficiency guard only) → applyBatch in one
+ * with the reason), then its lane (lanes.ts) → one Redlock lock over the
+ * orders of what the lane gathered (an efficiency guard only) → applyBatch in one
  * database transaction (transient failures retried with backoff). A slice
  * that cannot be applied goes through applyEvent one event at a time.
  *
@@ -14,10 +14,15 @@
  * crash between a database commit and the next offset commit redelivers the
  * messages since; the inbox makes each a no-op.
  *
- * Partitions are processed concurrently (all of a fetch at once), each in
- * order, so one order's events on one topic keep their order; events of one
- * order on different topics may run at once, and are serialized by the
- * order's locks.
+ * Lanes: the group's assignment (src/kafka/lane-assigner.ts) gives a member
+ * partition i of every inbound topic together, and the slices of partition
+ * i, whatever their topic, are applied in lane i, one transaction at a time
+ * (lanes.ts). Every inbound topic is keyed by orderId, so a lane holds whole
+ * orders: lanes run beside each other without waiting on each other's order
+ * locks. Each partition's slices keep their order; across topics no order
+ * was ever promised. A producer with another partitioner puts an order's
+ * events in several lanes: they are then serialized by the order's locks and
+ * version guard, as they always were, at the cost of waiting.
  *
  * Redis down: the lock is skipped (logged), and processing goes on serialized
  * by the database (the order's advisory lock and row locks, and the version
@@ -37,22 +42,33 @@
  * commit: the runner starts it, and ends it once the offset is resolved, or
  * with the error when the slice is left for Kafka to deliver again.
  */
-import type { Consumer, EachBatchPayload, Producer } from 'kafkajs';
+import {
+  type Consumer,
+  type EachBatchPayload,
+  PartitionAssigners,
+  type Producer,
+} from 'kafkajs';
 import { createProducer } from '../kafka/client';
+import { laneAssigner } from '../kafka/lane-assigner';
 import { DeadLetterSender } from './dead-letter-sender';
 import { SliceHandler } from './slice-handler';
 import type { RunnerDependencies } from './runner-dependencies';
 import type { InboundHandler } from './topic-handler';
 
 /**
- * Every partition a fetch brings is handed over at once (12 inbound
- * partitions by default), so that at a steady rate their slices arrive in
- * the same turn and go in one transaction (group-commit.ts). Flooded, each
- * full slice is its own transaction, overlapping the others. Each needs a
- * database connection: the worker's pool is this plus DB_POOL_SPARE.
+ * Batches KafkaJS hands over at once: enough for every partition of every
+ * inbound topic a member holds (5 topics of 3 partitions by default, up to 16
+ * partitions each), so that a lane (lanes.ts) gathers all of its topics'
+ * slices while it is busy. Waiting batches cost nothing but their memory.
  */
-export const PARTITIONS_IN_PARALLEL = 12;
-/** Connections beyond the partitions' for the relay, its listener's lock check, the timer and the ops API. */
+export const PARTITIONS_IN_PARALLEL = 80;
+/**
+ * Lanes applying at once, each with one transaction and one connection: one
+ * per partition number a member holds, up to this many (16 partitions per
+ * topic in one member; more lanes queue for a connection). The worker's pool
+ * is this plus DB_POOL_SPARE.
+ */
+export const LANES_IN_PARALLEL = 16;
 export const DB_POOL_SPARE = 4;
 
 /**
@@ -84,6 +100,8 @@ export class ConsumerRunner {
       // An idle fetch waits at most this long for data; disconnect waits for the
       // fetch in flight, so KafkaJS's 5 s default made every shutdown take 5 s.
       maxWaitTimeInMs: 1000,
+      // Whole lanes per member; round robin while some member does not know lanes (an upgrade).
+      partitionAssigners: [laneAssigner, PartitionAssigners.roundRobin],
     });
     this.dlqProducer = createProducer(deps.kafka);
     this.byTopic = new Map(deps.handlers.map((handler) => [this.prefixed(handler.topic), handler]));

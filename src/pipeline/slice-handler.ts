@@ -1,11 +1,12 @@
 /**
  * One slice of a partition's fetch, from messages to committed results: each
  * message prepared (decoded and validated, or dead-lettered), the slice's
- * events handed to the group commit, which applies every slice of one turn
- * under one Redlock lock in one transaction (applyBatch, transient failures
- * retried). A slice that cannot be applied goes through again one event at a
- * time (applyEvent), and an event that still fails for good is dead-lettered
- * as PROCESSING_FAILED, alone. Counts and logs each event's verdict.
+ * events handed to its lane (lanes.ts: the partition number, shared by every
+ * inbound topic), which applies the slices it gathers under one Redlock lock
+ * in one transaction (applyBatch, transient failures retried). A slice that
+ * cannot be applied goes through again one event at a time (applyEvent), in
+ * its lane, and an event that still fails for good is dead-lettered as
+ * PROCESSING_FAILED, alone. Counts and logs each event's verdict.
  *
  * Tracing (trace-hooks.ts) is beside it: the runner's SliceTrace gives each
  * message the trace context its event carries, and both units of work, the
@@ -22,14 +23,14 @@ import type { RunnerDependencies } from './runner-dependencies';
 import type { DeadLetterSender } from './dead-letter-sender';
 import { countResult } from './event-metrics';
 import type { EventResult, InboundEvent } from './events';
-import { GroupCommit } from './group-commit';
+import { Lanes } from './lanes';
 import { prepareMessage } from './prepare-message';
 import { isPermanent, MESSAGE_RETRY, withRetry } from './retry';
 import type { ApplyWork, SliceTrace } from './trace-hooks';
 import type { InboundHandler } from './topic-handler';
 
 export class SliceHandler {
-  private readonly groups: GroupCommit<InboundEvent, EventResult>;
+  private readonly lanes: Lanes<InboundEvent, EventResult>;
   private readonly applyAlone: ApplyWork<[log: Logger, keepAlive: () => void]>;
 
   constructor(
@@ -38,7 +39,7 @@ export class SliceHandler {
     private readonly deadLetters: DeadLetterSender,
     eventsPerGroupMax: number,
   ) {
-    this.groups = new GroupCommit<InboundEvent, EventResult>(
+    this.lanes = new Lanes<InboundEvent, EventResult>(
       eventsPerGroupMax,
       deps.tracing.aroundApply((events, heartbeat: () => void) =>
         this.applyGroup(events, heartbeat),
@@ -89,7 +90,9 @@ export class SliceHandler {
 
     let results: EventResult[];
     try {
-      results = await this.groups.submit(events, () => void heartbeat().catch(() => undefined));
+      results = await this.lanes.submit(partition, events, () =>
+        void heartbeat().catch(() => undefined),
+      );
     } catch (error) {
       // Transient and still failing: nothing committed; KafkaJS redelivers from the last resolved offset.
       if (!isPermanent(error)) throw error;
@@ -98,8 +101,11 @@ export class SliceHandler {
         'batch could not be applied in bulk; applying its events one at a time',
       );
       metrics.batchFallbacks.inc(labels);
-      for (const [index, event] of events.entries())
-        await this.applyOne(topic, partition, valid[index]!, event, heartbeat);
+      // In the lane, so that the one-event transactions never overlap the lane's next group.
+      await this.lanes.exclusive(partition, async () => {
+        for (const [index, event] of events.entries())
+          await this.applyOne(topic, partition, valid[index]!, event, heartbeat);
+      });
       return;
     }
     if (events.some((event) => event.command.eventId === this.deps.crashAfterCommitOf))

@@ -1,0 +1,133 @@
+/**
+ * Lanes: one per partition number, fed by partition i of every inbound topic
+ * (the consumer group hands a member whole lanes, src/kafka/lane-assigner.ts).
+ * Every inbound topic is keyed by `orderId`, so one lane holds all of its
+ * orders' events and no other lane holds any of them: lanes run beside each
+ * other without ever waiting on each other's order locks, and inside a lane
+ * the work runs one transaction at a time.
+ *
+ * Group commit, per lane: the slices a lane's partitions hand over while it
+ * is busy (or in the same turn of the event loop when it is idle) are applied
+ * together, in one transaction, while together they hold at most `limit`
+ * events. At a steady rate that makes a fetch of several topics one
+ * transaction; flooded, each transaction is as large as the limit allows.
+ *
+ * What stays true: each slice's events keep their offset order (a group is
+ * the slices one after the other, in the order they were handed over), each
+ * caller gets exactly its own slice's results, and nothing is resolved before
+ * the group's commit. A group of several slices that fails is not retried as
+ * a whole: each of its slices is applied again alone, one after the other, so
+ * one slice's bad event never holds up another partition, and each caller
+ * falls back or redelivers exactly as it would have without grouping. Work
+ * that must not overlap the lane's transactions (the one-event fallback of a
+ * refused slice) goes through `exclusive`, in the same queue.
+ */
+
+export type ApplyGroup<Item, Result> = (
+  items: readonly Item[],
+  /** Keeps every member's consumer session alive during a long retry. */
+  heartbeat: () => void,
+) => Promise<Result[]>;
+
+interface Member<Item, Result> {
+  readonly kind: 'slice';
+  readonly items: readonly Item[];
+  readonly heartbeat: () => void;
+  readonly resolve: (results: Result[]) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface Exclusive {
+  readonly kind: 'exclusive';
+  readonly run: () => Promise<void>;
+}
+
+type Job<Item, Result> = Member<Item, Result> | Exclusive;
+
+export class Lanes<Item, Result> {
+  /** The queued work of each lane that has any; a lane with a queue here is draining it. */
+  private readonly queues = new Map<number, Job<Item, Result>[]>();
+
+  constructor(
+    private readonly limit: number,
+    private readonly apply: ApplyGroup<Item, Result>,
+  ) {}
+
+  /** Lanes with work queued or running (for tests and metrics). */
+  get busy(): number {
+    return this.queues.size;
+  }
+
+  /** Applies `items` in `lane`, with whatever else the lane gathers meanwhile; resolves with their results, in order. */
+  submit(lane: number, items: readonly Item[], heartbeat: () => void): Promise<Result[]> {
+    return new Promise<Result[]>((resolve, reject) =>
+      this.enqueue(lane, { kind: 'slice', items, heartbeat, resolve, reject }),
+    );
+  }
+
+  /** Runs `work` in `lane` when the lane's earlier work is done, and nothing else of the lane beside it. */
+  exclusive<T>(lane: number, work: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) =>
+      this.enqueue(lane, { kind: 'exclusive', run: () => work().then(resolve, reject) }),
+    );
+  }
+
+  private enqueue(lane: number, job: Job<Item, Result>): void {
+    const queue = this.queues.get(lane);
+    if (queue) {
+      queue.push(job);
+      return;
+    }
+    this.queues.set(lane, [job]);
+    // Idle: wait for the rest of this turn, so slices handed over together go together.
+    setImmediate(() => void this.drain(lane));
+  }
+
+  private async drain(lane: number): Promise<void> {
+    const queue = this.queues.get(lane)!;
+    while (queue.length > 0) {
+      const head = queue[0]!;
+      if (head.kind === 'exclusive') {
+        queue.shift();
+        await head.run();
+        continue;
+      }
+      const members: Member<Item, Result>[] = [];
+      let size = 0;
+      while (queue.length > 0) {
+        const next = queue[0]!;
+        if (next.kind !== 'slice') break;
+        if (members.length > 0 && size + next.items.length > this.limit) break;
+        members.push(next);
+        size += next.items.length;
+        queue.shift();
+      }
+      await this.run(members);
+    }
+    this.queues.delete(lane);
+  }
+
+  private async run(members: readonly Member<Item, Result>[]): Promise<void> {
+    if (members.length === 1) {
+      const [member] = members as [Member<Item, Result>];
+      await this.apply(member.items, member.heartbeat).then(member.resolve, member.reject);
+      return;
+    }
+    let results: Result[];
+    try {
+      results = await this.apply(
+        members.flatMap((member) => member.items),
+        () => members.forEach((member) => member.heartbeat()),
+      );
+    } catch {
+      // Each slice again on its own, in order: its own error (or success) is its answer.
+      for (const member of members) await this.run([member]);
+      return;
+    }
+    let start = 0;
+    for (const member of members) {
+      member.resolve(results.slice(start, start + member.items.length));
+      start += member.items.length;
+    }
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * How Lanes group slices, hand results back and keep each lane to one piece
+ * of work at a time. Pure: the "apply" here records its calls; the database
+ * behaviour of a group (one applyBatch over mixed topics) is covered by
+ * test/integration/apply-batch.test.ts, and the lanes through Kafka by
+ * test/integration/lanes-kafka.test.ts.
+ */
+import { Lanes } from '../../../src/pipeline/lanes';
+
+/** An apply that answers "<item>!" for each item and records what each call got, and how many ran at once per lane (the item's first letter after the lane digit). */
+function recorder(fail?: (items: readonly string[]) => Error | undefined) {
+  const calls: string[][] = [];
+  const running = new Map<string, number>();
+  let mostAtOnceInALane = 0;
+  let mostAtOnce = 0;
+  const gates: (() => void)[] = [];
+  let held = false;
+  const apply = async (items: readonly string[]) => {
+    calls.push([...items]);
+    const lane = items[0]!.slice(0, 1);
+    running.set(lane, (running.get(lane) ?? 0) + 1);
+    mostAtOnceInALane = Math.max(mostAtOnceInALane, running.get(lane)!);
+    mostAtOnce = Math.max(
+      mostAtOnce,
+      [...running.values()].reduce((a, b) => a + b, 0),
+    );
+    if (held) await new Promise<void>((resolve) => gates.push(resolve));
+    else await new Promise((resolve) => setImmediate(resolve));
+    running.set(lane, running.get(lane)! - 1);
+    const error = fail?.(items);
+    if (error) throw error;
+    return items.map((item) => `${item}!`);
+  };
+  return {
+    calls,
+    apply,
+    hold: () => (held = true),
+    releaseAll: () => {
+      held = false;
+      gates.splice(0).forEach((open) => open());
+    },
+    atOnce: () => ({ inALane: mostAtOnceInALane, overall: mostAtOnce }),
+  };
+}
+
+const noHeartbeat = () => undefined;
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+test('slices handed to one lane in the same turn are applied in one call, and each gets its own results', async () => {
+  const { calls, apply } = recorder();
+  const lanes = new Lanes<string, string>(10, apply);
+  const results = await Promise.all([
+    lanes.submit(0, ['0a1', '0a2'], noHeartbeat),
+    lanes.submit(0, ['0b1'], noHeartbeat),
+    lanes.submit(0, ['0c1', '0c2', '0c3'], noHeartbeat),
+  ]);
+  expect(calls).toEqual([['0a1', '0a2', '0b1', '0c1', '0c2', '0c3']]);
+  expect(results).toEqual([['0a1!', '0a2!'], ['0b1!'], ['0c1!', '0c2!', '0c3!']]);
+});
+
+test('a group never holds more than the limit: a slice that would pass it starts the next group', async () => {
+  const { calls, apply } = recorder();
+  const lanes = new Lanes<string, string>(4, apply);
+  const results = await Promise.all([
+    lanes.submit(1, ['1a1', '1a2', '1a3'], noHeartbeat),
+    lanes.submit(1, ['1b1'], noHeartbeat),
+    lanes.submit(1, ['1c1', '1c2'], noHeartbeat),
+    lanes.submit(1, ['1d1', '1d2', '1d3', '1d4', '1d5'], noHeartbeat),
+  ]);
+  expect(calls).toEqual([
+    ['1a1', '1a2', '1a3', '1b1'],
+    ['1c1', '1c2'],
+    ['1d1', '1d2', '1d3', '1d4', '1d5'],
+  ]);
+  expect(results).toEqual([
+    ['1a1!', '1a2!', '1a3!'],
+    ['1b1!'],
+    ['1c1!', '1c2!'],
+    ['1d1!', '1d2!', '1d3!', '1d4!', '1d5!'],
+  ]);
+});
+
+test('what a busy lane gathers meanwhile goes in its next transaction, after the running one', async () => {
+  const { calls, apply, hold, releaseAll } = recorder();
+  const lanes = new Lanes<string, string>(10, apply);
+  hold();
+  const first = lanes.submit(2, ['2a1'], noHeartbeat);
+  await turn();
+  expect(calls).toEqual([['2a1']]);
+  const later = [lanes.submit(2, ['2b1'], noHeartbeat), lanes.submit(2, ['2c1'], noHeartbeat)];
+  await turn();
+  expect(calls).toEqual([['2a1']]); // nothing beside the running one
+  releaseAll();
+  await Promise.all([first, ...later]);
+  expect(calls).toEqual([['2a1'], ['2b1', '2c1']]);
+});
+
+test('different lanes run beside each other; one lane never runs two things at once', async () => {
+  const { apply, hold, releaseAll, atOnce, calls } = recorder();
+  const lanes = new Lanes<string, string>(1, apply);
+  hold();
+  const all = [0, 1, 2].flatMap((lane) =>
+    ['a', 'b', 'c'].map((slice) => lanes.submit(lane, [`${lane}${slice}`], noHeartbeat)),
+  );
+  await turn();
+  expect(calls.map((call) => call[0])).toEqual(['0a', '1a', '2a']);
+  expect(lanes.busy).toBe(3);
+  releaseAll();
+  for (let round = 0; round < 5; round++) {
+    await turn();
+    releaseAll();
+  }
+  await Promise.all(all);
+  expect(atOnce()).toEqual({ inALane: 1, overall: 3 });
+  expect(lanes.busy).toBe(0);
+});
+
+test('a failed group is applied again slice by slice, in order, and only the slice at fault gets the error', async () => {
+  const refused = new Error('3b2 is refused');
+  const { calls, apply } = recorder((items) => (items.includes('3b2') ? refused : undefined));
+  const lanes = new Lanes<string, string>(10, apply);
+  const outcomes = await Promise.allSettled([
+    lanes.submit(3, ['3a1'], noHeartbeat),
+    lanes.submit(3, ['3b1', '3b2'], noHeartbeat),
+    lanes.submit(3, ['3c1'], noHeartbeat),
+  ]);
+  expect(calls).toEqual([['3a1', '3b1', '3b2', '3c1'], ['3a1'], ['3b1', '3b2'], ['3c1']]);
+  expect(outcomes).toEqual([
+    { status: 'fulfilled', value: ['3a1!'] },
+    { status: 'rejected', reason: refused },
+    { status: 'fulfilled', value: ['3c1!'] },
+  ]);
+});
+
+test('exclusive work runs after what the lane had before it and before what comes after, alone', async () => {
+  const { calls, apply } = recorder();
+  const lanes = new Lanes<string, string>(10, apply);
+  const order: string[] = [];
+  const before = lanes.submit(4, ['4a'], noHeartbeat).then(() => order.push('4a applied'));
+  const alone = lanes.exclusive(4, async () => {
+    order.push(`alone starts after ${calls.length} call(s)`);
+    await turn();
+    order.push('alone ends');
+    return 'done';
+  });
+  const after = lanes.submit(4, ['4b'], noHeartbeat).then(() => order.push('4b applied'));
+  await expect(alone).resolves.toBe('done');
+  await Promise.all([before, after]);
+  expect(calls).toEqual([['4a'], ['4b']]);
+  expect(order).toEqual([
+    '4a applied',
+    'alone starts after 1 call(s)',
+    'alone ends',
+    '4b applied',
+  ]);
+});
+
+test('a failing exclusive work rejects its caller only; the lane goes on', async () => {
+  const { calls, apply } = recorder();
+  const lanes = new Lanes<string, string>(10, apply);
+  const failing = lanes.exclusive(5, () => Promise.reject(new Error('no')));
+  const next = lanes.submit(5, ['5a'], noHeartbeat);
+  await expect(failing).rejects.toThrow('no');
+  await expect(next).resolves.toEqual(['5a!']);
+  expect(calls).toEqual([['5a']]);
+});
+
+test('a heartbeat asked for during a group reaches every slice of it', async () => {
+  const beats: string[] = [];
+  const lanes = new Lanes<string, string>(10, (items, heartbeat) => {
+    heartbeat();
+    return Promise.resolve(items.map((item) => item));
+  });
+  await Promise.all([
+    lanes.submit(6, ['6a'], () => beats.push('a')),
+    lanes.submit(6, ['6b'], () => beats.push('b')),
+  ]);
+  expect(beats).toEqual(['a', 'b']);
+});
