@@ -1,7 +1,8 @@
 /**
- * When is a run done? When the worker has committed every inbound message
- * (consumer lag 0: it commits an offset only after the database commit, so
- * this covers retried callbacks, which leave no outcome), then the outbox
+ * When is a run done? When the workers have committed every inbound message
+ * (their consumer group's lag 0, whichever member held each partition: a
+ * worker commits an offset only after the database commit, so this covers
+ * retried callbacks, which leave no outcome), then the outbox
  * holds nothing unpublished (so every outcome of those commits is in
  * Kafka), and then the outcome reader has read every outbound partition to
  * its end. Checked in that order, each fact implies the work before it.
@@ -16,7 +17,7 @@ import type { Knex } from 'knex';
 import { inboundTopics } from '../codec/schemas';
 import { scrapeSources } from '../ops/scrape-sources';
 import type { OutcomeReader } from './outcome-reader';
-import type { WorkerProcess } from './worker-process';
+import type { WorkerGroup } from './worker-group';
 
 export interface Progress {
   readonly lag: number;
@@ -30,7 +31,8 @@ export interface CompletionWatch {
   readonly consumerGroup: string;
   readonly topicPrefix: string;
   readonly reader: OutcomeReader;
-  readonly worker: WorkerProcess;
+  /** Every worker of the run: one that exits fails the run. */
+  readonly workers: WorkerGroup;
   readonly signal: AbortSignal;
   /** Fails when nothing moved (lag, backlog, outcomes read) for this long. */
   readonly stallMs: number;
@@ -56,8 +58,8 @@ export async function waitForCompletion(watch: CompletionWatch): Promise<void> {
   let movedAt = Date.now();
   for (;;) {
     if (watch.signal.aborted) throw new Error('interrupted while waiting for the worker');
-    if (!watch.worker.running) {
-      throw new Error(`the worker exited before finishing; see its log in ${watch.worker.logPath}`);
+    if (!watch.workers.running) {
+      throw new Error(`a worker exited before finishing; see its log in ${watch.workers.logPath}`);
     }
     const handedOver = watch.handedOver();
     const lag = (await sources.consumerLag()).reduce((sum, row) => sum + row.lag, 0);
@@ -89,7 +91,7 @@ export async function waitForCompletion(watch: CompletionWatch): Promise<void> {
             : 'the outcome reader could not read the outcome topics to their end';
       throw new Error(
         `nothing moved for ${watch.stallMs / 1000} s: ${stuck}. ` +
-          `See the worker's log in ${watch.worker.logPath}, and \`npm run services:status\`.`,
+          `See the workers' logs in ${watch.workers.logPath}, and \`npm run services:status\`.`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, pollMs));

@@ -1,6 +1,6 @@
 /**
  * Where the machine's CPU went during a phase, per component: the worker
- * process, the bench itself, the Postgres server of the bench database
+ * processes, the bench itself, the Postgres server of the bench database
  * (every backend), the Kafka broker, the schema registry, Redis, and
  * everything else (`other`: anything else running on the machine, which
  * makes the figures of that run suspect). Read from /proc (utime +
@@ -38,7 +38,8 @@ const read = (file: string) => {
 
 /** Which processes are whose: other Postgres or Redis servers on the machine (a test suite's) are `other`. */
 export interface Owners {
-  readonly workerPid: number;
+  /** Every worker process of the run: their CPU is summed under `worker`. */
+  readonly workerPids: ReadonlySet<number>;
   /** The bench server's processes (pg_stat_activity's pids and the postmaster). */
   readonly postgresPids: ReadonlySet<number>;
   /** The port of the Redis the worker locks on, as its command line shows it. */
@@ -46,7 +47,7 @@ export interface Owners {
 }
 
 function componentOf(pid: number, comm: string, owners: Owners): Component | null {
-  if (pid === owners.workerPid) return 'worker';
+  if (owners.workerPids.has(pid)) return 'worker';
   if (pid === process.pid) return 'bench';
   if (comm === 'postgres') return owners.postgresPids.has(pid) ? 'postgres' : null;
   if (comm === 'redis-server') {

@@ -6,10 +6,11 @@
  * only chooses its own names, so a run never touches anyone else's data.
  */
 import { rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Kafka } from 'kafkajs';
-import { type Config, defaults, loadConfig } from '../config';
+import { type Config, configEnvironment, defaults, loadConfig } from '../config';
 import {
   createEnvironment,
   type DemoEnvironment,
@@ -20,10 +21,21 @@ import {
 } from '../demo/environment';
 import { withTimeout } from '../demo/service-checks';
 
+/** One worker process of the run: its configuration and the file of its stdout and stderr. */
+export interface BenchWorker {
+  readonly config: Config;
+  readonly log: string;
+}
+
 export interface BenchEnvironment {
   readonly runId: string;
-  /** The worker's configuration: the bench database, prefix, group and operations port. */
+  /** The worker's configuration: the bench database, prefix, group and the first worker's operations port. */
   readonly config: Config;
+  /**
+   * The workers (`--instances`): the same configuration, one consumer group,
+   * each its own operations port and log; the first one's is `config`.
+   */
+  readonly workers: readonly BenchWorker[];
   /** The bench database and prefix, in the shape the demo's helpers take. */
   readonly main: DemoEnvironment;
   /** The scratch database the database floor writes to. */
@@ -31,8 +43,6 @@ export interface BenchEnvironment {
   /** The Kafka floor's pass-through: its group and the topic it copies into. */
   readonly passThroughGroup: string;
   readonly passThroughTopic: string;
-  /** The worker child's stdout and stderr. */
-  readonly workerLog: string;
 }
 
 const databaseUrl = (name: string) => {
@@ -41,8 +51,32 @@ const databaseUrl = (name: string) => {
   return url.toString();
 };
 
-/** Chooses names and a free port; creates nothing yet. `env` is the entry file's copy of the environment. */
-export async function planBenchEnvironment(env: NodeJS.ProcessEnv): Promise<BenchEnvironment> {
+/** `count` ports free at once (each held until all are chosen, so none is chosen twice). */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const server = net.createServer();
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
+
+/**
+ * Chooses names and free ports for `instances` workers; creates nothing yet.
+ * `env` is the entry file's copy of the environment.
+ */
+export async function planBenchEnvironment(
+  env: NodeJS.ProcessEnv,
+  instances = 1,
+): Promise<BenchEnvironment> {
   // The demo's planner picks the run id and a free operations port; the names are the bench's own.
   const planned = await planEnvironment(
     { ...env, DATABASE_URL: '', TOPIC_PREFIX: '' },
@@ -68,6 +102,21 @@ export async function planBenchEnvironment(env: NodeJS.ProcessEnv): Promise<Benc
     ownPrefix: true,
     outcomeGroup: `${prefix}bench-outcomes`,
   };
+  const log = (instance: number) =>
+    path.join(
+      tmpdir(),
+      instances === 1
+        ? `escrow-bench-${runId}-worker.log`
+        : `escrow-bench-${runId}-worker-${instance}.log`,
+    );
+  const morePorts = await freePorts(instances - 1);
+  const workers: BenchWorker[] = [
+    { config, log: log(1) },
+    ...morePorts.map((port, index) => ({
+      config: loadConfig({ ...configEnvironment(config), OPS_PORT: String(port) }),
+      log: log(index + 2),
+    })),
+  ];
   const floorName = `escrow_bench_${runId}_floor`;
   const floor: DemoEnvironment = {
     ...main,
@@ -77,11 +126,11 @@ export async function planBenchEnvironment(env: NodeJS.ProcessEnv): Promise<Benc
   return {
     runId,
     config,
+    workers,
     main,
     floor,
     passThroughGroup: `${prefix}bench-kafka-floor`,
     passThroughTopic: `${prefix}bench.pass-through`,
-    workerLog: path.join(tmpdir(), `escrow-bench-${runId}-worker.log`),
   };
 }
 
@@ -140,7 +189,7 @@ export async function cleanUpBench(
   );
   if (keep) {
     done.push(
-      `kept the worker's log ${environment.workerLog}`,
+      ...environment.workers.map((worker) => `kept the worker's log ${worker.log}`),
       `kept database ${main.ownDatabase} (DATABASE_URL=${config.DATABASE_URL} npm run reconcile)`,
       `kept database ${floor.ownDatabase} (the database floor's rows)`,
     );
@@ -151,8 +200,10 @@ export async function cleanUpBench(
     `delete the subjects starting with "${config.TOPIC_PREFIX}" from ${config.SCHEMA_REGISTRY_URL}`,
     async () => `deleted ${await deleteOwnSubjects(main)} schema subjects`,
   );
-  if (options.keepLog) done.push(`kept the worker's log ${environment.workerLog}`);
-  else rmSync(environment.workerLog, { force: true });
+  for (const worker of environment.workers) {
+    if (options.keepLog) done.push(`kept the worker's log ${worker.log}`);
+    else rmSync(worker.log, { force: true });
+  }
   for (const database of [main, floor]) {
     await attempt(
       `dropping database ${database.ownDatabase}`,

@@ -2,7 +2,8 @@
  * `npm run bench`: measures escrow-worker against the local services and
  * this machine's floors (see docs/benchmark.md). Progress goes to stderr;
  * stdout carries the summary and, as its last line, one JSON object. Exit 0
- * when the run completed and reconciled clean, 1 otherwise, 2 on bad flags.
+ * when the run completed, reconciled clean and the workers' group held whole
+ * lanes, 1 otherwise, 2 on bad flags.
  */
 import { createKafka } from '../kafka/client';
 import { createLogger } from '../logging/logger';
@@ -36,7 +37,7 @@ async function main(options: BenchOptions): Promise<number> {
     `planned ${plan.events.length} events for ${plan.orders} orders (${plan.duplicates} retried callbacks)`,
   );
   let environment: BenchEnvironment | undefined;
-  const planned = await planBenchEnvironment(env);
+  const planned = await planBenchEnvironment(env, options.instances);
   const log = createLogger(planned.config, { toStderr: true, service: 'escrow-bench' });
   const kafka = createKafka(planned.config, 'escrow-bench', log);
   let exitCode = 0;
@@ -58,6 +59,10 @@ async function main(options: BenchOptions): Promise<number> {
     if (!options.jsonOnly) out([...summaryLines(run, json), '']);
     out([JSON.stringify(json)]);
     if (!run.reconciliation.clean || run.worker.withoutOutcome.length > 0) exitCode = 1;
+    if (!run.worker.lanes.disjoint) {
+      exitCode = 1;
+      progress(`the group's assignment broke its lanes: ${run.worker.lanes.violations.join('; ')}`);
+    }
   } catch (error) {
     exitCode = 1;
     progress(`${interrupt.signal.aborted ? 'interrupted' : 'failed'}: ${(error as Error).message}`);

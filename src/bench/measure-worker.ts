@@ -1,16 +1,17 @@
 /**
- * The measured run: the worker under test starts as a child process on the
- * bench database and prefix, the outcome reader follows the outcome topics,
+ * The measured run: the workers under test (one, or `--instances` in one
+ * consumer group) start as child processes on the bench database and prefix, the outcome reader follows the outcome topics,
  * the plan is produced (flooded or at a steady rate) while each payout and
  * refund read is answered with its settlement (feedback.ts), and the run
  * ends when every inbound message is committed, the outbox is drained,
  * every outcome has been read and no settlement is left to send. CPU per
- * component is accounted over the same span.
+ * component is accounted over the same span, and the group's assignment is
+ * checked for whole lanes throughout (lane-watch.ts).
  */
 import type { Admin, Kafka } from 'kafkajs';
 import type { Knex } from 'knex';
 import { RegistryCodec } from '../codec/registry-codec';
-import { inboundTopics } from '../codec/schemas';
+import { inboundTopics, outboundTopics } from '../codec/schemas';
 import { createProducer } from '../kafka/client';
 import { waitForCompletion } from './completion';
 import { type SettlementCounts, SettlementFeedback } from './feedback';
@@ -18,10 +19,11 @@ import { cpuSnapshot, cpuUsageBetween, type CpuUsage, type Owners, parentOf } fr
 import { type Activity, DbActivitySampler } from './db-activity';
 import type { BenchEnvironment } from './environment';
 import type { BenchPlan } from './generator';
+import { type LaneReport, LaneWatch } from './lane-watch';
 import { OutcomeReader } from './outcome-reader';
 import { produceEvents } from './produce';
 import { type LatencySummary, runFigures, type RunFigures, summarizeLatencies } from './stats';
-import { WorkerProcess } from './worker-process';
+import { WorkerGroup } from './worker-group';
 
 export interface WorkerMeasurement extends RunFigures {
   /** Inbound events sent: the planned ones and the settlements of the requests read. */
@@ -29,16 +31,21 @@ export interface WorkerMeasurement extends RunFigures {
   readonly settlements: SettlementCounts;
   /** The settlements' own latency: sent → their outcome (PAYOUT_SETTLED, ...). */
   readonly settlementLatency: LatencySummary;
+  /** The highest of the instances' peak resident sets. */
   readonly peakRssBytes: number;
+  /** Each instance's peak resident set, in instance order. */
+  readonly peakRssBytesByInstance: readonly number[];
+  readonly instances: number;
   readonly produceMs: number;
   readonly outcomes: number;
   readonly outcomeRedeliveries: number;
   readonly deadLettered: number;
+  /** Every instance's /metrics text, one after the other (null when one did not answer). */
   readonly metricsText: string | null;
   readonly cpu: CpuUsage | null;
   /** Share of wall time (percent) per state of the worker's database sessions. */
   readonly dbActivity: Partial<Record<Activity, number>>;
-  readonly workerLog: string;
+  readonly lanes: LaneReport;
 }
 
 export interface MeasureContext {
@@ -52,14 +59,21 @@ export interface MeasureContext {
   readonly progress: (line: string) => void;
 }
 
-async function waitForStableGroup(admin: Admin, groupId: string, timeoutMs: number): Promise<void> {
+/** Until the group is Stable with every instance in it, so no member's join rebalances the run. */
+async function waitForStableGroup(
+  admin: Admin,
+  groupId: string,
+  members: number,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const [group] = (await admin.describeGroups([groupId])).groups;
-    if (group?.state === 'Stable' && group.members.length > 0) return;
+    if (group?.state === 'Stable' && group.members.length === members) return;
     if (Date.now() > deadline) {
       throw new Error(
-        `consumer group ${groupId} did not settle within ${timeoutMs / 1000} s (state ${group?.state ?? 'unknown'})`,
+        `consumer group ${groupId} did not settle with ${members} members within ${timeoutMs / 1000} s ` +
+          `(state ${group?.state ?? 'unknown'}, ${group?.members.length ?? 0} members)`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -67,13 +81,17 @@ async function waitForStableGroup(admin: Admin, groupId: string, timeoutMs: numb
 }
 
 /** The processes of the bench's own Postgres server and Redis, to account CPU to them and no others. */
-async function cpuOwners(db: Knex, workerPid: number, redisUrl: string): Promise<Owners> {
+async function cpuOwners(
+  db: Knex,
+  workerPids: readonly number[],
+  redisUrl: string,
+): Promise<Owners> {
   const { rows } = await db.raw<{ rows: { pid: number }[] }>(`SELECT pid FROM pg_stat_activity`);
   const backends = rows.map((row) => Number(row.pid));
   // Every backend is a child of the postmaster, which is counted too.
   const postmaster = backends.length > 0 ? parentOf(backends[0]!) : null;
   return {
-    workerPid,
+    workerPids: new Set(workerPids),
     postgresPids: new Set(postmaster === null ? backends : [...backends, postmaster]),
     redisPort: new URL(redisUrl).port || '6379',
   };
@@ -82,10 +100,15 @@ async function cpuOwners(db: Knex, workerPid: number, redisUrl: string): Promise
 export async function measureWorker(context: MeasureContext): Promise<WorkerMeasurement> {
   const { environment, kafka, plan, progress } = context;
   const { config } = environment;
-  const { workerLog } = environment;
-  const worker = WorkerProcess.start(config, context.baseEnv, workerLog);
-  const admin = kafka.admin();
   const codec = RegistryCodec.fromConfig(config);
+  // Registered before any worker starts, as a deployment's earlier workers would have: workers
+  // starting together on a new prefix race to create each subject, and the registry refuses
+  // the later creation (409) as if the schema were incompatible. Registering the same schema
+  // again is a look-up, so each worker's own registration then succeeds.
+  await codec.registerSchemas([...inboundTopics, ...outboundTopics]);
+  const workers = WorkerGroup.start(environment.workers, context.baseEnv);
+  const admin = kafka.admin();
+  const lanes = new LaneWatch(admin, config.CONSUMER_GROUP, config.TOPIC_PREFIX);
   const producer = createProducer(kafka);
   const feedbackProducer = createProducer(kafka);
   const feedback = new SettlementFeedback(plan.answers, {
@@ -103,19 +126,22 @@ export async function measureWorker(context: MeasureContext): Promise<WorkerMeas
   const sampler = new DbActivitySampler(config.DATABASE_URL);
   let sampling = false;
   try {
-    progress(`starting the worker (pid ${worker.pid}, log ${workerLog})`);
-    await worker.waitReady(60_000);
+    for (const [index, instance] of workers.instances.entries()) {
+      const which = workers.instances.length === 1 ? 'the worker' : `worker ${index + 1}`;
+      progress(`starting ${which} (pid ${instance.pid}, log ${instance.logPath})`);
+    }
+    await workers.waitReady(60_000);
     await admin.connect();
     // Ready answers before the consumer has joined; producing earlier would time the join.
-    await waitForStableGroup(admin, config.CONSUMER_GROUP, 60_000);
-    await codec.registerSchemas(inboundTopics); // the worker registered them; this learns their ids
+    await waitForStableGroup(admin, config.CONSUMER_GROUP, workers.instances.length, 60_000);
+    lanes.start();
     await producer.connect();
     await feedbackProducer.connect();
     await reader.start();
 
     await sampler.start();
     sampling = true;
-    const owners = await cpuOwners(context.db, worker.pid, config.REDIS_URL[0]!);
+    const owners = await cpuOwners(context.db, workers.pids, config.REDIS_URL[0]!);
     const startCpu = cpuSnapshot(owners);
     const duplicates = new Set(
       plan.events.filter((e) => e.kind === 'DUPLICATE_PAYMENT').map((e) => e.message.eventId),
@@ -127,7 +153,7 @@ export async function measureWorker(context: MeasureContext): Promise<WorkerMeas
       if (Date.now() - lastLine < 2000) return;
       lastLine = Date.now();
       const seconds = ((Date.now() - startedAt) / 1000).toFixed(0);
-      const rss = (worker.peakRssBytes / 2 ** 20).toFixed(0);
+      const rss = (Math.max(...workers.peakRssBytesByInstance) / 2 ** 20).toFixed(0);
       progress(
         `${seconds} s: produced ${produced}/${plan.events.length}, worker lag ${state.lag}, ` +
           `settlements sent ${feedback.sentAt.size}, outbox backlog ${state.outboxBacklog}, ` +
@@ -163,7 +189,7 @@ export async function measureWorker(context: MeasureContext): Promise<WorkerMeas
       consumerGroup: config.CONSUMER_GROUP,
       topicPrefix: config.TOPIC_PREFIX,
       reader,
-      worker,
+      workers,
       signal: local.signal,
       stallMs: 60_000,
       producing: () => {
@@ -182,15 +208,18 @@ export async function measureWorker(context: MeasureContext): Promise<WorkerMeas
     } finally {
       context.signal.removeEventListener('abort', stop);
     }
-    const endCpu = cpuSnapshot(await cpuOwners(context.db, worker.pid, config.REDIS_URL[0]!));
+    const endCpu = cpuSnapshot(await cpuOwners(context.db, workers.pids, config.REDIS_URL[0]!));
     sampling = false;
     const dbActivity = await sampler.stop();
+    // The last look at the assignment, while every worker is still in the group.
+    const laneReport = await lanes.stop();
     if (reader.problems.length > 0) {
       throw new Error(
         `published outcomes could not be read: ${reader.problems.slice(0, 5).join('; ')}`,
       );
     }
     const dlq = await admin.fetchTopicOffsets(`${config.TOPIC_PREFIX}escrow.dlq.v1`);
+    const { peakRssBytesByInstance } = workers;
     const settlementLatencies = [...feedback.sentAt].flatMap(([eventId, at]) => {
       const published = reader.publishedAt.get(eventId);
       return published === undefined ? [] : [Math.max(0, published - at)];
@@ -206,22 +235,25 @@ export async function measureWorker(context: MeasureContext): Promise<WorkerMeas
       eventsSent: sent.sentAt.size + feedback.sentAt.size,
       settlements: feedback.counts(),
       settlementLatency: summarizeLatencies(settlementLatencies),
-      peakRssBytes: worker.peakRssBytes,
+      peakRssBytes: Math.max(...peakRssBytesByInstance),
+      peakRssBytesByInstance,
+      instances: workers.instances.length,
       produceMs: sent.lastAckedAt - sent.firstSentAt,
       outcomes: reader.outcomes,
       outcomeRedeliveries: reader.redeliveries,
       deadLettered: dlq.reduce((sum, p) => sum + Number(BigInt(p.high) - BigInt(p.low)), 0),
-      metricsText: await worker.metrics(),
+      metricsText: await workers.metrics(),
       cpu: cpuUsageBetween(startCpu, endCpu),
       dbActivity,
-      workerLog,
+      lanes: laneReport,
     };
   } finally {
     if (sampling) await sampler.stop();
+    await lanes.cancel();
     await reader.stop().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);
     await feedbackProducer.disconnect().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
-    await worker.stop();
+    await workers.stop();
   }
 }

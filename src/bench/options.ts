@@ -15,7 +15,12 @@ export interface BenchOptions {
   readonly jsonOnly: boolean;
   /** Ledger entries written into the bench database before the run (0: none). */
   readonly preloadEntries: number;
+  /** Worker processes in the one consumer group under test. */
+  readonly instances: number;
 }
+
+/** Far more than a 2-core machine runs well: each instance is a whole worker with its own heap. */
+export const maxInstances = 8;
 
 /** Finishes in under 3 minutes on the 2-core reference machine with the worker as it was first measured. */
 export const defaultEvents = 10_000;
@@ -32,6 +37,7 @@ database floors of this machine. The last line of stdout is one JSON object.
   --rate N              offer N events/s at a steady pace (default: as fast as the broker takes them)
   --seed S              seed of the generator; the same seed gives the same events (default 1)
   --preload-entries N   write N ledger entries of past orders before the run (e.g. 5000000)
+  --instances N         run N workers in one consumer group, measured together (1 to ${maxInstances}, default 1)
   --keep                keep the database, topics and schema subjects afterwards
   --json-only           print only the JSON line on stdout
   --help                this text`;
@@ -60,6 +66,7 @@ export function parseOptions(args: readonly string[]): BenchOptions | 'help' {
     keep: false,
     jsonOnly: false,
     preloadEntries: 0,
+    instances: 1,
   };
   for (let index = 0; index < args.length; index++) {
     const [flag, inline] = args[index]!.split(/=(.*)/s, 2) as [string, string | undefined];
@@ -79,6 +86,9 @@ export function parseOptions(args: readonly string[]): BenchOptions | 'help' {
         break;
       case '--preload-entries':
         options.preloadEntries = positive(flag, takeValue(), 100_000_000);
+        break;
+      case '--instances':
+        options.instances = positive(flag, takeValue(), maxInstances);
         break;
       case '--seed': {
         const seed = takeValue();

@@ -102,7 +102,7 @@ async function postgresOwners(db: Knex): Promise<Owners> {
   const backends = rows.map((row) => Number(row.pid));
   const postmaster = backends.length > 0 ? parentOf(backends[0]!) : null;
   const pids = postmaster === null ? backends : [...backends, postmaster];
-  return { workerPid: process.pid, postgresPids: new Set(pids), redisPort: 'none' };
+  return { workerPids: new Set([process.pid]), postgresPids: new Set(pids), redisPort: 'none' };
 }
 
 /** Starts one relay on the filled outbox; resolves when it has marked `rows` rows published. */

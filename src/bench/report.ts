@@ -5,6 +5,7 @@
  */
 import { cpus, totalmem } from 'node:os';
 import { indentLines, renderTable } from '../format/text-table';
+import type { LaneReport } from './lane-watch';
 import type { BenchRun } from './run';
 import { counterBy, histogramSummary } from './worker-metrics';
 
@@ -33,6 +34,8 @@ export function benchJson(run: BenchRun): Record<string, unknown> {
     maxMs: round(worker.latency.maxMs),
     meanMs: round(worker.latency.meanMs),
     rssMb: round(worker.peakRssBytes / 2 ** 20),
+    rssMbByInstance: worker.peakRssBytesByInstance.map((bytes) => round(bytes / 2 ** 20)),
+    instances: worker.instances,
     kafkaFloorEventsPerSecond: round(run.kafkaFloor.eventsPerSecond),
     dbFloorEventsPerSecond: round(run.dbFloor.eventsPerSecond),
     dbFloorEvents: run.dbFloor.events,
@@ -65,6 +68,7 @@ export function benchJson(run: BenchRun): Record<string, unknown> {
       ? Object.fromEntries(Object.entries(worker.cpu.cpuSeconds).map(([k, v]) => [k, round(v)]))
       : null,
     workerDbActivity: worker.dbActivity,
+    lanes: worker.lanes,
     preloadEntries: run.preload?.entries ?? 0,
     preloadMs: run.preload?.durationMs ?? null,
     ...(run.preload ? preloadComparison(worker.eventsPerSecond, run.preload.emptyLedger) : {}),
@@ -73,6 +77,14 @@ export function benchJson(run: BenchRun): Record<string, unknown> {
 }
 
 const perSecond = (value: unknown) => `${String(value)} events/s`;
+
+function lanesLine(lanes: LaneReport): string {
+  const checked = `${lanes.checks} checks of ${lanes.members} members (${lanes.assigner ?? 'no assigner seen'})`;
+  if (lanes.checks === 0) return 'NOT checked: the group was never seen Stable';
+  return lanes.disjoint
+    ? `whole, ${checked}`
+    : `BROKEN in ${lanes.violations.length} ways, ${checked}`;
+}
 const ms = (value: unknown) => `${String(value)} ms`;
 
 export function summaryLines(run: BenchRun, json: Record<string, unknown>): string[] {
@@ -82,13 +94,16 @@ export function summaryLines(run: BenchRun, json: Record<string, unknown>): stri
     run.options.rate === undefined
       ? 'as fast as the broker takes them'
       : `${run.options.rate} events/s`;
+  const instances =
+    worker.instances === 1 ? '' : `, ${worker.instances} worker instances in one consumer group`;
   const lines = [
     'escrow-worker benchmark',
     '',
     `  ${String(json.events)} events for ${String(json.orders)} orders (${String(json.duplicates)} retried callbacks, ` +
       `${worker.settlements.sent} settlements of payouts and refunds, ${String(json.chargebacks)} chargebacks), ` +
       `offered ${offered}, seed ${run.options.seed}` +
-      (run.preload ? `, on a ledger preloaded with ${run.preload.entries} entries` : ''),
+      (run.preload ? `, on a ledger preloaded with ${run.preload.entries} entries` : '') +
+      instances,
     `  ${host.cpus} × ${host.cpuModel}, ${host.memoryGiB} GiB, Node ${host.node}`,
     '',
     ...indentLines(
@@ -106,7 +121,12 @@ export function summaryLines(run: BenchRun, json: Record<string, unknown>): stri
             `settlements (${worker.settlements.paid} paid, ${worker.settlements.failed} failed): latency p50 / p99`,
             `${String(json.settlementP50Ms)} / ${String(json.settlementP99Ms)} ms`,
           ],
-          ['worker peak RSS', `${String(json.rssMb)} MB`],
+          worker.instances === 1
+            ? ['worker peak RSS', `${String(json.rssMb)} MB`]
+            : [
+                `worker peak RSS, the highest of ${worker.instances} (each: ${(json.rssMbByInstance as number[]).join(', ')} MB)`,
+                `${String(json.rssMb)} MB`,
+              ],
           [
             `Kafka floor (pass-through, no work; ${run.kafkaFloor.passes} passes)`,
             perSecond(json.kafkaFloorEventsPerSecond),
@@ -140,6 +160,10 @@ export function summaryLines(run: BenchRun, json: Record<string, unknown>): stri
             String(json.eventsWithoutOutcome),
           ],
           ['dead-lettered', String(json.deadLettered)],
+          [
+            'lanes (partition i of every inbound topic held by one member)',
+            lanesLine(worker.lanes),
+          ],
         ],
       ),
     ),
@@ -153,6 +177,19 @@ export function summaryLines(run: BenchRun, json: Record<string, unknown>): stri
       '    ',
     ),
   ];
+  if (worker.lanes.violations.length > 0) {
+    const shown = worker.lanes.violations.slice(0, 10);
+    lines.push(
+      '',
+      "  The group's assignment broke its lanes (a Stable assignment; the run fails):",
+      ...shown.map((violation) => `    - ${violation}`),
+      ...(worker.lanes.violations.length > shown.length
+        ? [
+            `    ... and ${worker.lanes.violations.length - shown.length} more (the JSON line has all)`,
+          ]
+        : []),
+    );
+  }
   if (worker.cpu) {
     const { cpu } = worker;
     const capacity = cpu.seconds * cpu.cores;

@@ -194,7 +194,7 @@ async function measureOnEmptyLedger(
   when: 'before' | 'after',
 ): Promise<number> {
   const { progress, kafka } = context;
-  const twin = await planBenchEnvironment(context.baseEnv);
+  const twin = await planBenchEnvironment(context.baseEnv, context.options.instances);
   progress(`measuring the same plan on an empty ledger (${when} the preloaded run)`);
   await createBenchDatabases(twin);
   const db = createKnex(twin.config, { poolMax: 3 });

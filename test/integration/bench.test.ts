@@ -29,6 +29,9 @@ const requiredKeys = [
   'settlementP99Ms',
   'dbFloorEvents',
   'dbFloorSettlements',
+  'instances',
+  'rssMbByInstance',
+  'lanes',
 ];
 
 async function runBench(args: string[]) {
@@ -61,6 +64,8 @@ test('a tiny run prints every figure as its last line, reconciles clean and remo
     reconciliationClean: true,
     eventsWithoutOutcome: 0,
     deadLettered: 0,
+    instances: 1,
+    lanes: { disjoint: true, members: 1, violations: [] },
   });
   // 300 planned, settlements included; a request the worker never made (an event overtaken
   // and refused) is not answered, so a few fewer may be sent.
@@ -97,4 +102,22 @@ test('--rate paces production; --json-only prints the JSON line alone', async ()
     reconciliationClean: true,
     eventsWithoutOutcome: 0,
   });
+}, 90_000);
+
+test('--instances 2: two workers in one group, measured together, holding whole lanes', async () => {
+  const { json } = await runBench(['--events', '300', '--instances', '2', '--json-only']);
+  expect(json).toMatchObject({
+    instances: 2,
+    reconciliationClean: true,
+    eventsWithoutOutcome: 0,
+    lanes: { disjoint: true, members: 2, assigner: 'EscrowLanes', violations: [] },
+  });
+  const each = json.rssMbByInstance as number[];
+  expect(each).toHaveLength(2);
+  expect(json.rssMb).toBe(Math.max(...each));
+  // Every lane on exactly one of the two members.
+  const final = (json.lanes as { final: Record<string, number[]> }).final;
+  expect(Object.keys(final)).toHaveLength(2);
+  const lanes = Object.values(final).flat();
+  expect(new Set(lanes).size).toBe(lanes.length);
 }, 90_000);

@@ -76,3 +76,33 @@ test("the worker's histograms and counters are summed over their labels", () => 
   expect(histogramSummary(text, 'escrow_lock_wait_seconds')).toBeNull();
   expect(counterBy(text, 'escrow_duplicates_absorbed_total', 'topic')).toEqual({ p: 3 });
 });
+
+test('--instances: 1 by default, 1 to 8', () => {
+  expect(parseOptions([])).toMatchObject({ instances: 1 });
+  expect(parseOptions(['--instances', '2'])).toMatchObject({ instances: 2 });
+  expect(parseOptions(['--instances=8'])).toMatchObject({ instances: 8 });
+  expect(() => parseOptions(['--instances', '9'])).toThrow(
+    /--instances takes a whole number from 1 to 8/,
+  );
+  expect(() => parseOptions(['--instances', '0'])).toThrow(UsageError);
+});
+
+test("several workers' /metrics texts, one after the other, sum as one worker's", () => {
+  const instance = (fast: number, slow: number, absorbed: number) =>
+    [
+      '# HELP escrow_lock_wait_seconds Redlock wait',
+      '# TYPE escrow_lock_wait_seconds histogram',
+      `escrow_lock_wait_seconds_bucket{le="0.005"} ${fast}`,
+      `escrow_lock_wait_seconds_bucket{le="0.1"} ${fast + slow}`,
+      `escrow_lock_wait_seconds_bucket{le="+Inf"} ${fast + slow}`,
+      `escrow_lock_wait_seconds_sum ${fast * 0.001 + slow * 0.05}`,
+      `escrow_lock_wait_seconds_count ${fast + slow}`,
+      `escrow_duplicates_absorbed_total{topic="p"} ${absorbed}`,
+    ].join('\n');
+  const merged = [instance(99, 1, 2), instance(0, 100, 3)].join('\n');
+  const summary = histogramSummary(merged, 'escrow_lock_wait_seconds')!;
+  expect(summary.count).toBe(200);
+  expect(summary.meanMs).toBeCloseTo((99 * 1 + 101 * 50) / 200);
+  expect(summary.p50AtMostMs).toBe(100); // 99 of 200 at or below 5 ms: the median is in the next bucket
+  expect(counterBy(merged, 'escrow_duplicates_absorbed_total', 'topic')).toEqual({ p: 5 });
+});
