@@ -7,6 +7,15 @@
  * JavaScript), or no transaction open at all (the worker is fetching from
  * Kafka, committing offsets, taking the Redis lock, decoding — or idle).
  * With one message at a time this is a fair split of wall time.
+ *
+ * The lock waits are broken down too, by the lock waited for (pg_stat_activity's
+ * wait_event): the orders' pg_advisory_xact_lock (`advisory`), row locks
+ * (`transactionid`: waiting for the transaction that holds the row, `tuple`:
+ * queued for a row another waiter is first in line for; both are how a
+ * running balance's account row shows), whole tables (`relation`), anything
+ * else (`other`). Each sample with a lock wait counts once, shared equally
+ * between the waits it saw, so the shares add up to the samples waiting for a
+ * lock.
  */
 import { Client } from 'pg';
 
@@ -27,6 +36,45 @@ const priority: readonly Activity[] = [
   'no transaction open',
 ];
 
+export type LockKind = 'advisory' | 'transactionid' | 'tuple' | 'relation' | 'other';
+
+const lockKinds: readonly LockKind[] = ['advisory', 'transactionid', 'tuple', 'relation', 'other'];
+
+/** The kind of lock a session waits for, from its wait_event (wait_event_type 'Lock'). */
+export function lockKindOf(waitEvent: string | null): LockKind {
+  return lockKinds.find((kind) => kind !== 'other' && kind === waitEvent) ?? 'other';
+}
+
+/** Percent per kind, one decimal, in `order`, leaving out the kinds never seen. */
+function shares<Key extends string>(
+  counts: ReadonlyMap<Key, number>,
+  order: readonly Key[],
+): Partial<Record<Key, number>> {
+  const total = [...counts.values()].reduce((sum, count) => sum + count, 0);
+  const result: Partial<Record<Key, number>> = {};
+  for (const key of order) {
+    const count = counts.get(key) ?? 0;
+    if (total > 0 && count > 0) result[key] = Math.round((1000 * count) / total) / 10;
+  }
+  return result;
+}
+
+/**
+ * One sample's lock waits: each waiting session's kind with an equal part of
+ * the sample (a sample counts once, however many sessions waited).
+ */
+export function lockWaitParts(
+  rows: readonly { wait_event_type: string | null; wait_event: string | null }[],
+): Map<LockKind, number> {
+  const waits = rows.filter((row) => row.wait_event_type === 'Lock');
+  const parts = new Map<LockKind, number>();
+  for (const wait of waits) {
+    const kind = lockKindOf(wait.wait_event);
+    parts.set(kind, (parts.get(kind) ?? 0) + 1 / waits.length);
+  }
+  return parts;
+}
+
 interface SessionRow {
   state: string | null;
   wait_event_type: string | null;
@@ -46,6 +94,7 @@ function activityOf(row: SessionRow): Activity {
 export class DbActivitySampler {
   private readonly client: Client;
   private readonly counts = new Map<Activity, number>();
+  private readonly lockWaitCounts = new Map<LockKind, number>();
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
   private readonly database: string;
@@ -79,6 +128,9 @@ export class DbActivitySampler {
       const seen = new Set(rows.map(activityOf));
       const top = priority.find((activity) => seen.has(activity)) ?? 'no transaction open';
       this.counts.set(top, (this.counts.get(top) ?? 0) + 1);
+      for (const [kind, part] of lockWaitParts(rows)) {
+        this.lockWaitCounts.set(kind, (this.lockWaitCounts.get(kind) ?? 0) + part);
+      }
     } catch {
       // A sample lost to a busy server says nothing; the others still do.
     } finally {
@@ -90,12 +142,11 @@ export class DbActivitySampler {
   async stop(): Promise<Partial<Record<Activity, number>>> {
     clearInterval(this.timer);
     await this.client.end().catch(() => undefined);
-    const total = [...this.counts.values()].reduce((sum, count) => sum + count, 0);
-    const shares: Partial<Record<Activity, number>> = {};
-    for (const activity of priority) {
-      const count = this.counts.get(activity) ?? 0;
-      if (total > 0 && count > 0) shares[activity] = Math.round((1000 * count) / total) / 10;
-    }
-    return shares;
+    return shares(this.counts, priority);
+  }
+
+  /** Of the samples in which a worker session waited for a lock, the share (percent) per kind of lock. */
+  lockWaits(): Partial<Record<LockKind, number>> {
+    return shares(this.lockWaitCounts, lockKinds);
   }
 }

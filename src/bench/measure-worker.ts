@@ -16,7 +16,7 @@ import { createProducer } from '../kafka/client';
 import { waitForCompletion } from './completion';
 import { type SettlementCounts, SettlementFeedback } from './feedback';
 import { cpuSnapshot, cpuUsageBetween, type CpuUsage, type Owners, parentOf } from './cpu-usage';
-import { type Activity, DbActivitySampler } from './db-activity';
+import { type Activity, DbActivitySampler, type LockKind } from './db-activity';
 import type { BenchEnvironment } from './environment';
 import type { BenchPlan } from './generator';
 import { type LaneReport, LaneWatch } from './lane-watch';
@@ -45,6 +45,8 @@ export interface WorkerMeasurement extends RunFigures {
   readonly cpu: CpuUsage | null;
   /** Share of wall time (percent) per state of the worker's database sessions. */
   readonly dbActivity: Partial<Record<Activity, number>>;
+  /** Of the samples in which a worker session waited for a lock, the share (percent) per kind of lock. */
+  readonly lockWaits: Partial<Record<LockKind, number>>;
   readonly lanes: LaneReport;
 }
 
@@ -211,6 +213,7 @@ export async function measureWorker(context: MeasureContext): Promise<WorkerMeas
     const endCpu = cpuSnapshot(await cpuOwners(context.db, workers.pids, config.REDIS_URL[0]!));
     sampling = false;
     const dbActivity = await sampler.stop();
+    const lockWaits = sampler.lockWaits();
     // The last look at the assignment, while every worker is still in the group.
     const laneReport = await lanes.stop();
     if (reader.problems.length > 0) {
@@ -245,6 +248,7 @@ export async function measureWorker(context: MeasureContext): Promise<WorkerMeas
       metricsText: await workers.metrics(),
       cpu: cpuUsageBetween(startCpu, endCpu),
       dbActivity,
+      lockWaits,
       lanes: laneReport,
     };
   } finally {

@@ -5,6 +5,7 @@
  */
 import { cpus, totalmem } from 'node:os';
 import { indentLines, renderTable } from '../format/text-table';
+import type { LockKind } from './db-activity';
 import type { LaneReport } from './lane-watch';
 import type { BenchRun } from './run';
 import { counterBy, histogramSummary } from './worker-metrics';
@@ -68,6 +69,7 @@ export function benchJson(run: BenchRun): Record<string, unknown> {
       ? Object.fromEntries(Object.entries(worker.cpu.cpuSeconds).map(([k, v]) => [k, round(v)]))
       : null,
     workerDbActivity: worker.dbActivity,
+    workerLockWaits: worker.lockWaits,
     lanes: worker.lanes,
     preloadEntries: run.preload?.entries ?? 0,
     preloadMs: run.preload?.durationMs ?? null,
@@ -75,6 +77,14 @@ export function benchJson(run: BenchRun): Record<string, unknown> {
     machine: machine(),
   };
 }
+
+const lockKindNames: Record<LockKind, string> = {
+  advisory: "advisory (the orders' pg_advisory_xact_lock)",
+  transactionid: 'transactionid (a row another transaction holds: account balances, orders)',
+  tuple: 'tuple (queued behind another waiter for a row)',
+  relation: 'relation (a whole table)',
+  other: 'other',
+};
 
 const perSecond = (value: unknown) => `${String(value)} events/s`;
 
@@ -232,6 +242,22 @@ export function summaryLines(run: BenchRun, json: Record<string, unknown>): stri
       '    ',
     ),
   );
+  if (Object.keys(worker.lockWaits).length > 0) {
+    lines.push(
+      '',
+      '  The lock waits by the lock waited for (share of the samples with a worker session waiting for a lock):',
+      ...indentLines(
+        renderTable(
+          [{ title: 'lock' }, { title: 'share', align: 'right' }],
+          Object.entries(worker.lockWaits).map(([kind, share]) => [
+            lockKindNames[kind as LockKind],
+            `${share} %`,
+          ]),
+        ),
+        '    ',
+      ),
+    );
+  }
   lines.push(
     '',
     `  The worker's own timings (/metrics): per message ${String(json.workerProcessingMeanMs)} ms mean, ` +

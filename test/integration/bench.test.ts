@@ -32,6 +32,8 @@ const requiredKeys = [
   'instances',
   'rssMbByInstance',
   'lanes',
+  'workerDbActivity',
+  'workerLockWaits',
 ];
 
 async function runBench(args: string[]) {
