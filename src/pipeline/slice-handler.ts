@@ -21,10 +21,10 @@ import { applyBatch } from './apply-batch';
 import { applyEvent } from './apply-event';
 import type { RunnerDependencies } from './runner-dependencies';
 import type { DeadLetterSender } from './dead-letter-sender';
-import { countResult } from './event-metrics';
+import { countResults } from './event-metrics';
 import type { EventResult, InboundEvent } from './events';
 import { Lanes } from './lanes';
-import { prepareMessage } from './prepare-message';
+import { type PrepareDependencies, prepareMessage } from './prepare-message';
 import { isPermanent, MESSAGE_RETRY, withRetry } from './retry';
 import type { ApplyWork, SliceTrace } from './trace-hooks';
 import type { InboundHandler } from './topic-handler';
@@ -32,6 +32,7 @@ import type { InboundHandler } from './topic-handler';
 export class SliceHandler {
   private readonly lanes: Lanes<InboundEvent, EventResult>;
   private readonly applyAlone: ApplyWork<[log: Logger, keepAlive: () => void]>;
+  private readonly prepareDeps: PrepareDependencies;
 
   constructor(
     private readonly deps: RunnerDependencies,
@@ -39,6 +40,7 @@ export class SliceHandler {
     private readonly deadLetters: DeadLetterSender,
     eventsPerGroupMax: number,
   ) {
+    this.prepareDeps = { codec: deps.codec, metrics: deps.metrics, deadLetters };
     this.lanes = new Lanes<InboundEvent, EventResult>(
       eventsPerGroupMax,
       deps.tracing.aroundApply((events, heartbeat: () => void) =>
@@ -65,11 +67,11 @@ export class SliceHandler {
     const events: InboundEvent[] = [];
     // The messages that became events; the others are already dead-lettered.
     const valid: KafkaMessage[] = [];
+    metrics.eventsConsumed.inc(labels, messages.length);
     for (let index = 0; index < messages.length; index++) {
       const message = messages[index]!;
-      metrics.eventsConsumed.inc(labels);
       const event = await prepareMessage(
-        { codec: this.deps.codec, metrics, deadLetters: this.deadLetters },
+        this.prepareDeps,
         {
           handler,
           topic,
@@ -90,8 +92,10 @@ export class SliceHandler {
 
     let results: EventResult[];
     try {
-      results = await this.lanes.submit(partition, events, () =>
-        void heartbeat().catch(() => undefined),
+      results = await this.lanes.submit(
+        partition,
+        events,
+        () => void heartbeat().catch(() => undefined),
       );
     } catch (error) {
       // Transient and still failing: nothing committed; KafkaJS redelivers from the last resolved offset.
@@ -111,9 +115,13 @@ export class SliceHandler {
     if (events.some((event) => event.command.eventId === this.deps.crashAfterCommitOf))
       process.kill(process.pid, 'SIGKILL');
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const processing = metrics.processingSeconds.labels(labels);
+    // One line per event at info; below info its fields are not even gathered.
+    const logEach = log.isLevelEnabled('info');
+    countResults(metrics, handler.topic, results);
     for (const [index, result] of results.entries()) {
-      countResult(this.deps.metrics, handler.topic, result);
-      metrics.processingSeconds.observe(labels, seconds);
+      processing.observe(seconds);
+      if (!logEach) continue;
       const { command } = events[index]!;
       log.info(
         {
@@ -191,7 +199,7 @@ export class SliceHandler {
     try {
       const [result] = (await this.applyAlone([event], eventLog, keepAlive)) as [EventResult];
       if (command.eventId === this.deps.crashAfterCommitOf) process.kill(process.pid, 'SIGKILL');
-      countResult(this.deps.metrics, event.topic, result);
+      countResults(this.deps.metrics, event.topic, [result]);
       finished();
       eventLog.info(
         { verdict: result.verdict, reason: result.reason, outcomes: result.outcomeIds.length },
