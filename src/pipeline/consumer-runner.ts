@@ -31,7 +31,7 @@
  * The pieces beside it: slice-handler.ts applies a slice, prepare-message.ts
  * turns a message into an event (or a dead letter), locks/order-lock.ts holds
  * the Redlock lock over a slice's orders, event-metrics.ts counts verdicts,
- * group-commit.ts joins slices into one transaction.
+ * lanes.ts applies the slices of one partition number in one transaction at a time.
  *
  * Dead letters go through DeadLetterSender, which sizes them to fit the DLQ
  * and lets only transient errors out, so that none stops the consumer. If

@@ -147,7 +147,7 @@ export class SliceHandler {
   }
 
   /**
-   * One group's transaction (see group-commit.ts): one Redlock lock over all
+   * One group's transaction (see lanes.ts): one Redlock lock over all
    * its orders, then applyBatch with bounded retries of transient failures.
    */
   private async applyGroup(events: readonly InboundEvent[], heartbeat: () => void) {
