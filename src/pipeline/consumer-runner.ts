@@ -42,12 +42,7 @@
  * commit: the runner starts it, and ends it once the offset is resolved, or
  * with the error when the slice is left for Kafka to deliver again.
  */
-import {
-  type Consumer,
-  type EachBatchPayload,
-  PartitionAssigners,
-  type Producer,
-} from 'kafkajs';
+import { type Consumer, type EachBatchPayload, PartitionAssigners, type Producer } from 'kafkajs';
 import { createProducer } from '../kafka/client';
 import { laneAssigner } from '../kafka/lane-assigner';
 import { DeadLetterSender } from './dead-letter-sender';
