@@ -32,7 +32,13 @@ import { checkServices } from '../demo/service-checks';
 import { createKafka, createProducer } from '../kafka/client';
 import { OutboxRelay } from '../outbox/relay';
 import { insertOutboxSql, type OutboxRow } from '../pipeline/outbox';
-import { cpuSnapshot, cpuUsageBetween, type Owners, parentOf } from './cpu-usage';
+import {
+  cpuSnapshot,
+  cpuUsageBetween,
+  type Owners,
+  parentOf,
+  waitForQuietMachine,
+} from './cpu-usage';
 import { FloorModel } from './db-floor-model';
 import { planBenchEnvironment } from './environment';
 import { generatePlan } from './generator';
@@ -174,6 +180,15 @@ async function main(options: Options, signal: AbortSignal): Promise<number> {
     await codec.registerSchemas(outboundTopics);
     const producer = createProducer(kafka);
     await producer.connect();
+    // Another process's load (a test suite, a build) would be counted as the relay's slowness.
+    const settled = await waitForQuietMachine({
+      maxBusy: 0.15,
+      windowMs: 2000,
+      timeoutMs: 120_000,
+      signal,
+    });
+    const busyBefore = settled.busy === null ? null : Math.round(100 * settled.busy);
+    if (!settled.quiet) progress(`the machine stayed ${busyBefore}% busy; measuring anyway`);
     progress(`publishing ${rows.length} rows (${JSON.stringify(byTopic)})`);
     const run = await timeRelay(
       db,
@@ -212,6 +227,7 @@ async function main(options: Options, signal: AbortSignal): Promise<number> {
         ? perThousand(run.machine.cpuSeconds.postgres)
         : null,
       otherCpuSeconds: run.machine?.cpuSeconds.other ?? null,
+      machineBusyPercentBeforeStart: busyBefore,
       messagesInTopics: inTopics,
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? null, node: process.version },
     };
