@@ -50,6 +50,24 @@ export class SchemasNotRegistered extends Error {
   }
 }
 
+/** A value its topic's schema cannot write (a missing field, a wrong type, an unknown symbol). */
+export class ValueNotEncodable extends Error {
+  readonly code = 'VALUE_NOT_ENCODABLE';
+  readonly retryable = false;
+  constructor(
+    readonly topic: Topic,
+    readonly fields: readonly string[],
+    cause: unknown,
+  ) {
+    super(
+      `the ${topic} value does not match schemas/${topic}.avsc at ${fields.join(', ') || 'an unknown field'}: ` +
+        `${(cause as Error).message}`,
+      { cause },
+    );
+    this.name = 'ValueNotEncodable';
+  }
+}
+
 export interface SchemaCheck {
   topic: Topic;
   subject: string;
@@ -70,8 +88,14 @@ export class RegistryCodec {
   private readonly registry: SchemaRegistry;
   private readonly endpoint: RegistryEndpoint;
   private readonly ids = new Map<Topic, number>();
-  /** Per topic, its own schema compiled once: the reader every value is decoded with. */
-  private readonly readers = new Map<Topic, avro.Type>();
+  /**
+   * Per topic, its own schema compiled once: the writer every value is
+   * encoded with (the schema registered under its id) and the reader every
+   * value is decoded with.
+   */
+  private readonly types = new Map<Topic, avro.Type>();
+  /** Where encodeAll writes a batch before copying it out whole; grows to the largest batch. */
+  private scratch = Buffer.allocUnsafe(64 * 1024);
   /** Per topic and writer schema id, how to read that writer's bytes with the topic's reader. */
   private readonly decoders = new Map<string, (payload: Buffer) => unknown>();
 
@@ -240,11 +264,67 @@ export class RegistryCodec {
     return { ok: status >= 200 && status < 300, status, body: parsed, failure } as const;
   }
 
+  /** One value in the Confluent wire format: encodeAll with one value. */
   async encode(topic: Topic, value: unknown): Promise<Buffer> {
-    const id = this.ids.get(topic);
-    if (id === undefined)
-      throw new Error(`the schema of ${topic} is not registered; call registerSchemas first`);
-    return this.registry.encode(id, value);
+    // Async so that a refusal rejects the promise callers await, as the registry client's did.
+    return Promise.resolve(this.encodeAll([{ topic, value }])[0]!);
+  }
+
+  /**
+   * Values in the Confluent wire format, byte for byte what the registry
+   * client's encode writes: magic byte 0, the schema id as 4 bytes big-endian,
+   * then the value in Avro binary. The client looks the schema up by id and
+   * copies each value twice on every call; here each topic's schema (the one
+   * registered under the id) is compiled once, the batch is written into one
+   * scratch buffer, copied out whole into a buffer of its exact size, and each
+   * value returned as a view of its bytes there. A value its schema cannot
+   * write throws ValueNotEncodable, naming the topic and the fields at fault.
+   */
+  encodeAll(values: readonly { topic: Topic; value: unknown }[]): Buffer[] {
+    const bounds: number[] = [0];
+    let position = 0;
+    for (const { topic, value } of values) {
+      const id = this.ids.get(topic);
+      if (id === undefined)
+        throw new Error(`the schema of ${topic} is not registered; call registerSchemas first`);
+      const type = this.typeOf(topic);
+      let end = this.writeAt(type, topic, value, position + 5);
+      if (end <= 0) {
+        // Too small: avsc answers how many bytes were missing. Grow and write again.
+        const grown = Buffer.allocUnsafe(
+          Math.max(2 * this.scratch.length, this.scratch.length - end),
+        );
+        this.scratch.copy(grown, 0, 0, position);
+        this.scratch = grown;
+        end = this.writeAt(type, topic, value, position + 5);
+      }
+      this.scratch.writeUInt8(0, position);
+      this.scratch.writeInt32BE(id, position + 1);
+      bounds.push((position = end));
+    }
+    const encoded = Buffer.allocUnsafe(position);
+    this.scratch.copy(encoded, 0, 0, position);
+    return values.map((_, index) => encoded.subarray(bounds[index], bounds[index + 1]));
+  }
+
+  /** avsc's encode into the scratch buffer at `offset`: the end, or minus the bytes missing. */
+  private writeAt(type: avro.Type, topic: Topic, value: unknown, offset: number): number {
+    try {
+      return type.encode(value, this.scratch, offset);
+    } catch (error) {
+      const fields: string[] = [];
+      type.isValid(value, { errorHook: (path) => fields.push(path.join('.') || '(the value)') });
+      throw new ValueNotEncodable(topic, fields, error);
+    }
+  }
+
+  private typeOf(topic: Topic): avro.Type {
+    let type = this.types.get(topic);
+    if (!type) {
+      type = avro.Type.forSchema(JSON.parse(schemaText(topic)) as avro.Schema);
+      this.types.set(topic, type);
+    }
+    return type;
   }
 
   /**
@@ -260,12 +340,7 @@ export class RegistryCodec {
     const known = this.decoders.get(key);
     if (known) return known;
     const writer = (await this.registry.getSchema(schemaId)) as unknown as avro.Type;
-    let reader = this.readers.get(topic);
-    if (!reader) {
-      reader = avro.Type.forSchema(JSON.parse(schemaText(topic)) as avro.Schema);
-      this.readers.set(topic, reader);
-    }
-    const target = reader;
+    const target = this.typeOf(topic);
     let decoder: (payload: Buffer) => unknown;
     if (target.equals(writer)) {
       decoder = (payload) => target.fromBuffer(payload) as unknown;

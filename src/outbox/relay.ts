@@ -19,7 +19,7 @@
  * makes no span of its own: a batch mixes the traces of many events.
  */
 import type { Knex } from 'knex';
-import type { Producer } from 'kafkajs';
+import type { Message, Producer } from 'kafkajs';
 import { Client } from 'pg';
 import type { RegistryCodec } from '../codec/registry-codec';
 import type { OutboundTopic } from '../codec/schemas';
@@ -110,7 +110,10 @@ export class OutboxRelay {
         [this.options.batchSize ?? 500],
       );
       if (rows.length === 0) return total;
-      await this.send(rows);
+      const topics = rows.map(
+        (row) => row.topic.slice(this.options.topicPrefix.length) as OutboundTopic,
+      );
+      await this.send(rows, topics);
       // One array parameter, not one per row: a fixed statement, prepared once.
       await prepared(
         this.db,
@@ -119,27 +122,24 @@ export class OutboxRelay {
         [rows.map((row) => row.outbox_id)],
       );
       total += rows.length;
-      this.options.onPublished?.(
-        rows.map((row) => row.topic.slice(this.options.topicPrefix.length)),
-      );
+      this.options.onPublished?.(topics);
     }
   }
 
-  private async send(rows: OutboxRow[]): Promise<void> {
+  /** Sends a batch and waits for every replica's ack; `topics` are the rows' unprefixed topics. */
+  private async send(rows: readonly OutboxRow[], topics: readonly OutboundTopic[]): Promise<void> {
+    const values = this.codec.encodeAll(
+      rows.map((row, index) => ({ topic: topics[index]!, value: row.payload })),
+    );
     // One entry per topic, its messages in row order (so per key too). Not one
     // entry per run of rows of a topic: KafkaJS merges entries of one topic by
     // copying the messages so far at every merge, quadratic in the batch.
-    const byTopic = new Map<
-      string,
-      { key: string; value: Buffer; headers: Record<string, string> }[]
-    >();
-    for (const row of rows) {
-      const baseTopic = row.topic.slice(this.options.topicPrefix.length) as OutboundTopic;
-      const value = await this.codec.encode(baseTopic, row.payload);
+    const byTopic = new Map<string, Message[]>();
+    rows.forEach((row, index) => {
       let messages = byTopic.get(row.topic);
       if (!messages) byTopic.set(row.topic, (messages = []));
-      messages.push({ key: row.message_key, value, headers: row.headers });
-    }
+      messages.push({ key: row.message_key, value: values[index]!, headers: row.headers });
+    });
     await this.producer.sendBatch({
       acks: -1,
       topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
