@@ -4,8 +4,9 @@
  * the rows again, with the same `outcome-id` header, which consumers dedupe on.
  *
  * One relay publishes per database at a time: it holds a session-level
- * advisory lock on a dedicated connection; other workers' relays stand by and
- * take over when that connection dies. That, with rows read in outbox_id order
+ * advisory lock on a dedicated connection, and reads and marks the rows on
+ * that connection; other workers' relays stand by and take over when that
+ * connection dies. That, with rows read in outbox_id order
  * and sent by one idempotent producer one batch at a time, keeps the order per
  * key: every transaction of one order runs under that order's lock, so a later
  * outcome of an order always has a higher outbox_id than an earlier one.
@@ -23,7 +24,6 @@ import type { Message, Producer } from 'kafkajs';
 import { Client } from 'pg';
 import type { RegistryCodec } from '../codec/registry-codec';
 import type { OutboundTopic } from '../codec/schemas';
-import { prepared } from '../db/columns';
 
 const RELAY_LOCK_KEY = 0x0e5c0701; // advisory lock id: "escrow outbox relay"
 
@@ -40,7 +40,6 @@ export interface RelayOptions {
 
 interface OutboxRow {
   outbox_id: string;
-  outcome_id: string;
   topic: string;
   message_key: string;
   payload: Record<string, unknown>;
@@ -48,7 +47,7 @@ interface OutboxRow {
 }
 
 export class OutboxRelay {
-  private listener: Client | undefined;
+  private session: Client | undefined;
   private running = false;
   private active = false;
   private refusals = 0;
@@ -91,36 +90,37 @@ export class OutboxRelay {
     await this.loop;
   }
 
-  /** Publishes what is unpublished now; returns how many rows it sent. Only while active. */
+  /**
+   * Publishes what is unpublished now; returns how many rows it sent. Only
+   * while active. Rows are read and marked on the session that holds the
+   * lock: the lock is session-level and nothing here unlocks it, so a read
+   * that succeeds proves it is still ours, without a round trip of its own.
+   * A session dropped by the network has freed the lock on the server (a
+   * standby may publish already), and then the read fails instead.
+   */
   private async publishPending(): Promise<number> {
     let total = 0;
     for (;;) {
-      // Before every batch: is the lock still ours? A connection dropped by the
-      // network frees it on the server, and a standby may already publish.
-      if (!(await this.stillHoldsLock())) {
-        await this.dropListener();
-        return total;
-      }
+      const session = this.session;
+      if (!this.active || !session) return total;
       this.notified = false;
-      const { rows } = await prepared<{ rows: OutboxRow[] }>(
-        this.db,
-        'relay_pending',
-        `SELECT outbox_id, outcome_id, topic, message_key, payload, headers FROM outbox
-         WHERE published_at IS NULL ORDER BY outbox_id LIMIT ?`,
-        [this.options.batchSize ?? 500],
-      );
+      const { rows } = await session.query<OutboxRow>({
+        name: 'escrow_relay_pending',
+        text: `SELECT outbox_id, topic, message_key, payload, headers FROM outbox
+               WHERE published_at IS NULL ORDER BY outbox_id LIMIT $1`,
+        values: [this.options.batchSize ?? 500],
+      });
       if (rows.length === 0) return total;
       const topics = rows.map(
         (row) => row.topic.slice(this.options.topicPrefix.length) as OutboundTopic,
       );
       await this.send(rows, topics);
       // One array parameter, not one per row: a fixed statement, prepared once.
-      await prepared(
-        this.db,
-        'relay_mark_published',
-        `UPDATE outbox SET published_at = now() WHERE outbox_id = ANY(?::bigint[])`,
-        [rows.map((row) => row.outbox_id)],
-      );
+      await session.query({
+        name: 'escrow_relay_mark_published',
+        text: `UPDATE outbox SET published_at = now() WHERE outbox_id = ANY($1::bigint[])`,
+        values: [rows.map((row) => row.outbox_id)],
+      });
       total += rows.length;
       this.options.onPublished?.(topics);
     }
@@ -157,65 +157,48 @@ export class OutboxRelay {
       } catch (error) {
         this.options.log?.('outbox relay failed; retrying', { error: (error as Error).message });
         this.notified = false; // back off for the full pause after a failure
-        await this.dropListener();
+        await this.dropSession();
       }
       await this.sleep(this.active ? (this.options.pollIntervalMs ?? 1000) : 2000);
     }
-    await this.dropListener();
+    await this.dropSession();
   }
 
   private async tryBecomeActive(): Promise<void> {
-    const listener = new Client({
+    const session = new Client({
       connectionString: this.options.databaseUrl,
       application_name: 'escrow-outbox-relay',
     });
-    listener.on('error', () => {
+    session.on('error', () => {
       // The lock dies with the connection: stand down and try again.
       this.active = false;
     });
-    await listener.connect();
-    const { rows } = await listener.query<{ locked: boolean }>(
+    await session.connect();
+    const { rows } = await session.query<{ locked: boolean }>(
       'SELECT pg_try_advisory_lock($1) AS locked',
       [RELAY_LOCK_KEY],
     );
     if (!rows[0]?.locked) {
       this.refusals += 1;
-      await listener.end();
+      await session.end();
       return;
     }
-    listener.on('notification', () => {
+    session.on('notification', () => {
       this.notified = true;
       this.wake?.();
     });
-    await listener.query('LISTEN escrow_outbox');
-    this.listener = listener;
+    await session.query('LISTEN escrow_outbox');
+    this.session = session;
     this.active = true;
     this.options.log?.('outbox relay active');
   }
 
-  /**
-   * The lock is session-level and nothing here unlocks it, so it is held
-   * exactly as long as the listener's session lives: a round trip on that
-   * session proves it. (Reading pg_locks instead would copy the server's
-   * whole lock table, thousands of entries while batches hold their orders'
-   * locks, on every batch the relay publishes.)
-   */
-  private async stillHoldsLock(): Promise<boolean> {
-    if (!this.active || !this.listener) return false;
-    try {
-      await this.listener.query('SELECT 1');
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  private async dropListener(): Promise<void> {
+  private async dropSession(): Promise<void> {
     this.active = false;
-    const listener = this.listener;
-    this.listener = undefined;
+    const session = this.session;
+    this.session = undefined;
     // Closing the session releases the advisory lock for a standby relay.
-    await listener?.end().catch(() => undefined);
+    await session?.end().catch(() => undefined);
   }
 
   private async pruneIfDue(): Promise<void> {

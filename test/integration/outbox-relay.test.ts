@@ -157,3 +157,32 @@ test('one relay per database publishes; a standby takes over when it stops, and 
   );
   expect(received.some((r) => r.message.key?.toString() === 'o-takeover')).toBe(true);
 });
+
+test("a relay whose session is cut stands down, and once it holds the lock again publishes what was written meanwhile, on that session's reads", async () => {
+  const active = relays.find((relay) => relay.isActive)!;
+  // The advisory lock's holder in this database: the session the relay reads and marks rows on.
+  const holder = async () =>
+    (
+      await ctx.db.raw<{ rows: { pid: number }[] }>(
+        `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = ?
+           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+        [0x0e5c0701],
+      )
+    ).rows[0]?.pid;
+  const cut = await holder();
+  expect(cut).toBeDefined();
+  await ctx.db.raw('SELECT pg_terminate_backend(?)', [cut]);
+  await waitUntil(() => !active.isActive, 15_000, 'the relay standing down');
+
+  await story('o-cut');
+  await waitUntil(async () => (await unpublished()) === 0, 15_000, 'every outbox row published');
+  const now = await holder();
+  expect(now).toBeDefined();
+  expect(now).not.toBe(cut);
+  // Its reads ran on the lock's session: that backend has the relay's statements prepared.
+  const { rows } = await ctx.db.raw<{ rows: { pid: number }[] }>(
+    `SELECT pid FROM pg_stat_activity WHERE application_name = 'escrow-outbox-relay'
+       AND datname = current_database() AND query LIKE '%outbox_id%'`,
+  );
+  expect(rows.map((row) => row.pid)).toContain(now);
+});
