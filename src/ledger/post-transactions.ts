@@ -1,13 +1,19 @@
 /**
  * Writes a decision's ledger transactions inside the caller's Knex transaction,
  * so they commit or vanish with the state change they explain. Refuses, with a
- * typed LedgerError and before writing anything, a transaction that does not
- * net to zero per currency or that would take an escrow, disputed or payable
- * account below zero. The database checks both again (see the ledger migration).
+ * typed LedgerError and before writing any ledger row, a transaction that does
+ * not net to zero per currency or that would take an escrow, disputed or
+ * payable account below zero; the caller's transaction then rolls back
+ * whatever else it wrote. The database checks both again (see the ledger
+ * migration).
  *
  * Accounts with a running balance are locked in account-code order, the same
  * order for every writer, so two writers touching the same accounts queue
- * instead of deadlocking.
+ * instead of deadlocking. A provider's payable and receivable are shared by
+ * all of its orders, so concurrent transactions of different orders wait on
+ * them: a slice draws its ids first (allocateLedger) and locks the accounts
+ * only in its last statement (postAllocatedLedger), holding them just for
+ * that statement and its commit.
  */
 import type { Knex } from 'knex';
 import { accountCode, type TransactionDraft } from '../domain/escrow';
@@ -72,6 +78,13 @@ function checkBalanced(draft: TransactionDraft): void {
  * order. Several calls in one transaction (a replay of kept events) each lock
  * in order, but not across calls, so two such transactions can still deadlock
  * on two party accounts; Postgres then aborts one with 40P01, which is retried.
+ *
+ * Only codes no committed row has are offered to the insert: ON CONFLICT
+ * checks the unique index, and an index entry whose row another open
+ * transaction has updated (a running balance) makes the insert wait for that
+ * whole transaction, even though nothing would be inserted. The NOT EXISTS is
+ * a plain read, which never waits; an account another transaction is
+ * creating right now still makes this one wait for it, then DO NOTHING.
  */
 export async function lockAccounts(trx: Knex.Transaction, drafts: readonly TransactionDraft[]) {
   const byCode = new Map(
@@ -83,6 +96,8 @@ export async function lockAccounts(trx: Knex.Transaction, drafts: readonly Trans
     'ledger_accounts_insert',
     `INSERT INTO accounts (code, kind, currency, order_id, milestone_id, party_id)
      SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+       AS wanted(code, kind, currency, order_id, milestone_id, party_id)
+     WHERE NOT EXISTS (SELECT 1 FROM accounts existing WHERE existing.code = wanted.code)
      ORDER BY 1
      ON CONFLICT (code) DO NOTHING`,
     columnsOf(
@@ -122,6 +137,22 @@ export interface CausedDraft {
   readonly cause: Cause;
 }
 
+/**
+ * What a ledger write builds on besides the accounts: the drafts, their
+ * transaction ids (drawn from the identity's sequence), the chain heads of
+ * their orders and the transaction's clock.
+ */
+export interface LedgerAllocation {
+  readonly items: readonly CausedDraft[];
+  /** The new ledger transaction ids, in the drafts' order. */
+  readonly ids: readonly string[];
+  readonly heads: ReadonlyMap<string, ChainHead>;
+  readonly createdAt: string;
+}
+
+type LockedAccounts = Awaited<ReturnType<typeof lockAccounts>>;
+type Balances = ReturnType<typeof runningBalances>;
+
 /** Posts the drafts in order; returns the new ledger transaction ids, in the same order. */
 export async function postTransactions(
   trx: Knex.Transaction,
@@ -141,6 +172,13 @@ export async function postTransactions(
  * transaction ids are drawn from the identity's sequence in one round trip,
  * and transactions, entries, releases and balances are each written by one
  * multi-row statement. Returns the ids in the drafts' order.
+ *
+ * The chain heads are read after the accounts are locked, so writers that
+ * share accounts without holding their orders' locks queue on the accounts
+ * and read the head the one before them left. The pipeline holds its orders'
+ * locks and takes the two steps apart instead (allocateLedger, then
+ * postAllocatedLedger last), so that the shared accounts are locked only at
+ * the end of its transaction.
  */
 export async function postLedger(
   trx: Knex.Transaction,
@@ -150,13 +188,38 @@ export async function postLedger(
   const drafts = items.map((item) => item.draft);
   drafts.forEach(checkBalanced);
   const accounts = await lockAccounts(trx, drafts);
-  const { entryBalances, running } = runningBalances(drafts, accounts);
+  const balances = runningBalances(drafts, accounts);
+  const allocation = await drawIds(trx, items);
+  await writeLedger(trx, allocation, accounts, balances);
+  return [...allocation.ids];
+}
 
-  const chainKeys = [...new Set(drafts.map((draft) => chainKey(draft.orderId)))];
-  // The ids, the chain heads of the drafts' orders and the transaction's clock in one
-  // round trip. The heads are current: every writer of an order holds its advisory lock
-  // (src/store/order-writes.ts), and the write below refuses a head that moved anyway.
-  const { rows: allocated } = await prepared<{
+/**
+ * The first step of a slice's ledger write, which locks no account: checks
+ * that every draft nets to zero (refused before anything is written), then
+ * draws the ids, reads the chain heads of the drafts' orders and the
+ * transaction's clock in one round trip. The caller can write the rows that
+ * name the ids (payments, outbox, chargebacks) before postAllocatedLedger
+ * locks the shared accounts. The heads are current: every writer of an order
+ * holds its advisory lock (src/store/order-writes.ts), and the write refuses
+ * a head that moved anyway.
+ */
+export async function allocateLedger(
+  trx: Knex.Transaction,
+  items: readonly CausedDraft[],
+): Promise<LedgerAllocation> {
+  if (items.length === 0) return { items, ids: [], heads: new Map(), createdAt: '' };
+  items.forEach((item) => checkBalanced(item.draft));
+  return drawIds(trx, items);
+}
+
+/** The ids, the chain heads of the drafts' orders and the transaction's clock, in one round trip. */
+async function drawIds(
+  trx: Knex.Transaction,
+  items: readonly CausedDraft[],
+): Promise<LedgerAllocation> {
+  const chainKeys = [...new Set(items.map((item) => chainKey(item.draft.orderId)))];
+  const { rows } = await prepared<{
     rows: { ids: string[]; heads: ChainHead[] | null; created_at: string }[];
   }>(
     trx,
@@ -169,8 +232,39 @@ export async function postLedger(
        ${chainTimestampSql('now()')} AS created_at`,
     [items.length, chainKeys],
   );
-  const { ids, heads, created_at: createdAt } = allocated[0]!;
-  const entries = drafts.flatMap((draft, index) =>
+  const { ids, heads, created_at: createdAt } = rows[0]!;
+  return { items, ids, heads: new Map((heads ?? []).map((head) => [head.key, head])), createdAt };
+}
+
+/**
+ * The last step: locks the running-balance accounts in code order, computes
+ * every balance on what the locks read (refusing one below its floor), hashes
+ * the chain on those balances (an entry's balance_after is hashed) and writes
+ * the ledger. Run last in the transaction, the locks of accounts that other
+ * orders share are held only for this and the commit.
+ */
+export async function postAllocatedLedger(
+  trx: Knex.Transaction,
+  allocation: LedgerAllocation,
+): Promise<void> {
+  if (allocation.items.length === 0) return;
+  const drafts = allocation.items.map((item) => item.draft);
+  const accounts = await lockAccounts(trx, drafts);
+  await writeLedger(trx, allocation, accounts, runningBalances(drafts, accounts));
+}
+
+/**
+ * The ledger's rows, hashed on the balances read under lock, in one
+ * statement; refuses (ChainHeadMoved) a write whose order's head moved.
+ */
+async function writeLedger(
+  trx: Knex.Transaction,
+  allocation: LedgerAllocation,
+  accounts: LockedAccounts,
+  { entryBalances, running }: Balances,
+): Promise<void> {
+  const { items, ids, createdAt } = allocation;
+  const entries = items.flatMap(({ draft }, index) =>
     draft.postings.map((posting, line) => ({
       transaction_id: ids[index]!,
       account_id: accounts.get(accountCode(posting.account))!.account_id,
@@ -180,54 +274,8 @@ export async function postLedger(
       account_version: entryBalances[index]![line]!.version?.toString() ?? null,
     })),
   );
-  const chain = new Map((heads ?? []).map((head) => [head.key, head]));
-  const expectedHeads = new Map(
-    chainKeys.map((key) => [key, chain.get(key)?.hash ?? chainGenesis]),
-  );
-  let entryIndex = 0;
-  const transactions = items.map(({ draft, cause }, index) => {
-    const key = chainKey(draft.orderId);
-    const head = chain.get(key);
-    const previous = head?.hash ?? chainGenesis;
-    const lines = entries.slice(entryIndex, (entryIndex += draft.postings.length));
-    const hash = chainHash(previous, {
-      transactionId: ids[index]!,
-      kind: draft.kind,
-      orderId: draft.orderId,
-      milestoneId: draft.milestoneId,
-      causeEventId: cause.eventId,
-      causeTopic: cause.topic,
-      correctsTransactionId: null,
-      memo: draft.memo,
-      createdAt,
-      entries: lines.map((line) => ({
-        accountId: line.account_id,
-        currency: line.currency,
-        amountMinor: line.amount_minor,
-        balanceAfterMinor: line.balance_after_minor,
-        accountVersion: line.account_version,
-      })),
-    });
-    chain.set(key, { key, hash, length: (BigInt(head?.length ?? '0') + 1n).toString() });
-    return {
-      id: ids[index],
-      kind: draft.kind,
-      order_id: draft.orderId,
-      milestone_id: draft.milestoneId,
-      cause: cause.eventId,
-      topic: cause.topic,
-      memo: draft.memo,
-      previous_hash: previous,
-      hash,
-    };
-  });
-  const newHeads = chainKeys.map((key) => ({
-    order_id: key,
-    hash: chain.get(key)!.hash,
-    length: chain.get(key)!.length,
-    expected_hash: expectedHeads.get(key)!,
-  }));
-  const releases = drafts.flatMap((draft, index) =>
+  const { transactions, newHeads } = chainTransactions(allocation, entries);
+  const releases = items.flatMap(({ draft }, index) =>
     draft.release
       ? [
           {
@@ -318,7 +366,71 @@ export async function postLedger(
   if (Number(written[0]!.heads) !== newHeads.length) {
     throw new ChainHeadMoved(newHeads.length - Number(written[0]!.heads));
   }
-  return ids;
+}
+
+/**
+ * Each transaction's row and hash, chained per order from the head the
+ * allocation read, and each order's new head with the hash it moves from.
+ */
+function chainTransactions(
+  { items, ids, heads, createdAt }: LedgerAllocation,
+  entries: readonly {
+    account_id: string;
+    currency: string;
+    amount_minor: string;
+    balance_after_minor: string | null;
+    account_version: string | null;
+  }[],
+) {
+  const chain = new Map(heads);
+  const chainKeys = [...new Set(items.map((item) => chainKey(item.draft.orderId)))];
+  const expectedHeads = new Map(
+    chainKeys.map((key) => [key, chain.get(key)?.hash ?? chainGenesis]),
+  );
+  let entryIndex = 0;
+  const transactions = items.map(({ draft, cause }, index) => {
+    const key = chainKey(draft.orderId);
+    const head = chain.get(key);
+    const previous = head?.hash ?? chainGenesis;
+    const lines = entries.slice(entryIndex, (entryIndex += draft.postings.length));
+    const hash = chainHash(previous, {
+      transactionId: ids[index]!,
+      kind: draft.kind,
+      orderId: draft.orderId,
+      milestoneId: draft.milestoneId,
+      causeEventId: cause.eventId,
+      causeTopic: cause.topic,
+      correctsTransactionId: null,
+      memo: draft.memo,
+      createdAt,
+      entries: lines.map((line) => ({
+        accountId: line.account_id,
+        currency: line.currency,
+        amountMinor: line.amount_minor,
+        balanceAfterMinor: line.balance_after_minor,
+        accountVersion: line.account_version,
+      })),
+    });
+    chain.set(key, { key, hash, length: (BigInt(head?.length ?? '0') + 1n).toString() });
+    return {
+      id: ids[index],
+      kind: draft.kind,
+      order_id: draft.orderId,
+      milestone_id: draft.milestoneId,
+      cause: cause.eventId,
+      topic: cause.topic,
+      memo: draft.memo,
+      previous_hash: previous,
+      hash,
+    };
+  });
+  const newHeads = chainKeys.map((key) => ({
+    order_id: key,
+    hash: chain.get(key)!.hash,
+    length: chain.get(key)!.length,
+    expected_hash: expectedHeads.get(key)!,
+  }));
+  return { transactions, newHeads };
 }
 
 /**

@@ -23,7 +23,7 @@ import {
 } from '../store/order-writes';
 import { fromOrder } from '../store/order-rows';
 import type { Order } from '../domain/escrow';
-import { insertChargebacksSql, updateChargebacksSql } from '../store/chargebacks';
+import { ChargebackMoved, insertChargebacksSql, updateChargebacksSql } from '../store/chargebacks';
 import {
   type DisbursementRow,
   insertDisbursementsSql,
@@ -168,16 +168,18 @@ export async function writeBatch(trx: Knex.Transaction, writes: BatchWrites): Pr
     recordset(writes.changedChargebacks),
   ]);
   // Read under the orders' locks, so only a change outside the pipeline (an
-  // operator's retry, a concurrent writer bypassing the locks) can make these short.
-  if (
-    result!.settled !== writes.settled.length ||
-    result!.chargebacks_updated !== writes.changedChargebacks.length
-  )
+  // operator's retry, a concurrent writer bypassing the locks) can make this short.
+  if (result!.settled !== writes.settled.length)
     throw new SettlementConflict(
-      `a payout, refund or chargeback changed while the slice decided on it ` +
-        `(${result!.settled}/${writes.settled.length} settled, ` +
-        `${result!.chargebacks_updated}/${writes.changedChargebacks.length} chargebacks updated)`,
+      `a payout or refund changed while the slice decided on it ` +
+        `(${result!.settled}/${writes.settled.length} settled)`,
     );
+  // Chargebacks are read without a lock (a provider's receivables are shared
+  // by all of its orders' lanes): one netted or reversed by another
+  // transaction since the load fails its update's guard, and the slice is
+  // decided again.
+  if (result!.chargebacks_updated !== writes.changedChargebacks.length)
+    throw new ChargebackMoved(writes.changedChargebacks.length - result!.chargebacks_updated);
   assertAllUpdated(
     milestones.changed,
     (result?.updated ?? []).map(([order_id, milestone_id]) => ({ order_id, milestone_id })),

@@ -8,7 +8,7 @@
  */
 import type { Knex } from 'knex';
 import { prepared } from '../db/columns';
-import { isSettlement, paymentKey, type Settle } from '../domain/escrow';
+import { type Chargeback, isSettlement, paymentKey, type Settle } from '../domain/escrow';
 import { money } from '../domain/money';
 import { loadChargebacks } from '../store/chargebacks';
 import { loadDisbursements } from '../store/disbursements';
@@ -187,9 +187,10 @@ async function readContext(
  * What settlements decide on, and what releases net: the requests the
  * slice's settlements name, the payments its chargebacks name, the
  * chargebacks of those orders and the providers' outstanding receivables
- * (locked, see loadChargebacks), and the events kept until one of the
- * slice's payments arrives. Nothing is read for a slice without settlements
- * or payments but the receivables, which every release needs.
+ * (read without a lock, their writes guarded: see loadChargebacks), and the
+ * events kept until one of the slice's payments arrives. Nothing is read for
+ * a slice without settlements or payments but the receivables, which every
+ * release needs.
  */
 async function readSettlementContext(
   trx: Knex.Transaction,
@@ -245,12 +246,13 @@ async function readSettlementContext(
       });
   }
   const knownIds = new Set(known.map((order) => order.orderId));
-  for (const [key, chargeback] of await loadChargebacks(
+  const read = await loadChargebacks(
     trx,
     chargebacks.flatMap((c) => (knownIds.has(c.orderId) ? [c.orderId] : [])),
     providers,
-  ))
-    state.chargebacks.set(key, chargeback);
+  );
+  chargebacksRead.set(state, read);
+  for (const [key, chargeback] of read) state.chargebacks.set(key, chargeback);
   if (paymentKeys.length > 0) {
     const { rows } = await prepared<{ rows: (StoredKeptRow & { awaiting: string })[] }>(
       trx,
@@ -281,4 +283,17 @@ async function readSettlementContext(
       });
     }
   }
+}
+
+/**
+ * Each slice's chargebacks as its load read them, by paymentKey. The plan
+ * moves state.chargebacks on event by event; the write guards each changed
+ * row by what was read (updateChargebacksSql), so the read values are kept
+ * here, beside the state, until then. A WeakMap: they go with the state.
+ */
+const chargebacksRead = new WeakMap<SliceState, ReadonlyMap<string, Chargeback>>();
+
+/** The chargebacks `state`'s load read, before its plan changed any. */
+export function chargebacksAsRead(state: SliceState): ReadonlyMap<string, Chargeback> {
+  return chargebacksRead.get(state) ?? new Map();
 }

@@ -1,17 +1,29 @@
 /**
- * The write step of a slice: the only writer of its rows. The ledger first
- * (postLedger: accounts locked in code order, running balances, one
- * multi-row statement per table), then everything else in one statement
- * (batch-write.ts): inbox rows and verdicts, orders, milestones
- * (version-guarded), payments, kept events and the outbox, in event order.
+ * The write step of a slice: the only writer of its rows. The ledger's ids
+ * are drawn first (allocateLedger: no lock), then everything else is
+ * written in one statement (batch-write.ts): inbox rows and verdicts,
+ * orders, milestones (version-guarded), payments, kept events, the outbox
+ * in event order, and chargebacks (guarded by what the load read). The
+ * ledger comes last (postAllocatedLedger: running-balance accounts locked
+ * in code order, balances, hashes, one multi-row statement per table).
+ *
+ * Why last: a provider's payable and receivable accounts are shared by all
+ * of its orders, so by other lanes' transactions, and a lock taken on them
+ * is held to the commit; taken last, it covers only the ledger's statement
+ * and the commit, not the batch write. Nothing else references a ledger
+ * transaction by foreign key, so the rows naming the ids can go first.
+ * A refusal (a balance below its floor) still leaves nothing behind: it
+ * throws and the whole transaction rolls back.
  */
 import type { Knex } from 'knex';
-import { postLedger } from '../ledger/post-transactions';
+import type { Chargeback } from '../domain/escrow';
+import { allocateLedger, postAllocatedLedger } from '../ledger/post-transactions';
 import { type ChargebackWrite, chargebackRecord } from '../store/chargebacks';
 import { type DisbursementRow, disbursementRow } from '../store/disbursements';
 import { writeBatch } from './batch-write';
 import { type OutboxRow, outboxRows } from './outbox';
 import { paymentMergeColumns, type PaymentRow, paymentRow } from './payments';
+import { chargebacksAsRead } from './slice-load';
 import type { SlicePlan } from './slice-plan';
 
 export async function writeSlice(
@@ -20,7 +32,8 @@ export async function writeSlice(
   topicPrefix: string,
 ): Promise<void> {
   const { now, storedKept, failedKept } = plan.state;
-  const transactionIds = await postLedger(trx, plan.drafts);
+  const ledger = await allocateLedger(trx, plan.drafts);
+  const transactionIds = ledger.ids;
   const payments = new Map<string, PaymentRow>();
   const outbox: OutboxRow[] = [];
   const disbursements: DisbursementRow[] = [];
@@ -76,18 +89,23 @@ export async function writeSlice(
     changedChargebacks: chargebacks.filter((c) => !c.created).map((c) => chargebackRecord(c, now)),
     now,
   });
+  await postAllocatedLedger(trx, ledger);
 }
 
 /**
- * Each chargeback the slice changed, as it leaves it, with the events and
- * ledger transactions that created and reversed it.
+ * Each chargeback the slice changed, as it leaves it and as its load read it
+ * (the guard of its update), with the events and ledger transactions that
+ * created and reversed it.
  */
 function chargebackWrites(plan: SlicePlan, transactionIds: readonly string[]): ChargebackWrite[] {
+  const read = chargebacksAsRead(plan.state);
   const writes: ChargebackWrite[] = [];
-  for (const changes of plan.chargebackChanges.values()) {
+  for (const [key, changes] of plan.chargebackChanges) {
+    const { created } = changes[0]!;
     const write: ChargebackWrite = {
       chargeback: changes.at(-1)!.chargeback,
-      created: changes[0]!.created,
+      created,
+      ...(created ? {} : { read: readBefore(read, key) }),
       event_id: null,
       ledger_transaction_id: null,
       reversal_event_id: null,
@@ -111,6 +129,14 @@ function chargebackWrites(plan: SlicePlan, transactionIds: readonly string[]): C
     writes.push(write);
   }
   return writes;
+}
+
+/** A chargeback the slice did not create was read by its load. */
+function readBefore(read: ReadonlyMap<string, Chargeback>, key: string): Chargeback {
+  const chargeback = read.get(key);
+  if (chargeback === undefined)
+    throw new Error(`chargeback ${key} was changed but never read: its update would be unguarded`);
+  return chargeback;
 }
 
 /**

@@ -1,9 +1,9 @@
 /**
  * The chargebacks table's SQL: what a slice reads (the chargebacks of the
  * orders its settlements name, and every receivable still outstanding for
- * the providers it may release to, locked so that two slices never net one
- * receivable twice) and the rows it writes back (new chargebacks, more
- * recovered, reversed).
+ * the providers it may release to) and the rows it writes back (new
+ * chargebacks, more recovered, reversed), a changed row only while it still
+ * holds what the slice read.
  */
 import type { Knex } from 'knex';
 import { prepared } from '../db/columns';
@@ -30,10 +30,17 @@ interface ChargebackRecord {
 
 /**
  * The chargebacks of `orderIds`, and the outstanding ones of `providerIds`,
- * oldest first. The outstanding rows are locked (FOR UPDATE): a release of
- * another order of the same provider, in a concurrent slice, waits here and
- * then reads what this one recovered (Postgres re-checks the WHERE on the
- * row's new version), so a receivable is netted once.
+ * oldest first, read without a lock. A provider's receivables are shared by
+ * all of its orders, so by slices of other lanes too: locking them here held
+ * them from the start of the transaction to its commit, and every other
+ * release of that provider waited all that time, though most net nothing
+ * from the same row. Instead the write of a changed row is guarded by the
+ * values read here (updateChargebacksSql): a receivable another transaction
+ * netted or reversed meanwhile fails the guard, and the whole transaction is
+ * decided again on the row as it now is (ChargebackMoved), so it is netted
+ * once. A row read but left unchanged needs no guard: what a decision takes
+ * from a chargeback (a receivable netted, a reversal) it writes back; and a
+ * receivable created meanwhile is not seen, as if this slice had run first.
  */
 export async function loadChargebacks(
   trx: Knex.Transaction,
@@ -52,8 +59,7 @@ export async function loadChargebacks(
      FROM chargebacks
      WHERE order_id = ANY(?::text[])
         OR (provider_id = ANY(?::text[]) AND recovered_minor < receivable_minor AND NOT reversed)
-     ORDER BY chargeback_id
-     FOR UPDATE`,
+     ORDER BY chargeback_id`,
     [[...new Set(orderIds)], [...new Set(providerIds)]],
   );
   for (const row of rows) {
@@ -86,6 +92,13 @@ export interface ChargebackWrite {
   readonly chargeback: Chargeback;
   /** Not in the table before this slice. */
   readonly created: boolean;
+  /**
+   * A changed chargeback as the slice read it: its update matches only while
+   * the row still holds this (see updateChargebacksSql). Absent for a created
+   * one, and for a writer that is the table's only one (the bench's database
+   * floor), whose update is unguarded.
+   */
+  readonly read?: Chargeback;
   event_id: string | null;
   ledger_transaction_id: string | null;
   reversal_event_id: string | null;
@@ -110,6 +123,8 @@ export function chargebackRecord(write: ChargebackWrite, now: Date) {
     from_platform_minor: chargeback.fromPlatform.minor.toString(),
     recovered_minor: chargeback.recovered.minor.toString(),
     reversed: chargeback.reversed,
+    read_recovered_minor: write.read?.recovered.minor.toString() ?? null,
+    read_reversed: write.read?.reversed ?? null,
     event_id: write.event_id,
     ledger_transaction_id: write.ledger_transaction_id,
     reversal_event_id: write.reversal_event_id,
@@ -135,7 +150,16 @@ export const insertChargebacksSql = `
     event_id text, ledger_transaction_id bigint, reversal_event_id text,
     reversal_ledger_transaction_id bigint, at timestamptz)`;
 
-/** Chargebacks read by the slice and changed by it: more recovered, or reversed. */
+/**
+ * Chargebacks read by the slice and changed by it: more recovered, or
+ * reversed. Optimistic: a row is updated only if its recovered amount and
+ * reversal are still what the slice read (read_recovered_minor,
+ * read_reversed), the only columns that change after a chargeback is
+ * created. A concurrent writer's update makes this one wait for its commit,
+ * then re-check the guard on the new row version (READ COMMITTED) and skip
+ * it; the caller counts the rows updated and throws ChargebackMoved for one
+ * missing, so nothing is netted twice or lost.
+ */
 export const updateChargebacksSql = `
   UPDATE chargebacks SET recovered_minor = changed.recovered_minor, reversed = changed.reversed,
     reversal_event_id = COALESCE(changed.reversal_event_id, chargebacks.reversal_event_id),
@@ -144,6 +168,27 @@ export const updateChargebacksSql = `
     reversed_at = CASE WHEN changed.reversed AND NOT chargebacks.reversed THEN changed.at
       ELSE chargebacks.reversed_at END
   FROM jsonb_to_recordset(?::jsonb) AS changed(gateway text, gateway_reference text,
-    recovered_minor bigint, reversed boolean, reversal_event_id text,
-    reversal_ledger_transaction_id bigint, at timestamptz)
-  WHERE chargebacks.gateway = changed.gateway AND chargebacks.gateway_reference = changed.gateway_reference`;
+    recovered_minor bigint, reversed boolean, read_recovered_minor bigint, read_reversed boolean,
+    reversal_event_id text, reversal_ledger_transaction_id bigint, at timestamptz)
+  WHERE chargebacks.gateway = changed.gateway AND chargebacks.gateway_reference = changed.gateway_reference
+    AND (changed.read_recovered_minor IS NULL
+      OR (chargebacks.recovered_minor = changed.read_recovered_minor
+        AND chargebacks.reversed = changed.read_reversed))`;
+
+/**
+ * Chargebacks changed by another transaction between a slice's read of them
+ * and its write (another lane's release netted the same receivable, or its
+ * order's reversal): retryable. The whole transaction rolls back and is
+ * decided again on the rows as they now are, so a receivable is netted once.
+ */
+export class ChargebackMoved extends Error {
+  readonly code = 'CHARGEBACK_MOVED';
+  readonly retryable = true;
+  constructor(readonly chargebacks: number) {
+    super(
+      `${chargebacks} chargeback(s) changed (netted or reversed) by another transaction since ` +
+        'this one read them; it is rolled back and retried on the rows as they now are',
+    );
+    this.name = 'ChargebackMoved';
+  }
+}

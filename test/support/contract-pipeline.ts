@@ -1,7 +1,9 @@
 /**
  * The contract-rule tests' way into the one path: each event goes through
- * applyEvent under the real Redlock lock on its order (as the consumer takes
- * it), against the file's own database, on a clock the test moves. Beside it,
+ * applyEvent under the real Redlock lock on its order, its transient failures
+ * retried (as the consumer takes and retries it: a release racing another
+ * order's release of the same provider on one receivable is decided again),
+ * against the file's own database, on a clock the test moves. Beside it,
  * readers of what a rule is about, all amounts as minor-unit strings: the
  * milestone as stored, the order's ledger transactions with their entries by
  * account code, and the outbox rows an event added.
@@ -12,6 +14,7 @@ import { lockOrders } from '../../src/locks/order-lock';
 import { createLockService, type LockService } from '../../src/locks/redlock';
 import { createLogger } from '../../src/logging/logger';
 import { applyEvent } from '../../src/pipeline/apply-event';
+import { MESSAGE_RETRY, withRetry } from '../../src/pipeline/retry';
 import type { EventResult, PipelineSettings } from '../../src/pipeline/events';
 import type { TestContext } from './test-context';
 
@@ -52,13 +55,14 @@ export function useContractPipeline(ctx: TestContext, start: Date): ContractPipe
         command.orderId,
       ]);
       try {
-        return await applyEvent(ctx.db, pipeline.settings(), {
+        const event = {
           topic: 'escrow.contract-test',
           partition: 0,
           offset: String(++offset),
           occurredAt: pipeline.now,
           command,
-        });
+        };
+        return await withRetry(() => applyEvent(ctx.db, pipeline.settings(), event), MESSAGE_RETRY);
       } finally {
         await lock?.release().catch(() => undefined);
       }
