@@ -171,7 +171,7 @@ test("a relay whose session is cut stands down, and once it holds the lock again
     ).rows[0]?.pid;
   const cut = await holder();
   expect(cut).toBeDefined();
-  await ctx.db.raw('SELECT pg_terminate_backend(?)', [cut]);
+  await ctx.db.raw('SELECT pg_terminate_backend(?)', [cut!]);
   await waitUntil(() => !active.isActive, 15_000, 'the relay standing down');
 
   await story('o-cut');
