@@ -13,10 +13,12 @@
  *   → decide each event in turn on the state the events before it left, in
  *     memory, with the pure domain `decide`; an ORDER_OPENED replays the
  *     events kept for its order right after it
- *   → write: the ledger (postLedger: running balances, multi-row), then
+ *   → write (slice-write.ts): the ledger's ids and chain heads, then
  *     orders, milestones (each once, version-guarded), payments, kept events,
  *     the outbox (in event order) and the inbox verdicts in one statement
- *     (batch-write.ts).
+ *     (batch-write.ts), and last the ledger itself (accounts locked, running
+ *     balances, hash chain, multi-row), so that accounts shared across
+ *     orders are held only from there to the commit.
  *
  * Anything it cannot apply — a ledger refusal, a database error — throws, the
  * whole transaction rolls back, and the caller applies the slice's events
