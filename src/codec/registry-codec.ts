@@ -145,9 +145,14 @@ export class RegistryCodec {
       const subject = subjectOf(this.topicPrefix, topic);
       // Credentials and certificates are settled here, before the registry client
       // (whose refusals would read as an incompatible schema) is asked anything.
-      const setting = await this.request('PUT', `/config/${encodeURIComponent(subject)}`, {
-        compatibility: 'BACKWARD',
-      });
+      const setCompatibility = () =>
+        this.request('PUT', `/config/${encodeURIComponent(subject)}`, {
+          compatibility: 'BACKWARD',
+        });
+      let setting = await setCompatibility();
+      // Apicurio answers 409 to the second of two workers creating the subject's
+      // rule at the same moment; the rule exists now, and setting it again updates it.
+      if (!setting.ok && setting.status === 409) setting = await setCompatibility();
       if (!setting.ok) throw setting.failure(`set the compatibility of ${subject}`);
       try {
         const { id } = await this.registry.register(
@@ -159,6 +164,18 @@ export class RegistryCodec {
         const status = statusOf(error);
         if (status === 401 || status === 403)
           throw refusedCredentials(this.registryUrl, status, this.access);
+        // 409 is both "incompatible" (Confluent) and "already exists" (Apicurio,
+        // when another worker starting at the same moment registered it first):
+        // the schema found registered under the subject is the race lost, not a refusal.
+        if (status === 409) {
+          const found = await this.request('POST', `/subjects/${encodeURIComponent(subject)}`, {
+            schema: schemaText(topic),
+          });
+          if (found.ok) {
+            this.ids.set(topic, (found.body as { id: number }).id);
+            continue;
+          }
+        }
         if (!registryFailureIsTransient(error) && status !== undefined) {
           throw new Error(
             `The registry refused the schema of ${topic} under ${subject} (${status}): ` +

@@ -35,6 +35,28 @@ test('every topic has its schema under <prefix><topic>-value with BACKWARD compa
   await expect(codec.registerSchemas([...inboundTopics])).resolves.toBeUndefined();
 });
 
+test('workers starting together on a new prefix each register or find every schema: the one that loses the race learns the same ids', async () => {
+  const prefix = `${ctx.config.TOPIC_PREFIX}race-${Date.now()}.`;
+  const topics = [...inboundTopics, ...outboundTopics];
+  const starting = Array.from(
+    { length: 4 },
+    () => new RegistryCodec(ctx.config.SCHEMA_REGISTRY_URL, prefix),
+  );
+  await Promise.all(starting.map((each) => each.registerSchemas(topics)));
+  // The id each writes into the wire format's header, for every inbound topic.
+  const ids = await Promise.all(
+    starting.map((each) =>
+      Promise.all(
+        inboundTopics.map(async (topic) =>
+          (await each.encode(topic, validMessages[topic][0])).readInt32BE(1),
+        ),
+      ),
+    ),
+  );
+  for (const other of ids.slice(1)) expect(other).toEqual(ids[0]);
+  expect(new Set(ids[0]).size).toBe(inboundTopics.length);
+});
+
 test.each(inboundTopics)(
   '%s: every fixture is encoded, decoded and validated unchanged',
   async (topic) => {
