@@ -147,12 +147,7 @@ test('exclusive work runs after what the lane had before it and before what come
   await expect(alone).resolves.toBe('done');
   await Promise.all([before, after]);
   expect(calls).toEqual([['4a'], ['4b']]);
-  expect(order).toEqual([
-    '4a applied',
-    'alone starts after 1 call(s)',
-    'alone ends',
-    '4b applied',
-  ]);
+  expect(order).toEqual(['4a applied', 'alone starts after 1 call(s)', 'alone ends', '4b applied']);
 });
 
 test('a failing exclusive work rejects its caller only; the lane goes on', async () => {
