@@ -8,7 +8,7 @@
  */
 import type { Knex } from 'knex';
 import { prepared } from '../db/columns';
-import { type Chargeback, isSettlement, paymentKey, type Settle } from '../domain/escrow';
+import { isSettlement, paymentKey, type Settle } from '../domain/escrow';
 import { money } from '../domain/money';
 import { loadChargebacks } from '../store/chargebacks';
 import { loadDisbursements } from '../store/disbursements';
@@ -251,8 +251,10 @@ async function readSettlementContext(
     chargebacks.flatMap((c) => (knownIds.has(c.orderId) ? [c.orderId] : [])),
     providers,
   );
-  chargebacksRead.set(state, read);
-  for (const [key, chargeback] of read) state.chargebacks.set(key, chargeback);
+  for (const [key, chargeback] of read) {
+    state.chargebacks.set(key, chargeback);
+    state.chargebacksRead.set(key, chargeback);
+  }
   if (paymentKeys.length > 0) {
     const { rows } = await prepared<{ rows: (StoredKeptRow & { awaiting: string })[] }>(
       trx,
@@ -283,17 +285,4 @@ async function readSettlementContext(
       });
     }
   }
-}
-
-/**
- * Each slice's chargebacks as its load read them, by paymentKey. The plan
- * moves state.chargebacks on event by event; the write guards each changed
- * row by what was read (updateChargebacksSql), so the read values are kept
- * here, beside the state, until then. A WeakMap: they go with the state.
- */
-const chargebacksRead = new WeakMap<SliceState, ReadonlyMap<string, Chargeback>>();
-
-/** The chargebacks `state`'s load read, before its plan changed any. */
-export function chargebacksAsRead(state: SliceState): ReadonlyMap<string, Chargeback> {
-  return chargebacksRead.get(state) ?? new Map();
 }

@@ -23,7 +23,6 @@ import { type DisbursementRow, disbursementRow } from '../store/disbursements';
 import { writeBatch } from './batch-write';
 import { type OutboxRow, outboxRows } from './outbox';
 import { paymentMergeColumns, type PaymentRow, paymentRow } from './payments';
-import { chargebacksAsRead } from './slice-load';
 import type { SlicePlan } from './slice-plan';
 
 export async function writeSlice(
@@ -98,7 +97,7 @@ export async function writeSlice(
  * created and reversed it.
  */
 function chargebackWrites(plan: SlicePlan, transactionIds: readonly string[]): ChargebackWrite[] {
-  const read = chargebacksAsRead(plan.state);
+  const read = plan.state.chargebacksRead;
   const writes: ChargebackWrite[] = [];
   for (const [key, changes] of plan.chargebackChanges) {
     const { created } = changes[0]!;

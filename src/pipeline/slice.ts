@@ -127,6 +127,12 @@ export interface SliceState {
   readonly payments: Map<string, PaymentRecord>;
   /** Chargebacks of the slice's orders and outstanding receivables, by paymentKey, oldest first. */
   readonly chargebacks: Map<string, Chargeback>;
+  /**
+   * The same chargebacks as the load read them, left as they are while the
+   * plan moves `chargebacks` on: a changed one is written back only while its
+   * row still holds these values (updateChargebacksSql).
+   */
+  readonly chargebacksRead: Map<string, Chargeback>;
   /** Per payment key: events kept until that payment is applied (a chargeback before its payment). */
   readonly keptAwaiting: Map<string, KeptEvent[]>;
 }
@@ -147,6 +153,7 @@ export function emptySliceState(now: Date, feePolicy: FeePolicy): SliceState {
     disbursements: new Map(),
     payments: new Map(),
     chargebacks: new Map(),
+    chargebacksRead: new Map(),
     keptAwaiting: new Map(),
   };
 }
