@@ -168,9 +168,7 @@ export class RegistryCodec {
         // when another worker starting at the same moment registered it first):
         // the schema found registered under the subject is the race lost, not a refusal.
         if (status === 409) {
-          const found = await this.request('POST', `/subjects/${encodeURIComponent(subject)}`, {
-            schema: schemaText(topic),
-          });
+          const found = await this.findRegistered(topic, subject);
           if (found.ok) {
             this.ids.set(topic, (found.body as { id: number }).id);
             continue;
@@ -192,6 +190,13 @@ export class RegistryCodec {
     }
   }
 
+  /** The topic's schema as registered under `subject` (its id in the body), or 404 when it is not. */
+  private findRegistered(topic: Topic, subject: string) {
+    return this.request('POST', `/subjects/${encodeURIComponent(subject)}`, {
+      schema: schemaText(topic),
+    });
+  }
+
   /**
    * Read-only registry mode (SCHEMA_AUTO_REGISTER=false): learns the id under
    * which each topic's schema is registered, registering nothing and changing
@@ -202,9 +207,7 @@ export class RegistryCodec {
     const missing: string[] = [];
     for (const topic of topics) {
       const subject = subjectOf(this.topicPrefix, topic);
-      const answer = await this.request('POST', `/subjects/${encodeURIComponent(subject)}`, {
-        schema: schemaText(topic),
-      });
+      const answer = await this.findRegistered(topic, subject);
       if (answer.status === 404) missing.push(subject);
       else if (answer.ok) this.ids.set(topic, (answer.body as { id: number }).id);
       else throw answer.failure(`look up the schema of ${topic} under ${subject}`);
@@ -223,7 +226,7 @@ export class RegistryCodec {
       const subject = subjectOf(this.topicPrefix, topic);
       const path = `/subjects/${encodeURIComponent(subject)}`;
       const body = { schema: schemaText(topic) };
-      const registered = await this.request('POST', path, body);
+      const registered = await this.findRegistered(topic, subject);
       if (!registered.ok && registered.status !== 404)
         throw registered.failure(`look up the schema of ${topic} under ${subject}`);
       const compatible = await this.request('POST', `/compatibility${path}/versions/latest`, body);
