@@ -59,8 +59,9 @@ export async function ensureTopics(
     ...inbound.map((topic) => ({ topic, numPartitions: inboundPartitions })),
     ...outbound.map((topic) => ({ topic, numPartitions: DEFAULT_PARTITIONS })),
   ].filter(({ topic }) => !existing.has(topic));
+  if (missing.length === 0) return inboundPartitions;
   // Another worker starting at once may create them first; createTopics leaves existing ones alone.
-  if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
+  await admin.createTopics({ topics: missing, waitForLeaders: true });
   // Read again: a topic created meanwhile by someone else may have another count.
   const after = await partitionCounts(admin, inbound);
   checkEqualPartitions(after);
