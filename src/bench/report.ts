@@ -10,6 +10,19 @@ import type { LaneReport } from './lane-watch';
 import type { BenchRun } from './run';
 import { counterBy, histogramSummary } from './worker-metrics';
 
+/**
+ * CPU milliseconds per inbound event for each component, to the microsecond:
+ * the figure to compare between runs (cpuSeconds is rounded to a tenth of a
+ * second, 4 % of a default run's worker).
+ */
+const cpuMsPerEvent = (cpuSeconds: Readonly<Record<string, number>>, events: number) =>
+  Object.fromEntries(
+    Object.entries(cpuSeconds).map(([component, seconds]) => [
+      component,
+      events > 0 ? Math.round((seconds / events) * 1e6) / 1e3 : null,
+    ]),
+  );
+
 const round = (value: number) => (Number.isFinite(value) ? Math.round(value * 10) / 10 : null);
 
 export function machine() {
@@ -68,6 +81,7 @@ export function benchJson(run: BenchRun): Record<string, unknown> {
     cpuSeconds: worker.cpu
       ? Object.fromEntries(Object.entries(worker.cpu.cpuSeconds).map(([k, v]) => [k, round(v)]))
       : null,
+    cpuMsPerEvent: worker.cpu ? cpuMsPerEvent(worker.cpu.cpuSeconds, worker.eventsSent) : null,
     workerDbActivity: worker.dbActivity,
     workerLockWaits: worker.lockWaits,
     lanes: worker.lanes,
