@@ -8,7 +8,7 @@
  * the same orderly way and exits with code 1, so that its supervisor (systemd,
  * Kubernetes, compose `restart:`) starts a fresh one that joins the group again.
  */
-import './kafka/linear-grouping';
+import './kafka/kafkajs-patches';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logging/logger';
 import { startWorker } from './worker';

@@ -3,7 +3,7 @@
  * since 2023, so the rest of the worker reaches Kafka only through the small
  * port in this folder; a KafkaJS-compatible client can replace it here.
  */
-import './linear-grouping';
+import './kafkajs-patches';
 import { readFileSync } from 'node:fs';
 import {
   Kafka,

@@ -1,28 +1,20 @@
 /**
  * The linear grouping of messages per partition (src/kafka/linear-grouping.ts):
- * the same result as KafkaJS's own on any input, and the function KafkaJS's
- * producer uses in a Node process that imports the Kafka client. Jest's
- * module registry ignores require.cache, so KafkaJS's own grouping is loaded
- * here as it ships, and the installation is checked in child processes.
+ * the same result as KafkaJS's own on any input. Jest's module registry
+ * ignores require.cache, so KafkaJS's own grouping is loaded here as it ships;
+ * that KafkaJS's producer uses the linear one in a Node process that imports
+ * the Kafka client is checked in test/unit/kafka/kafkajs-patches.test.ts.
  */
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import fc from 'fast-check';
 import { Partitioners } from 'kafkajs';
-import {
-  groupMessagesPerPartition,
-  type GroupingInput,
-  installLinearGrouping,
-} from '../../src/kafka/linear-grouping';
+import { groupMessagesPerPartition, type GroupingInput } from '../../src/kafka/linear-grouping';
 
-const root = path.resolve(__dirname, '..', '..');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const kafkaJsGrouping = require('kafkajs/src/producer/groupMessagesPerPartition') as (
   input: GroupingInput,
 ) => Record<string, object[]>;
 
 test("KafkaJS's own grouping is what this test compares with (Jest ignores require.cache)", () => {
-  expect(installLinearGrouping()).toBe('not-node');
   expect(kafkaJsGrouping).not.toBe(groupMessagesPerPartition);
   expect(kafkaJsGrouping.toString()).toContain('[...current, message]');
 });
@@ -77,43 +69,4 @@ test('the same partitions, in the same key order, with the same messages in inpu
     ),
     { numRuns: 300 },
   );
-});
-
-/** Runs `code` in a fresh Node process with tsx, from the repository's root; its stdout and exit code. */
-function inNode(code: string) {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { status: run.status, stdout: run.stdout.trim(), stderr: run.stderr };
-}
-
-test("KafkaJS's producer requires the linear grouping once the Kafka client is imported", () => {
-  const run = inNode(`
-    require('./src/kafka/client.ts');
-    const { groupMessagesPerPartition, kafkaJsModules } = require('./src/kafka/linear-grouping.ts');
-    const producer = require.cache[kafkaJsModules.sendMessages];
-    const grouping = producer.children.find((child) => child.filename === kafkaJsModules.grouping);
-    console.log(JSON.stringify({
-      producerUsesIt: grouping.exports === groupMessagesPerPartition,
-      requireGivesIt: require('kafkajs/src/producer/groupMessagesPerPartition') === groupMessagesPerPartition,
-    }));
-  `);
-  expect(run.stderr).toBe('');
-  expect(JSON.parse(run.stdout)).toEqual({ producerUsesIt: true, requireGivesIt: true });
-});
-
-test('imported after KafkaJS, it refuses to start, naming the import order to fix', () => {
-  const run = inNode(`
-    require('kafkajs');
-    try {
-      require('./src/kafka/linear-grouping.ts');
-    } catch (error) {
-      console.log(JSON.stringify({ code: error.code, message: error.message }));
-    }
-  `);
-  const refusal = JSON.parse(run.stdout) as { code: string; message: string };
-  expect(refusal.code).toBe('KAFKAJS_LOADED_FIRST');
-  expect(refusal.message).toContain("import './kafka/linear-grouping'");
 });
