@@ -10,12 +10,12 @@ import {
   type KafkaConfig,
   type logCreator,
   logLevel,
-  Partitioners,
   type Producer,
   type SASLOptions,
 } from 'kafkajs';
 import type { Logger } from '../logging/logger';
 import type { Config } from '../config';
+import { createPartitioner } from './partitioner';
 
 const kafkaLogLevels: Record<Config['LOG_LEVEL'], logLevel> = {
   silent: logLevel.NOTHING,
@@ -124,14 +124,15 @@ export function createKafka(
 /**
  * The producer every outcome and dead letter goes through: idempotent, one
  * request in flight (so retries cannot reorder), retrying until the broker
- * answers, and murmur2 partitioning as
- * Java clients use, so one orderId lands on one partition whoever produced it.
+ * answers, and murmur2 partitioning as Java clients use, so one orderId lands
+ * on one partition whoever produced it (KafkaJS's DefaultPartitioner's
+ * choices, without its per-message allocations: src/kafka/partitioner.ts).
  */
 export function createProducer(kafka: Kafka): Producer {
   return kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner,
     // An idempotent producer keeps its guarantees only if it retries until the
     // broker answers; callers stop it by disconnecting.
     retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 30_000 },
