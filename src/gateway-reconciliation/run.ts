@@ -18,7 +18,7 @@ import type { ReportFormat } from './report-line';
 import {
   type CurrencyNet,
   currencyNets,
-  differencesPage,
+  readDifferences,
   type GatewayDifference,
   type OutcomeCounts,
   outcomeCounts,
@@ -112,16 +112,7 @@ export async function reconcileGateway<T>(
       totals: await typeTotals(trx, window),
       nets: await currencyNets(trx, window),
     };
-    async function* differences(): AsyncGenerator<GatewayDifference> {
-      let after: { kind: string; type: string; reference: string } | null = null;
-      for (;;) {
-        const page = await differencesPage(trx, options.gateway, after, 2000);
-        if (page.length === 0) return;
-        yield* page;
-        const last = page[page.length - 1]!;
-        after = { kind: last.kind, type: last.type, reference: last.gatewayReference };
-      }
-    }
+    const differences = () => readDifferences(trx, options.gateway);
     return withResult(summary, differences, trx);
   });
 }

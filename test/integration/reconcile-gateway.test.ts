@@ -275,3 +275,44 @@ test('a payment in the ledger the gateway does not report is only in the ledger;
     'the payment was received and is kept, waiting for order o-unknown: not in the ledger yet',
   );
 });
+
+test('differences past one cursor page all come, once each, in (kind, type, reference) order; a reader may stop early and another read them again', async () => {
+  // 4,500 charges the ledger never saw (the cursor hands out 2,000 at a time),
+  // one of them twice, besides the story's own items, which match.
+  const extra: ReportRow[] = Array.from({ length: 4500 }, (_, index) => ({
+    reference: `ch-page-${String(4499 - index).padStart(4, '0')}`,
+    type: 'charge',
+    amount: '1.00',
+    currency: 'USD',
+  }));
+  extra.push({ ...extra[17]! });
+  const file = reportFile(plainReport([...rows, ...extra], at));
+  const read = await reconcileGateway(
+    ctx.db,
+    { gateway, file, format: plainFormat, from: window.from, to: window.to, toleranceMs: 0 },
+    async (summary, differences) => {
+      const firstThree: GatewayDifference[] = [];
+      for await (const difference of differences()) {
+        firstThree.push(difference);
+        if (firstThree.length === 3) break;
+      }
+      const listed: GatewayDifference[] = [];
+      for await (const difference of differences()) listed.push(difference);
+      return { summary, firstThree, listed };
+    },
+  );
+  expect(read.summary.counts).toMatchObject({
+    matched: rows.length,
+    only_in_file: 4500,
+    twice_in_file: 1,
+  });
+  const onlyInFile = extra
+    .slice(0, 4500)
+    .map((row) => ['only_in_file', 'charge', row.reference])
+    .sort((a, b) => (a[2]! < b[2]! ? -1 : 1));
+  expect(kinds(read.listed)).toEqual([
+    ...onlyInFile,
+    ['twice_in_file', 'charge', extra[17]!.reference],
+  ]);
+  expect(kinds(read.firstThree)).toEqual(onlyInFile.slice(0, 3));
+});
