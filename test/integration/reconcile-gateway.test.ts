@@ -310,7 +310,12 @@ test('differences past one cursor page all come, once each, in (kind, type, refe
     .slice(0, 4500)
     .map((row) => ['only_in_file', 'charge', row.reference])
     .sort((a, b) => (a[2]! < b[2]! ? -1 : 1));
-  expect(kinds(read.listed)).toEqual([
+  // In (kind, type, reference) order, byte by byte; the file's side is all there, once each
+  // (earlier tests of this file leave payments only in the ledger, listed between the two).
+  const listed = kinds(read.listed);
+  const inOrder = [...listed].sort((a, b) => (a.join('\u0000') < b.join('\u0000') ? -1 : 1));
+  expect(listed).toEqual(inOrder);
+  expect(listed.filter(([kind]) => kind !== 'only_in_ledger')).toEqual([
     ...onlyInFile,
     ['twice_in_file', 'charge', extra[17]!.reference],
   ]);
