@@ -18,6 +18,7 @@ import { startWorker } from '../../src/worker';
 import { randomOpsPort } from '../support/ops-port';
 import { type ScratchRedisTls, startScratchRedisTls } from '../support/scratch-redis-tls';
 import { useTestContext } from '../support/test-context';
+import { waitUntil } from '../support/wait';
 import { spawnWorker } from '../support/worker-process';
 
 const ctx = useTestContext({ OPS_PORT: String(randomOpsPort()) });
@@ -76,7 +77,16 @@ test('the lock service takes and releases a lock on every node of a three-node q
       const lock = await locks.redlock.acquire([resource], 5000);
       for (const client of locks.clients) expect(await client.get(resource)).toBe(lock.value);
       await lock.release();
-      for (const client of locks.clients) expect(await client.get(resource)).toBeNull();
+      // Redlock's release resolves once a quorum (two of three) has released: the
+      // third node's delete may still be on its way, so wait for it rather than read at once.
+      await waitUntil(
+        async () =>
+          (await Promise.all(locks.clients.map((client) => client.get(resource)))).every(
+            (value) => value === null,
+          ),
+        5000,
+        'the lock released on every node',
+      );
     } finally {
       await locks.close();
     }
