@@ -53,6 +53,11 @@ async function onTransaction<R>(
   const text = positionalText(name, sql);
   refuseUndefined(name, bindings);
   const connection = await transactionConnection(trx);
+  // Knex's own guard, checked in the same turn as the send: once the
+  // transaction has committed or rolled back, its connection is back in the
+  // pool, and a late statement would run in whatever transaction holds it now.
+  if (trx.isCompleted())
+    throw new Error(`prepared statement ${name}: its transaction is already complete`);
   return (await connection.query({ name, text, values: bindings })) as R;
 }
 

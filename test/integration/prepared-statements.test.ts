@@ -130,3 +130,22 @@ describe('positionalText', () => {
     expect(() => positionalText('t_escaped', "SELECT '\\?'")).toThrow('uses ?? or \\?');
   });
 });
+
+test('a statement after its transaction completed is refused, never sent on the connection the pool now lends to others', async () => {
+  let finished: Knex.Transaction | undefined;
+  await ctx.db.transaction(async (trx) => {
+    await trx.raw('SELECT 1');
+    finished = trx;
+  });
+  await expect(
+    prepared(finished!, 'probe_late', 'INSERT INTO prepared_probe (id, label) VALUES (?, ?)', [
+      99,
+      'late',
+    ]),
+  ).rejects.toThrow('prepared statement escrow_probe_late: its transaction is already complete');
+  const late = await ctx
+    .db('prepared_probe')
+    .where({ id: 99 })
+    .count<{ count: string }[]>('* AS count');
+  expect(late[0]!.count).toBe('0');
+});
