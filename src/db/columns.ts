@@ -6,8 +6,8 @@
  */
 import type { Knex } from 'knex';
 
-export const columnsOf = (...columns: unknown[][]) =>
-  columns as unknown as readonly Knex.RawBinding[];
+export const columnsOf = (...columns: (readonly (string | number | boolean | null)[])[]) =>
+  columns as unknown as readonly (Knex.RawBinding & Bound)[];
 
 /**
  * Rows for `jsonb_to_recordset(?::jsonb) AS r(column type, ...)`: the whole
@@ -27,28 +27,45 @@ export const recordset = (rows: readonly object[]): string => JSON.stringify(row
  * Inside a transaction the statement goes straight to the transaction's pg
  * connection: Knex would only turn the `?` placeholders into `$n` again on
  * every call (the text is fixed per name, so that is done once here), walk
- * every bound array for an undefined value and run its query events, which
- * on a slice's few statements with thousand-element bindings cost more than
- * the statements' own encoding. Outside a transaction it runs through Knex,
- * which acquires and releases the pooled connection.
+ * every bound array for an undefined value and run its query events on
+ * every statement. Outside a transaction it runs through Knex, which
+ * acquires and releases the pooled connection. Bindings are plain values
+ * (pg binds them as they are): a Knex expression such as `trx.fn.now()`,
+ * which Knex would have inlined, belongs in the SQL text instead.
  */
 export function prepared<R>(
   db: Knex | Knex.Transaction,
   name: string,
   sql: string,
-  bindings: readonly Knex.RawBinding[],
+  bindings: readonly Bound[],
 ): Promise<R> {
   const statement = `escrow_${name}`;
   if (!db.isTransaction)
-    return db.raw<R>(sql, bindings).options({ name: statement }) as unknown as Promise<R>;
+    return db
+      .raw<R>(sql, bindings as readonly Knex.RawBinding[])
+      .options({ name: statement }) as unknown as Promise<R>;
   return onTransaction<R>(db as Knex.Transaction, statement, sql, bindings);
+}
+
+/** A value pg binds as it is: a scalar, a date, bytes, or an array of scalars (an SQL array). */
+export type Bound =
+  string | number | boolean | Date | Buffer | null | readonly (string | number | boolean | null)[];
+
+/** A statement refused before it was sent: a mistake in the code that calls it, never retried. */
+export class StatementRefused extends Error {
+  readonly code = 'STATEMENT_REFUSED';
+  readonly retryable = false;
+  constructor(statement: string, why: string) {
+    super(`prepared statement ${statement}: ${why}`);
+    this.name = 'StatementRefused';
+  }
 }
 
 async function onTransaction<R>(
   trx: Knex.Transaction,
   name: string,
   sql: string,
-  bindings: readonly Knex.RawBinding[],
+  bindings: readonly Bound[],
 ): Promise<R> {
   const text = positionalText(name, sql);
   refuseUndefined(name, bindings);
@@ -56,8 +73,7 @@ async function onTransaction<R>(
   // Knex's own guard, checked in the same turn as the send: once the
   // transaction has committed or rolled back, its connection is back in the
   // pool, and a late statement would run in whatever transaction holds it now.
-  if (trx.isCompleted())
-    throw new Error(`prepared statement ${name}: its transaction is already complete`);
+  if (trx.isCompleted()) throw new StatementRefused(name, 'its transaction is already complete');
   return (await connection.query({ name, text, values: bindings })) as R;
 }
 
@@ -66,13 +82,13 @@ async function onTransaction<R>(
  * path: an undefined binding, or an undefined element of a bound column, is a
  * bug in the caller, not a NULL.
  */
-function refuseUndefined(name: string, bindings: readonly Knex.RawBinding[]): void {
+function refuseUndefined(name: string, bindings: readonly Bound[]): void {
   bindings.forEach((binding, index) => {
     if (
       binding === undefined ||
       (Array.isArray(binding) && (binding as readonly unknown[]).includes(undefined))
     )
-      throw new Error(`prepared statement ${name}: binding ${index + 1} is or holds undefined`);
+      throw new StatementRefused(name, `binding ${index + 1} is or holds undefined`);
   });
 }
 
@@ -95,12 +111,11 @@ const positionalByName = new Map<string, { readonly sql: string; readonly text: 
 export function positionalText(name: string, sql: string): string {
   const known = positionalByName.get(name);
   if (known !== undefined) {
-    if (known.sql !== sql)
-      throw new Error(`prepared statement ${name} was given two different texts`);
+    if (known.sql !== sql) throw new StatementRefused(name, 'it was given two different texts');
     return known.text;
   }
   if (sql.includes('??') || sql.includes('\\?'))
-    throw new Error(`prepared statement ${name} uses ?? or \\?, which only Knex's raw() numbers`);
+    throw new StatementRefused(name, "it uses ?? or \\?, which only Knex's raw() numbers");
   let position = 0;
   const text = sql.replace(/\?/g, () => `$${++position}`);
   positionalByName.set(name, { sql, text });

@@ -29,6 +29,10 @@ describe('prepared() in a transaction', () => {
       SELECT * FROM jsonb_to_recordset(?::jsonb) AS r(id integer, label text)
       WHERE r.id <> ?
       RETURNING id, label`;
+    // Knex reports every query it runs; the direct path runs none through it.
+    const throughKnex: string[] = [];
+    const onQuery = (query: { sql: string }) => throughKnex.push(query.sql);
+    ctx.db.on('query', onQuery);
     await expect(
       ctx.db.transaction(async (trx) => {
         const { rows } = await prepared<{ rows: { id: number; label: string }[] }>(
@@ -60,6 +64,8 @@ describe('prepared() in a transaction', () => {
         throw new Error('roll back');
       }),
     ).rejects.toThrow('roll back');
+    ctx.db.off('query', onQuery);
+    expect(throughKnex.filter((sql) => sql.includes('prepared_probe (id, label)'))).toEqual([]);
     const after = await ctx.db('prepared_probe').count<{ count: string }[]>('* AS count');
     expect(after[0]!.count).toBe('0');
   });
@@ -124,7 +130,7 @@ describe('positionalText', () => {
   it('refuses a second text under one name, and the placeholders only Knex understands', () => {
     positionalText('t_once', 'SELECT ?');
     expect(() => positionalText('t_once', 'SELECT ?, ?')).toThrow(
-      'prepared statement t_once was given two different texts',
+      'prepared statement t_once: it was given two different texts',
     );
     expect(() => positionalText('t_identifier', 'SELECT ?? FROM t')).toThrow('uses ?? or \\?');
     expect(() => positionalText('t_escaped', "SELECT '\\?'")).toThrow('uses ?? or \\?');
