@@ -290,12 +290,20 @@ test('differences past one cursor page all come, once each, in (kind, type, refe
   const read = await reconcileGateway(
     ctx.db,
     { gateway, file, format: plainFormat, from: window.from, to: window.to, toleranceMs: 0 },
-    async (summary, differences) => {
+    async (summary, differences, trx) => {
+      const openCursors = async () =>
+        (await trx.raw<{ rows: { n: number }[] }>('SELECT count(*)::int AS n FROM pg_cursors'))
+          .rows[0]!.n;
       const firstThree: GatewayDifference[] = [];
       for await (const difference of differences()) {
         firstThree.push(difference);
-        if (firstThree.length === 3) break;
+        if (firstThree.length === 3) {
+          expect(await openCursors()).toBe(1);
+          break;
+        }
       }
+      // The reader that stopped early closed its cursor.
+      expect(await openCursors()).toBe(0);
       const listed: GatewayDifference[] = [];
       for await (const difference of differences()) listed.push(difference);
       return { summary, firstThree, listed };
