@@ -101,6 +101,7 @@ export class OutboxRelay {
    * standby may publish already), and then the read fails instead.
    */
   private async publishPending(): Promise<number> {
+    const batchSize = this.options.batchSize ?? 500;
     let total = 0;
     for (;;) {
       const session = this.session;
@@ -110,7 +111,7 @@ export class OutboxRelay {
         name: 'escrow_relay_pending',
         text: `SELECT outbox_id, topic, message_key, payload, headers FROM outbox
                WHERE published_at IS NULL ORDER BY outbox_id LIMIT $1`,
-        values: [this.options.batchSize ?? 500],
+        values: [batchSize],
       });
       if (rows.length === 0) return total;
       const topics = rows.map(
@@ -126,7 +127,7 @@ export class OutboxRelay {
       total += rows.length;
       this.options.onPublished?.(topics);
       // A short batch was all there was: what commits meanwhile comes with its notification.
-      if (rows.length < (this.options.batchSize ?? 500)) return total;
+      if (rows.length < batchSize) return total;
     }
   }
 
