@@ -1,11 +1,10 @@
 /**
  * What a match found, read from its temporary tables: the differences
  * (through a cursor, page by page, so a million of them are never held at
- * once), the counts by
- * outcome, the totals per type and currency on each side, and the nets —
- * the file's money in and out against the ledger's gateway-clearing
- * movement — with how much of their difference the listed differences
- * explain and how much the items near the window's edges do.
+ * once), the counts by outcome, the totals per type and currency on each
+ * side, and the nets — the file's money in and out against the ledger's
+ * gateway-clearing movement — with how much of their difference the listed
+ * differences explain and how much the items near the window's edges do.
  */
 import type { Knex } from 'knex';
 import { type MatchWindow, signOf } from './match';
@@ -79,8 +78,9 @@ let cursorsDeclared = 0;
  * and hands them out as they are read, so a million differences are neither
  * held at once nor scanned and sorted again for every page (keyset pages
  * over the unindexed temporary table did that, growing with the square of
- * the differences: 208 s for the million-line test, 34.5 s through the cursor). Each call reads
- * through a cursor of its own; a reader that stops early closes it.
+ * the differences: 208 s for the million-line test, 34.5 s through the
+ * cursor). Each call reads through a cursor of its own; a reader that stops
+ * early closes it.
  */
 export async function* readDifferences(
   trx: Knex.Transaction,
