@@ -669,7 +669,7 @@ test('any sequence of commands and settlements keeps the invariants after every 
   expect(covered.pendingSplits).toBeGreaterThan(200);
   expect(covered.duplicates).toBeGreaterThan(1000);
   expect(covered.idempotencyConflicts).toBeGreaterThan(200);
-  // The money loop: each path in a share of runs (about half what a run of 1500 gives).
+  // The money loop: each path in a share of runs (see moneyFloors for how the floors were set).
   const moneyShares = Object.fromEntries(
     Object.keys(moneyFloors).map((seen) => [seen, money(seen)]),
   );
@@ -677,7 +677,14 @@ test('any sequence of commands and settlements keeps the invariants after every 
   expect({ below, moneyShares }).toEqual({ below: [], moneyShares });
 });
 
-/** The share of runs below which a money-loop path counts as not covered. */
+/**
+ * The share of runs below which a money-loop path counts as not covered. The seed is random,
+ * so each floor must sit well under what any seed gives: over 61 seeds (1,500 runs each) the
+ * common paths varied by less than ±15 % around their median and sit at about half of it; the
+ * rare paths (a median of 20–50 runs) varied from half to one and a half times their median,
+ * so they sit at about a sixth. A domain that never takes a path still fails: every path must
+ * be taken in more than 3 runs.
+ */
 const moneyFloors: Readonly<Record<string, number>> = {
   payoutPaid: 0.15,
   payoutFailed: 0.05,
@@ -695,13 +702,16 @@ const moneyFloors: Readonly<Record<string, number>> = {
   chargebackAfterRelease: 0.15,
   chargebackFromPlatform: 0.15,
   keptChargebackApplied: 0.2,
-  netted: 0.01,
+  // Median 27 runs of 1,500, lowest seen 15.
+  netted: 0.003,
   // Rarer since a chargeback of money refunded at once (an overpayment) is the platform's
-  // loss rather than a receivable (one run of 1,500 sequences here: 0.025).
-  nettedAcrossOrders: 0.012,
-  nettedWhole: 0.008,
+  // loss rather than a receivable. Median 50 runs, lowest seen 35.
+  nettedAcrossOrders: 0.006,
+  // Median 28 runs, lowest seen 16.
+  nettedWhole: 0.003,
   reversed: 0.15,
   reversalReturnedToMilestone: 0.04,
   reversalRefundedBuyer: 0.04,
-  reversalRepaidProvider: 0.006,
+  // Median 20 runs, lowest seen 10 (a CI run failed at 9 when this floor was 0.006).
+  reversalRepaidProvider: 0.002,
 };
