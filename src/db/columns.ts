@@ -69,12 +69,44 @@ async function onTransaction<R>(
 ): Promise<R> {
   const text = positionalText(name, sql);
   refuseUndefined(name, bindings);
+  const values = bindings.map((binding) =>
+    Array.isArray(binding) ? arrayLiteral(binding as readonly ArrayElement[]) : binding,
+  );
   const connection = await transactionConnection(trx);
   // Knex's own guard, checked in the same turn as the send: once the
   // transaction has committed or rolled back, its connection is back in the
   // pool, and a late statement would run in whatever transaction holds it now.
   if (trx.isCompleted()) throw new StatementRefused(name, 'its transaction is already complete');
-  return (await connection.query({ name, text, values: bindings })) as R;
+  return (await connection.query({ name, text, values })) as R;
+}
+
+type ArrayElement = string | number | boolean | null;
+
+/**
+ * A bound array as Postgres's array literal (`{"a","b",NULL}`), written by
+ * JSON.stringify: pg's own conversion quotes each element with two regex
+ * replaces and grows the literal by concatenation, which was the worker's
+ * largest allocation per statement (the inbox look-up binds every key of a
+ * slice). Inside double quotes an array literal takes `\"` and `\\` exactly
+ * as JSON writes them; JSON's other escapes (`\n`, `\u0001`, a lone
+ * surrogate's `\ud800`) would mean something else there, so an array whose
+ * JSON holds one, or a number JSON cannot write (NaN, Infinity), is left to pg.
+ * JSON's `null` is the literal's NULL; numbers and booleans go unquoted, which
+ * every element type's input reads as pg's quoted text.
+ */
+export function arrayLiteral(elements: readonly ArrayElement[]): string | readonly ArrayElement[] {
+  for (const element of elements) {
+    const type = typeof element;
+    if (
+      type === 'number'
+        ? !Number.isFinite(element)
+        : type !== 'string' && type !== 'boolean' && element !== null
+    )
+      return elements;
+  }
+  const json = JSON.stringify(elements);
+  if (json.includes('\\') && /\\[bfnrtu]/.test(json)) return elements;
+  return `{${json.slice(1, -1)}}`;
 }
 
 /**

@@ -7,7 +7,7 @@
  * own error (SQLSTATE and words) reaches the caller.
  */
 import type { Knex } from 'knex';
-import { positionalText, prepared, recordset } from '../../src/db/columns';
+import { arrayLiteral, positionalText, prepared, recordset } from '../../src/db/columns';
 import { useTestContext } from '../support/test-context';
 
 const ctx = useTestContext();
@@ -106,6 +106,68 @@ describe('prepared() in a transaction', () => {
     expect(failure).toBeInstanceOf(Error);
     expect((failure as { code?: string }).code).toBe('23505');
     expect((failure as Error).message).toMatch(/^duplicate key value violates unique constraint/);
+  });
+});
+
+describe('bound arrays', () => {
+  // Whatever a caller binds, the database must read the elements pg's own
+  // conversion would have given it: text[] and bigint[] read back unchanged.
+  const texts: (string | null)[][] = [
+    [],
+    ['plain', 'order-000001', 'payment:["adyen","psp-1"]'],
+    ['a"quote', 'back\\slash', '\\"both', 'comma,inside', '{braces}', ' spaced ', ''],
+    ['NULL', 'null', null, 'NuLl', 'x'],
+    ['emoji 😀', 'ünïcödé', '\u2028 line separator'],
+    // JSON would escape these as \n, \t and \u0001: left to pg.
+    ['line\nbreak', 'tab\there', '\u0001control', 'back\\nslash-n'],
+  ];
+
+  it.each(texts.map((elements) => [elements]))(
+    'text[] %j reads back as bound',
+    async (elements) => {
+      const { rows } = await ctx.db.transaction((trx) =>
+        prepared<{ rows: { value: (string | null)[]; length: number | null }[] }>(
+          trx,
+          'probe_text_array',
+          'SELECT ?::text[] AS value, cardinality(?::text[]) AS length',
+          [elements, elements],
+        ),
+      );
+      expect(rows[0]!.value).toEqual(elements);
+      expect(rows[0]!.length).toBe(elements.length);
+    },
+  );
+
+  it('bigint[], integer[] and boolean[] read back as bound, at the edges of BIGINT', async () => {
+    const { rows } = await ctx.db.transaction((trx) =>
+      prepared<{ rows: { big: string[]; small: number[]; flags: boolean[] }[] }>(
+        trx,
+        'probe_number_arrays',
+        'SELECT ?::bigint[] AS big, ?::int[] AS small, ?::boolean[] AS flags',
+        [
+          ['-9223372036854775808', '0', '9223372036854775807'],
+          [-2147483648, -0, 7, 2147483647],
+          [true, false, null],
+        ],
+      ),
+    );
+    expect(rows[0]).toEqual({
+      big: ['-9223372036854775808', '0', '9223372036854775807'],
+      small: [-2147483648, 0, 7, 2147483647],
+      flags: [true, false, null],
+    });
+  });
+
+  it('are written by JSON where JSON and the array literal agree, and left to pg where they do not', () => {
+    expect(arrayLiteral(['a"b', 'c\\d', null, 7, true])).toBe('{"a\\"b","c\\\\d",null,7,true}');
+    expect(arrayLiteral([])).toBe('{}');
+    const newline = ['line\nbreak'];
+    expect(arrayLiteral(newline)).toBe(newline);
+    // (Neither path can store a lone surrogate: UTF-8 makes it U+FFFD.)
+    const surrogate = ['lone \ud800 surrogate'];
+    expect(arrayLiteral(surrogate)).toBe(surrogate);
+    const notANumber = [1, Number.NaN];
+    expect(arrayLiteral(notANumber)).toBe(notANumber);
   });
 });
 
