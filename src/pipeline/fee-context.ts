@@ -17,16 +17,27 @@ interface FeePolicyRow {
   dispute_fees: Record<string, string>;
 }
 
-export const toFeePolicy = (row: FeePolicyRow): FeePolicy => ({
-  policyId: row.policy_id,
-  effectiveFrom: row.effective_from,
-  // NUMERIC(9,8) comes back with trailing zeros ("0.10000000"); the value is the same.
-  rate: row.rate,
-  minimumFees: row.minimum_fees,
-  volumeTiers: row.volume_tiers,
-  volumeWindowDays: row.volume_window_days,
-  disputeFees: row.dispute_fees,
-});
+/**
+ * Frozen through (its tiers and fee tables too), so that the rules are
+ * checked once per slice rather than before every fee it prices
+ * (assertValidPolicy). A malformed jsonb value is frozen as it is, for the
+ * rules to report.
+ */
+export const toFeePolicy = (row: FeePolicyRow): FeePolicy =>
+  Object.freeze({
+    policyId: row.policy_id,
+    effectiveFrom: row.effective_from,
+    // NUMERIC(9,8) comes back with trailing zeros ("0.10000000"); the value is the same.
+    rate: row.rate,
+    minimumFees: Object.freeze(row.minimum_fees),
+    volumeTiers: Object.freeze(
+      Array.isArray(row.volume_tiers)
+        ? row.volume_tiers.map((tier) => Object.freeze(tier))
+        : row.volume_tiers,
+    ),
+    volumeWindowDays: row.volume_window_days,
+    disputeFees: Object.freeze(row.dispute_fees),
+  });
 
 export async function policyInForceAt(
   db: Knex | Knex.Transaction,

@@ -112,9 +112,33 @@ export function describePolicy(policy: FeePolicy): string {
   return valid ? `${name} (effective from ${start.toISOString()})` : name;
 }
 
+/**
+ * Frozen policies found valid, with the instant their effectiveFrom held
+ * then. A policy is checked before every fee it prices (a row edited by hand
+ * must not charge a wrong fee), a slice prices hundreds of fees with one
+ * policy, and the rules parse every rate and amount of it; a policy frozen
+ * through cannot change, so it is checked once. Its Date is the one part
+ * freezing does not hold, so it is compared; a policy that is not frozen
+ * through is checked every time.
+ */
+const validFrozenPolicies = new WeakMap<FeePolicy, number>();
+
+const isFrozenThrough = (policy: FeePolicy): boolean =>
+  Object.isFrozen(policy) &&
+  Object.isFrozen(policy.minimumFees) &&
+  Object.isFrozen(policy.disputeFees) &&
+  Object.isFrozen(policy.volumeTiers) &&
+  policy.volumeTiers.every((tier) => Object.isFrozen(tier));
+
 export function assertValidPolicy(policy: FeePolicy): void {
+  // Only a policy found valid is in the map, so its effectiveFrom is a Date.
+  const checkedAt = validFrozenPolicies.get(policy);
+  if (checkedAt !== undefined && checkedAt === policy.effectiveFrom.getTime()) return;
   const problems = policyProblems(policy);
-  if (problems.length === 0) return;
+  if (problems.length === 0) {
+    if (isFrozenThrough(policy)) validFrozenPolicies.set(policy, policy.effectiveFrom.getTime());
+    return;
+  }
   throw new FeePolicyError(
     'FEE_POLICY_INVALID',
     `${describePolicy(policy)} breaks ${problems.length} rule${problems.length === 1 ? '' : 's'} ` +

@@ -7,13 +7,14 @@
  */
 import {
   assertValidPolicy,
+  computeReleaseFee,
   describePolicy,
   type FeePolicy,
   FeePolicyError,
   policyProblems,
   type VolumeTier,
 } from '../../../src/domain/fees';
-import { policyWith } from '../fees/fee-fixtures';
+import { policyWith, usd } from '../fees/fee-fixtures';
 
 const withFees = (field: 'minimumFees' | 'disputeFees', fees: unknown) =>
   policyWith({ [field]: fees as Record<string, string> });
@@ -105,5 +106,50 @@ describe('the policy named in a refusal', () => {
         `^fee policy \\(effective from 2026-01-01T00:00:00\\.000Z\\) ${expected.replace(/[()]/g, '\\$&')}`,
       ),
     );
+  });
+});
+
+describe('a policy is checked before every fee it prices', () => {
+  const price = (policy: FeePolicy) => computeReleaseFee(usd('100.00'), policy, usd('0'));
+
+  test('one frozen through is checked once: its rules read volumeWindowDays, a fee never does', () => {
+    let reads = 0;
+    const policy = policyWith({ volumeTiers: Object.freeze([]) });
+    const counted = Object.defineProperty({ ...policy }, 'volumeWindowDays', {
+      get: () => {
+        reads += 1;
+        return 30;
+      },
+      enumerable: true,
+    });
+    Object.freeze(counted.minimumFees);
+    Object.freeze(counted.disputeFees);
+    Object.freeze(counted);
+    price(counted);
+    const checked = reads;
+    expect(checked).toBeGreaterThan(0);
+    price(counted);
+    price(counted);
+    expect(reads).toBe(checked);
+  });
+
+  test('one not frozen through is checked every time, so a change after a fee is refused', () => {
+    const policy = { ...policyWith(), rate: '0.10' };
+    price(policy);
+    policy.rate = '1.5';
+    expect(() => price(policy)).toThrow(FeePolicyError);
+  });
+
+  test('a frozen one whose date was made invalid after a fee is refused (freezing does not hold a Date)', () => {
+    const policy = Object.freeze({
+      ...policyWith(),
+      effectiveFrom: new Date('2026-01-01T00:00:00Z'),
+      minimumFees: Object.freeze({}),
+      disputeFees: Object.freeze({}),
+      volumeTiers: Object.freeze([]),
+    });
+    price(policy);
+    policy.effectiveFrom.setTime(Number.NaN);
+    expect(() => price(policy)).toThrow('effectiveFrom is not a valid date');
   });
 });
