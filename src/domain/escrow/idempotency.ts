@@ -116,40 +116,149 @@ export function inboxVerdict(storedSubstance: string | undefined, substance: str
   return storedSubstance === substance ? 'DUPLICATE' : 'IDEMPOTENCY_CONFLICT';
 }
 
+/** Maps each string the substance holds, given the key it is held under. */
+type TextOf = (key: string, value: string) => string;
+
 /**
- * JSON with every object's keys in localeCompare order and undefined fields
- * left out. The stored hashes depend on this exact text, so the order must
- * never change (it is pinned by a test). Sorting with localeCompare costs
- * microseconds per object, and objects of one shape always sort the same, so
- * each shape's order is computed once; commands come in a few shapes, and
- * the cache stops growing at `maxCachedShapes` in case input brings more.
+ * JSON with every object's keys in localeCompare order (array-index keys
+ * first: see isArrayIndex) and undefined fields left out. The stored hashes
+ * depend on this exact text, so it must never change (idempotency.test.ts
+ * pins it). It was `JSON.stringify` with a replacer that handed it a sorted
+ * copy of every object: a replacer puts JSON.stringify on V8's slow path,
+ * and the copies were garbage on every event, so this writes the same text
+ * directly and copies nothing. idempotency.property.test.ts keeps that
+ * implementation and compares the two on random values. What this keeps of
+ * JSON.stringify:
+ * - each value's `toJSON` (a Date's) is called with its key, then a string
+ *   goes through `text` with that key: a property's name, an element's index
+ *   as a string, "" for the whole value;
+ * - a field whose value is undefined, a function or a symbol is left out, an
+ *   element that is one is written null; a number that is not finite is
+ *   null; a bigint throws a TypeError;
+ * - every other object, a String or Number wrapper too, is written as its own
+ *   enumerable keys, as the copy was.
  */
-function canonical(value: unknown, text: (key: string, value: string) => string): string {
-  return JSON.stringify(value, (key, inner: unknown) => {
-    if (typeof inner === 'string') return text(key, inner);
-    return inner !== null && typeof inner === 'object' && !Array.isArray(inner)
-      ? sortedCopy(inner as Record<string, unknown>)
-      : inner;
-  });
+function canonical(value: unknown, text: TextOf): string {
+  // Undefined only where JSON.stringify gave undefined too (a root without
+  // text); the callers' object literals always have one.
+  return written('', value, text) as string;
+}
+
+/** The value's text, or undefined where JSON has none (undefined, a function, a symbol). */
+function written(key: string, value: unknown, text: TextOf): string | undefined {
+  let inner = value;
+  // JSON.stringify asks objects (functions are objects) and bigints for toJSON.
+  if (
+    (typeof inner === 'object' && inner !== null) ||
+    typeof inner === 'function' ||
+    typeof inner === 'bigint'
+  ) {
+    const toJSON = (inner as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') inner = (toJSON as (key: string) => unknown).call(inner, key);
+  }
+  switch (typeof inner) {
+    case 'string':
+      return JSON.stringify(text(key, inner));
+    case 'number':
+      return Number.isFinite(inner) ? String(inner) : 'null';
+    case 'boolean':
+      return inner ? 'true' : 'false';
+    case 'bigint':
+      throw new TypeError('Do not know how to serialize a BigInt');
+    case 'object':
+      if (inner === null) return 'null';
+      return Array.isArray(inner)
+        ? arrayText(inner as readonly unknown[], text)
+        : objectText(inner as Record<string, unknown>, text);
+    default:
+      return undefined;
+  }
+}
+
+function arrayText(array: readonly unknown[], text: TextOf): string {
+  let json = '[';
+  for (let index = 0; index < array.length; index++) {
+    if (index > 0) json += ',';
+    json += written(String(index), array[index], text) ?? 'null';
+  }
+  return `${json}]`;
+}
+
+function objectText(object: Record<string, unknown>, text: TextOf): string {
+  const { keys, labels } = shapeOf(object);
+  let json = '{';
+  for (let index = 0; index < keys.length; index++) {
+    const key = keys[index]!;
+    const field = written(key, object[key], text);
+    if (field === undefined) continue;
+    if (json.length > 1) json += ',';
+    json += labels[index]! + field;
+  }
+  return `${json}}`;
+}
+
+/** An object's keys in the order they are written, and each as it is written ("\"key\":"). */
+interface Shape {
+  readonly keys: readonly string[];
+  readonly labels: readonly string[];
 }
 
 const maxCachedShapes = 256;
-const sortedKeysByShape = new Map<string, readonly string[]>();
 
-function sortedCopy(object: Record<string, unknown>): Record<string, unknown> {
+/**
+ * The cache: a tree of key lists, one step per key in Object.keys order.
+ * Finding an object's shape builds no string (a JSON text of its keys, as an
+ * id, cost a third of the writer's time), and two key lists are one shape
+ * only when they are equal, whatever characters the keys hold. It holds at
+ * most `maxCachedShapes` lists, a node per key of each.
+ */
+interface ShapeNode {
+  readonly next: Map<string, ShapeNode>;
+  shape: Shape | undefined;
+}
+
+const shapes: ShapeNode = { next: new Map(), shape: undefined };
+let cachedShapes = 0;
+
+/**
+ * Sorting with localeCompare costs microseconds per object, and objects of
+ * one shape always sort the same, so each shape's order is computed once;
+ * commands come in a few shapes, and the cache stops growing at
+ * `maxCachedShapes` in case input brings more.
+ */
+function shapeOf(object: object): Shape {
   const keys = Object.keys(object);
-  // JSON, not a join: keys holding the separator must not make two shapes one.
-  const shape = JSON.stringify(keys);
-  let sorted = sortedKeysByShape.get(shape);
-  if (sorted === undefined) {
-    sorted = keys.sort((a, b) => a.localeCompare(b));
-    if (sortedKeysByShape.size < maxCachedShapes) sortedKeysByShape.set(shape, sorted);
+  let node: ShapeNode | undefined = shapes;
+  for (let index = 0; index < keys.length && node !== undefined; index++)
+    node = node.next.get(keys[index]!);
+  if (node?.shape !== undefined) return node.shape;
+  // A stable sort, as before: keys localeCompare finds equal ("é" and
+  // "e\u0301") keep their Object.keys order.
+  const ordered = [
+    ...keys.filter(isArrayIndex).sort((a, b) => Number(a) - Number(b)),
+    ...keys.filter((key) => !isArrayIndex(key)).sort((a, b) => a.localeCompare(b)),
+  ];
+  const shape: Shape = { keys: ordered, labels: ordered.map((key) => `${JSON.stringify(key)}:`) };
+  if (cachedShapes < maxCachedShapes) {
+    let path = shapes;
+    for (const key of keys) {
+      let step = path.next.get(key);
+      if (step === undefined) path.next.set(key, (step = { next: new Map(), shape: undefined }));
+      path = step;
+    }
+    path.shape = shape;
+    cachedShapes += 1;
   }
-  // No prototype, so that a "__proto__" key is copied as a field like any other.
-  const copy: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-  for (const key of sorted) {
-    const field = object[key];
-    if (field !== undefined) copy[key] = field;
-  }
-  return copy;
+  return shape;
+}
+
+/**
+ * Keys like "2" and "10" come first, in numeric order: the sorted copy was an
+ * object, and an object lists its array-index keys (0 to 2^32 - 2, written
+ * without leading zeros) that way whatever order they were added in, so the
+ * old text had them there.
+ */
+function isArrayIndex(key: string): boolean {
+  const index = Number(key) >>> 0;
+  return String(index) === key && index !== 2 ** 32 - 1;
 }
