@@ -9,15 +9,31 @@
  */
 import { z } from 'zod';
 
-/** The first character `banned` picks out, as "U+0000 at character 9" (counted from 1, in code points). */
+/**
+ * The first character `banned` picks out, as "U+0000 at character 9" (counted
+ * from 1, in code points). It reads UTF-16 units with charCodeAt and joins a
+ * surrogate pair into one code point (a lone surrogate is one of its own), as
+ * `for..of` does but without the string iterator, whose result and string for
+ * each character only an optimized compile removes: it runs over the ids and
+ * text of every message, where a banned character is rare, so the text is
+ * built only when one is found.
+ */
 export function findCharacter(
   value: string,
   banned: (codePoint: number) => boolean,
 ): string | undefined {
+  const units = value.length;
   let position = 0;
-  for (const character of value) {
+  for (let index = 0; index < units; index += 1) {
+    let codePoint = value.charCodeAt(index);
+    if (codePoint >= 0xd800 && codePoint <= 0xdbff && index + 1 < units) {
+      const low = value.charCodeAt(index + 1);
+      if (low >= 0xdc00 && low <= 0xdfff) {
+        codePoint = 0x10000 + ((codePoint - 0xd800) << 10) + (low - 0xdc00);
+        index += 1;
+      }
+    }
     position += 1;
-    const codePoint = character.codePointAt(0)!;
     if (banned(codePoint)) {
       const hex = codePoint.toString(16).toUpperCase().padStart(4, '0');
       return `U+${hex} at character ${position}`;
