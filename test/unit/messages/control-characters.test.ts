@@ -91,6 +91,53 @@ test('the position counts characters, not UTF-16 units: an emoji before the NUL 
   expect(problemsOf(result)).toMatch(/found U\+0000 at character 2\)/);
 });
 
+test('a control character after an emoji is named by its position in characters, in the full text', () => {
+  const result = paymentConfirmedMessage.safeParse({ ...payment, gatewayReference: 'ch_🚀\t1' });
+  expect(problemsOf(result)).toBe(
+    'gatewayReference must not contain control characters (found U+0009 at character 5): ' +
+      'an id is printable text, so remove the control character where the event is produced',
+  );
+});
+
+test('the issue is a custom one naming the field, as superRefine made it', () => {
+  const result = orderMessage.safeParse({ ...refund, orderId: 'order-\u0085', reason: 'a\u0000' });
+  expect(result.success).toBe(false);
+  expect(result.error!.issues).toStrictEqual([
+    {
+      code: 'custom',
+      path: ['orderId'],
+      message:
+        'must not contain control characters (found U+0085 at character 7): an id is printable ' +
+        'text, so remove the control character where the event is produced',
+    },
+    {
+      code: 'custom',
+      path: ['reason'],
+      message:
+        'must not contain the NUL character (found U+0000 at character 2), which Postgres text ' +
+        'cannot store: remove it where the event is produced',
+    },
+  ]);
+});
+
+test('every problem is named: a control character does not hide the length or a missing field, nor they it', () => {
+  const tooLong = paymentConfirmedMessage.safeParse({
+    ...payment,
+    eventId: `${'e'.repeat(200)}\u0000`,
+  });
+  expect(problemsOf(tooLong)).toBe(
+    'eventId must be at most 200 characters; eventId must not contain control characters ' +
+      '(found U+0000 at character 201): an id is printable text, so remove the control ' +
+      'character where the event is produced',
+  );
+  const missing = orderMessage.safeParse({ ...refund, eventId: 'evt\u001b', reason: null });
+  expect(problemsOf(missing)).toBe(
+    'eventId must not contain control characters (found U+001B at character 4): an id is ' +
+      'printable text, so remove the control character where the event is produced; ' +
+      'reason is required for REFUND_REQUESTED events',
+  );
+});
+
 test('the consumer turns it into a dead-letter reason for INVALID, not a processing failure', () => {
   const handler = consumers.find((consumer) => consumer.topic === 'escrow.payment-confirmed.v1')!;
   const parsed = handler.parse({ ...payment, eventId: 'evt\u0000' });

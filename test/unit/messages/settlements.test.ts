@@ -62,6 +62,32 @@ test.each(['PAYOUT_FAILED', 'REFUND_FAILED'] as const)(
   },
 );
 
+test('the refusals are custom issues with the field as their path, in the order of the rules', () => {
+  const result = settlementMessage.safeParse({
+    ...chargeback,
+    type: 'CHARGEBACK_REVERSED',
+    outcomeId: failed.outcomeId,
+  });
+  expect(result.error!.issues).toStrictEqual([
+    {
+      code: 'custom',
+      path: ['outcomeId'],
+      message:
+        'must be null for CHARGEBACK_REVERSED events, which name the payment by its ' +
+        'gatewayReference; send the outcomeId only with PAYOUT_* and REFUND_* settlements',
+    },
+  ]);
+  const both = settlementMessage.safeParse({ ...failed, outcomeId: null, reason: ' ' });
+  expect(both.error!.issues).toStrictEqual([
+    { code: 'custom', path: ['outcomeId'], message: 'is required for PAYOUT_FAILED events' },
+    {
+      code: 'custom',
+      path: ['reason'],
+      message: 'must say why the transfer failed for PAYOUT_FAILED events (e.g. "ACCOUNT_CLOSED")',
+    },
+  ]);
+});
+
 test('a paid settlement needs no reason', () => {
   expect(problemsOf({ ...failed, type: 'PAYOUT_PAID', reason: null })).toBe('');
 });
