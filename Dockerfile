@@ -30,4 +30,4 @@ EXPOSE 8080
 # (Node 24 would grow the young generation to 192 MB), an initial old space
 # that spares the full collections of a heap still growing, and silencing the one
 # warning KafkaJS 2.2.4 provokes on Node 24 (a negative timer delay).
-CMD ["node", "--max-old-space-size=256", "--initial-old-space-size=64", "--max-semi-space-size=16", "--disable-warning=TimeoutNegativeWarning", "dist/src/main.js"]
+CMD ["node", "--max-old-space-size=256", "--initial-old-space-size=64", "--heap-growing-percent=100", "--max-semi-space-size=16", "--disable-warning=TimeoutNegativeWarning", "dist/src/main.js"]

@@ -43,6 +43,16 @@ export function memoryOf(pid: number): { rss: number; hwm: number } | null {
  * (40-70 MB); starting at 64 MB skips those, 0.163 against 0.189 ms of worker
  * CPU per event on 30,000 events (medians of 6 alternated pairs), peak RSS
  * unchanged (194-217 MB).
+ * The heap growing factor: after each full collection V8 sets the next old
+ * space limit at a factor of the live set that it picks from its own speed
+ * figures, and for this worker it picked small ones: about 26 full
+ * collections (and their concurrent marking, which runs on other threads
+ * and counts in the process's CPU) per 30,000 events. A fixed factor of 2
+ * leaves 8: 0.145-0.166 against 0.180-0.193 ms of worker CPU per event on
+ * 30,000 events (alternated runs, the same hour), peak RSS 215-249 against
+ * 190-198 MB. A factor of 3 or 4 saved a little more CPU for 263-270 MB,
+ * too close to the 300 MB target; a larger young generation with it saved
+ * nothing (docs/benchmark.md).
  * The warning filter: KafkaJS 2.2.4's request queue schedules its idle check
  * with a negative delay, which Node (as always) runs after 1 ms but, since
  * Node 24, also reports with a TimeoutNegativeWarning line on stderr in every
@@ -52,6 +62,7 @@ export function memoryOf(pid: number): { rss: number; hwm: number } | null {
 export const workerNodeFlags = [
   '--max-old-space-size=256',
   '--initial-old-space-size=64',
+  '--heap-growing-percent=100',
   '--max-semi-space-size=16',
   '--disable-warning=TimeoutNegativeWarning',
 ] as const;
