@@ -97,7 +97,8 @@ export class RegistryCodec {
   /** Where encodeAll writes a batch before copying it out whole; grows to the largest batch. */
   private scratch = Buffer.allocUnsafe(64 * 1024);
   /** Per topic and writer schema id, how to read that writer's bytes with the topic's reader. */
-  private readonly decoders = new Map<string, (payload: Buffer) => unknown>();
+  /** Compiled decoders by topic, then by the writer's schema id. */
+  private readonly decoders = new Map<Topic, Map<number, (payload: Buffer) => unknown>>();
 
   constructor(
     private readonly registryUrl: string,
@@ -356,8 +357,7 @@ export class RegistryCodec {
    * cache; an unknown id fails there as before.
    */
   private async decoderFor(topic: Topic, schemaId: number) {
-    const key = `${topic}\u0000${schemaId}`;
-    const known = this.decoders.get(key);
+    const known = this.decoders.get(topic)?.get(schemaId);
     if (known) return known;
     const writer = (await this.registry.getSchema(schemaId)) as unknown as avro.Type;
     const target = this.typeOf(topic);
@@ -368,12 +368,34 @@ export class RegistryCodec {
       const resolver = target.createResolver(writer);
       decoder = (payload) => target.fromBuffer(payload, resolver) as unknown;
     }
-    this.decoders.set(key, decoder);
+    let byId = this.decoders.get(topic);
+    if (byId === undefined) this.decoders.set(topic, (byId = new Map<number, typeof decoder>()));
+    byId.set(schemaId, decoder);
     return decoder;
   }
 
-  /** Decodes a value, or says why it never will be; throws RegistryUnavailable when that cannot be told yet. */
-  async decode(topic: Topic, value: Buffer | null): Promise<Decoded> {
+  /**
+   * decode's answer without waiting, when it has one at once: a value that is
+   * not in the wire format, or one decoded with a decoder already compiled
+   * for its schema id. Undefined when the id has not been looked up yet, or
+   * the bytes do not decode: decode then does it, with its lookup and its
+   * reasons. Every message after a schema's first comes this way, without the
+   * promises a lookup needs (a few per message, with a consumer's retry
+   * around it).
+   */
+  decodeKnown(topic: Topic, value: Buffer | null): Decoded | undefined {
+    const malformed = this.wireFormatProblem(topic, value);
+    if (malformed !== undefined) return malformed;
+    const decoder = this.decoders.get(topic)?.get(value!.readInt32BE(1));
+    if (decoder === undefined) return undefined;
+    try {
+      return { ok: true, value: decoder(value!.subarray(5)) };
+    } catch {
+      return undefined;
+    }
+  }
+
+  private wireFormatProblem(topic: Topic, value: Buffer | null): Decoded | undefined {
     if (value === null || value.length === 0) {
       return { ok: false, reason: 'the message has no value (a tombstone); every event needs one' };
     }
@@ -385,10 +407,17 @@ export class RegistryCodec {
           `encode it with a schema registry client under ${subjectOf(this.topicPrefix, topic)}`,
       };
     }
-    const schemaId = value.readInt32BE(1);
+    return undefined;
+  }
+
+  /** Decodes a value, or says why it never will be; throws RegistryUnavailable when that cannot be told yet. */
+  async decode(topic: Topic, value: Buffer | null): Promise<Decoded> {
+    const malformed = this.wireFormatProblem(topic, value);
+    if (malformed !== undefined) return malformed;
+    const schemaId = value!.readInt32BE(1);
     try {
       const decoder = await this.decoderFor(topic, schemaId);
-      const decoded: unknown = decoder(value.subarray(5));
+      const decoded: unknown = decoder(value!.subarray(5));
       return { ok: true, value: decoded };
     } catch (error) {
       if (registryFailureIsTransient(error)) {

@@ -36,34 +36,44 @@ export async function prepareMessage(
   heartbeat: () => Promise<void>,
   log: Logger,
 ): Promise<InboundEvent | undefined> {
-  const { handler, topic, partition, message } = fetched;
-  const decoded = await withRetry(() => deps.codec.decode(handler.topic, message.value), {
-    ...MESSAGE_RETRY,
-    onRetry: (error) => {
-      void heartbeat().catch(() => undefined);
-      deps.metrics.transientRetries.inc({ stage: 'decode' });
-      log.warn({ err: error, offset: message.offset }, 'schema registry unavailable; retrying');
-    },
-  });
-  const deadLetter = async (reason: string, category: 'UNDECODABLE' | 'INVALID') => {
-    await deps.deadLetters.send(
-      { topic, partition, message },
-      reason,
-      category,
-      log.child({ offset: message.offset }),
-    );
-    return undefined;
-  };
-  if (!decoded.ok) return deadLetter(decoded.reason, 'UNDECODABLE');
+  const { handler, message } = fetched;
+  // A schema already looked up decodes at once; only a lookup is retried.
+  const decoded =
+    deps.codec.decodeKnown(handler.topic, message.value) ??
+    (await withRetry(() => deps.codec.decode(handler.topic, message.value), {
+      ...MESSAGE_RETRY,
+      onRetry: (error) => {
+        void heartbeat().catch(() => undefined);
+        deps.metrics.transientRetries.inc({ stage: 'decode' });
+        log.warn({ err: error, offset: message.offset }, 'schema registry unavailable; retrying');
+      },
+    }));
+  if (!decoded.ok) return deadLetter(deps, fetched, decoded.reason, 'UNDECODABLE', log);
   const parsed = handler.parse(decoded.value);
-  if (!parsed.ok) return deadLetter(parsed.reason, 'INVALID');
+  if (!parsed.ok) return deadLetter(deps, fetched, parsed.reason, 'INVALID', log);
   return {
     topic: handler.topic,
-    partition,
+    partition: fetched.partition,
     offset: message.offset,
     occurredAt: parsed.occurredAt,
     command: parsed.command,
     traceparent: fetched.traceparent,
     tracestate: fetched.tracestate,
   };
+}
+
+async function deadLetter(
+  deps: PrepareDependencies,
+  { topic, partition, message }: FetchedMessage,
+  reason: string,
+  category: 'UNDECODABLE' | 'INVALID',
+  log: Logger,
+): Promise<undefined> {
+  await deps.deadLetters.send(
+    { topic, partition, message },
+    reason,
+    category,
+    log.child({ offset: message.offset }),
+  );
+  return undefined;
 }

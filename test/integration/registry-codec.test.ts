@@ -99,6 +99,26 @@ test("a value written with another topic's schema does not decode as this topic'
   );
 });
 
+test('decodeKnown answers at once only what decode would: nothing before a schema id was looked up, or for bytes that do not decode', async () => {
+  const fresh = new RegistryCodec(ctx.config.SCHEMA_REGISTRY_URL, ctx.config.TOPIC_PREFIX);
+  const topic = 'escrow.orders.v1';
+  const value = await codec.encode(topic, validMessages[topic][0]);
+  // Not looked up yet: the caller must wait for decode.
+  expect(fresh.decodeKnown(topic, value)).toBeUndefined();
+  const decoded = await fresh.decode(topic, value);
+  expect(decoded.ok).toBe(true);
+  expect(fresh.decodeKnown(topic, value)).toEqual(decoded);
+  // Looked up for one topic is not looked up for another.
+  expect(fresh.decodeKnown('escrow.payment-confirmed.v1', value)).toBeUndefined();
+  // The wire format's refusals are the same at once.
+  for (const bad of [null, Buffer.alloc(0), Buffer.from('{"orderId":"o-1"}')])
+    expect(fresh.decodeKnown(topic, bad)).toEqual(await fresh.decode(topic, bad));
+  // A known id with bytes that do not decode: left to decode, which says why.
+  const truncated = value.subarray(0, 7);
+  expect(fresh.decodeKnown(topic, truncated)).toBeUndefined();
+  expect(await fresh.decode(topic, truncated)).toMatchObject({ ok: false });
+});
+
 test('an unreachable registry is transient: RegistryUnavailable, retryable, not a reason to dead-letter', async () => {
   const offline = new RegistryCodec('http://127.0.0.1:1', ctx.config.TOPIC_PREFIX);
   const value = await codec.encode('escrow.orders.v1', validMessages['escrow.orders.v1'][0]);
