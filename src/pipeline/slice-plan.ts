@@ -323,18 +323,25 @@ export class SlicePlan {
       this.state.orders.set(orderId, decision.order);
     }
     if (decision.milestones.length === 0) return;
-    const current = new Map(
-      (this.state.milestones.get(command.orderId) ?? []).map((m) => [m.milestoneId, m]),
-    );
+    // A new list (the decision read the old one), in milestone order; an
+    // order has a few milestones, so a scan finds each, and only a new one
+    // makes the list sort again.
+    const milestones = [...(this.state.milestones.get(command.orderId) ?? [])];
+    let added = false;
     for (const milestone of decision.milestones) {
-      const read = current.get(milestone.milestoneId)?.version ?? null;
-      noteMilestoneChange(this.milestoneChanges, milestone, read);
-      current.set(milestone.milestoneId, milestone);
+      const index = milestones.findIndex((m) => m.milestoneId === milestone.milestoneId);
+      noteMilestoneChange(
+        this.milestoneChanges,
+        milestone,
+        index < 0 ? null : milestones[index]!.version,
+      );
+      if (index < 0) {
+        milestones.push(milestone);
+        added = true;
+      } else milestones[index] = milestone;
     }
-    this.state.milestones.set(
-      command.orderId,
-      [...current.values()].sort((a, b) => compareCodePoints(a.milestoneId, b.milestoneId)),
-    );
+    if (added) milestones.sort((a, b) => compareCodePoints(a.milestoneId, b.milestoneId));
+    this.state.milestones.set(command.orderId, milestones);
   }
 }
 
