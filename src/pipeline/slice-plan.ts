@@ -56,6 +56,14 @@ export class SlicePlan {
   readonly decided: DecidedEvent[] = [];
   /** The inbox row of each new key, with the verdict it ends the slice with. */
   readonly inbox = new Map<string, InboxRow>();
+  /**
+   * chargebackContext by order, until a decision changes a chargeback: an
+   * order's events in a slice (a handful, flooded) read the same context, and
+   * building it scans every chargeback the slice knows. The domain only reads
+   * it (ReadonlyMap, readonly array), and an order's provider and currency
+   * never change.
+   */
+  private readonly chargebackContexts = new Map<string, ReturnType<typeof chargebackContext>>();
 
   constructor(readonly state: SliceState) {}
 
@@ -147,7 +155,7 @@ export class SlicePlan {
       fundingReferences: order ? (this.state.fundedBy.get(command.orderId) ?? {}) : {},
       disbursements: this.state.disbursements,
       payments: this.state.payments,
-      ...(chargebacks.size > 0 && order ? chargebackContext(chargebacks, order) : {}),
+      ...(chargebacks.size > 0 && order ? this.chargebacksOf(order) : {}),
     });
     if (this.state.storedKept.has(item.key))
       this.state.storedKept.set(item.key, {
@@ -257,6 +265,15 @@ export class SlicePlan {
     for (const kept of waiting) this.replay(kept, owner);
   }
 
+  private chargebacksOf(order: Order): ReturnType<typeof chargebackContext> {
+    let context = this.chargebackContexts.get(order.orderId);
+    if (context === undefined) {
+      context = chargebackContext(this.state.chargebacks, order);
+      this.chargebackContexts.set(order.orderId, context);
+    }
+    return context;
+  }
+
   /** What a decision did to payouts, refunds and chargebacks, as the next event will read it. */
   private changeSettlements(decision: Decision, decided: DecidedEvent): void {
     for (const change of decision.settlements ?? []) {
@@ -272,6 +289,7 @@ export class SlicePlan {
       });
     }
     for (const chargeback of decision.chargebacks ?? []) {
+      this.chargebackContexts.clear();
       const created = !this.state.chargebacks.has(chargeback.paymentKey);
       this.state.chargebacks.set(chargeback.paymentKey, chargeback);
       let changes = this.chargebackChanges.get(chargeback.paymentKey);
