@@ -52,7 +52,9 @@ export function memoryOf(pid: number): { rss: number; hwm: number } | null {
  * 30,000 events (alternated runs, the same hour), peak RSS 215-249 against
  * 190-198 MB. A factor of 3 or 4 saved a little more CPU for 263-270 MB,
  * too close to the 300 MB target; a larger young generation with it saved
- * nothing (docs/benchmark.md).
+ * nothing (docs/benchmark.md). It is a V8 flag: a Node release whose V8
+ * drops it refuses to start ("bad option"), which worker-flags.test.ts
+ * checks on the Node it runs on; on a Node upgrade, measure it again.
  * The warning filter: KafkaJS 2.2.4's request queue schedules its idle check
  * with a negative delay, which Node (as always) runs after 1 ms but, since
  * Node 24, also reports with a TimeoutNegativeWarning line on stderr in every
