@@ -33,9 +33,7 @@ export function paymentRow(
     if (error instanceof MoneyError) return null;
     throw error;
   }
-  const received = decision.transactions
-    .flatMap((transaction, index) => transaction.postings.map((posting) => ({ posting, index })))
-    .filter(({ posting }) => posting.account.kind === 'GATEWAY_CLEARING');
+  const received = clearingTransaction(decision);
   const refunded = decision.transactions
     .filter((t) => t.kind === 'OVERPAYMENT_REFUND' || t.kind === 'CURRENCY_MISMATCH_REFUND')
     .reduce(
@@ -43,8 +41,7 @@ export function paymentRow(
         sum + t.postings.find((p) => p.account.kind === 'BUYER_REFUND_PAYABLE')!.amount.minor,
       0n,
     );
-  const status =
-    received.length === 0 ? 'PENDING_ORDER' : refunded === amount ? 'REFUNDED' : 'APPLIED';
+  const status = received < 0 ? 'PENDING_ORDER' : refunded === amount ? 'REFUNDED' : 'APPLIED';
   const row = {
     gateway: command.gateway,
     gateway_reference: command.gatewayReference,
@@ -59,9 +56,28 @@ export function paymentRow(
     status,
     applied_minor: status === 'PENDING_ORDER' ? '0' : (amount - refunded).toString(),
     refunded_minor: status === 'PENDING_ORDER' ? '0' : refunded.toString(),
-    ledger_transaction_id:
-      received.length > 0 ? (transactionIds[received[0]!.index] ?? null) : null,
+    ledger_transaction_id: received < 0 ? null : (transactionIds[received] ?? null),
     applied_at: status === 'PENDING_ORDER' ? null : at.now,
   };
   return row;
+}
+
+/** The index of the decision's first transaction that received the money (gateway clearing), or -1. */
+const clearingTransaction = (decision: Decision): number =>
+  decision.transactions.findIndex((transaction) =>
+    transaction.postings.some((posting) => posting.account.kind === 'GATEWAY_CLEARING'),
+  );
+
+/**
+ * The row the plan computed (before the ledger's ids were drawn) with the id
+ * of the transaction that received the money: the same row paymentRow gives
+ * with the ids, without deciding it again.
+ */
+export function withTransactionIds(
+  row: PaymentRow,
+  decision: Decision,
+  transactionIds: readonly string[],
+): PaymentRow {
+  const received = clearingTransaction(decision);
+  return received < 0 ? row : { ...row, ledger_transaction_id: transactionIds[received] ?? null };
 }

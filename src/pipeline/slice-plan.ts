@@ -184,6 +184,13 @@ export class SlicePlan {
       }
     }
     this.changeState(command, order, decision, item.event);
+    const payment =
+      command.type === 'PAYMENT_CONFIRMED'
+        ? paymentRow(command, decision, [], item.hash, {
+            confirmedAt: item.event.occurredAt,
+            now: this.state.now,
+          })
+        : undefined;
     const decided: DecidedEvent = {
       event: item.event,
       key: item.key,
@@ -191,6 +198,7 @@ export class SlicePlan {
       decision,
       firstDraft: this.drafts.length,
       owner,
+      payment,
     };
     this.decided.push(decided);
     this.changeSettlements(decision, decided);
@@ -203,10 +211,7 @@ export class SlicePlan {
       }
     }
     if (command.type === 'PAYMENT_CONFIRMED') {
-      const row = paymentRow(command, decision, [], item.hash, {
-        confirmedAt: item.event.occurredAt,
-        now: this.state.now,
-      });
+      const row = payment;
       if (row?.status === 'APPLIED' && command.milestoneId !== null)
         addFunding(
           this.state.fundedBy,

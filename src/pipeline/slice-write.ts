@@ -22,7 +22,7 @@ import { type ChargebackWrite, chargebackRecord } from '../store/chargebacks';
 import { type DisbursementRow, disbursementRow } from '../store/disbursements';
 import { writeBatch } from './batch-write';
 import { type OutboxRow, outboxRows } from './outbox';
-import { paymentMergeColumns, type PaymentRow, paymentRow } from './payments';
+import { paymentMergeColumns, type PaymentRow, withTransactionIds } from './payments';
 import type { SlicePlan } from './slice-plan';
 
 export async function writeSlice(
@@ -42,13 +42,8 @@ export async function writeSlice(
       decided.firstDraft,
       decided.firstDraft + decided.decision.transactions.length,
     );
-    if (command.type === 'PAYMENT_CONFIRMED' && decided.conflict === undefined) {
-      const row = paymentRow(command, decided.decision, ids, decided.hash, {
-        confirmedAt: decided.event.occurredAt,
-        now,
-      });
-      if (row) mergePayment(payments, row);
-    }
+    if (decided.payment && decided.conflict === undefined)
+      mergePayment(payments, withTransactionIds(decided.payment, decided.decision, ids));
     const rows = outboxRows(decided.decision.outcomes, {
       eventId: command.eventId,
       transactionIds: ids,

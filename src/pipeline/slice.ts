@@ -3,6 +3,7 @@
  * slice-write.ts) hand each other: events with their inbox identity, the
  * state a slice decides on, and each event's result as it is built.
  */
+import type { PaymentRow } from './payments';
 import type {
   Chargeback,
   Decision,
@@ -47,6 +48,8 @@ export interface DecidedEvent extends KeyedEvent {
   readonly owner: ResultSoFar;
   /** An idempotency conflict: its outcome is written, and nothing else of it. */
   readonly conflict?: true;
+  /** A payment's row as the plan left it, without the ledger's ids (withTransactionIds adds them). */
+  readonly payment?: PaymentRow | null;
 }
 
 export interface ResultSoFar {
