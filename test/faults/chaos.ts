@@ -89,9 +89,16 @@ export async function playFaults(
         const both = armed !== undefined || deps.rnd.chance(0.25);
         const victims = both ? deps.workerSlots : [deps.rnd.pick(deps.workerSlots)];
         deps.say(`fault at ${where}: SIGKILL worker ${victims.join(' and ')}`);
-        // A worker may have just killed itself (armed) and be restarted by the fleet: skip it.
+        // A worker may have just killed itself (armed, and a second armed worker
+        // that takes over the armed event's partition does so too): the fleet's
+        // reviver starts it again within a second, and the planned kill then
+        // kills the new one, instead of finding the slot empty and not counting.
         const killed: number[] = [];
-        for (const slot of victims) if (await deps.fleet.kill(slot)) killed.push(slot);
+        for (const slot of victims) {
+          for (let waited = 0; !deps.fleet.running(slot) && waited < 5000; waited += 100)
+            await sleep(100);
+          if (await deps.fleet.kill(slot)) killed.push(slot);
+        }
         counts.kills += killed.length;
         if (killed.length > 0) counts.played.kill++;
         await sleep(deps.rnd.int(200, 3000));
