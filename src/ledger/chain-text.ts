@@ -23,6 +23,7 @@
  */
 import { hash } from 'node:crypto';
 import { compareCodePoints } from '../domain/text/code-point-order';
+import { keyOrderCache } from '../domain/text/key-order';
 
 /** The canonical text's version: a new content rule is a new version, never an edit. */
 const contentVersion = 'v1';
@@ -182,56 +183,14 @@ function writeObject(object: Record<string, unknown>) {
   writeByte(0x7d);
 }
 
-/** An object's keys in the order they are written, and each as it is written ("\"key\":"). */
-interface Shape {
-  readonly keys: readonly string[];
-  readonly labels: readonly string[];
-}
-
-const maxCachedShapes = 256;
-
 /**
- * The cache: a tree of key lists, one step per key in Object.keys order, as
- * src/domain/escrow/idempotency.ts keeps its own. Finding a shape builds no
- * string, and two key lists are one shape only when they are equal. It holds
- * at most `maxCachedShapes` lists, a node per key of each.
+ * Each memo shape's key order is sorted once (key-order.ts): memos come in a
+ * few shapes, a handful per ledger kind. The order is compareCodePoints over
+ * all the keys, array indexes included (they are not put first, as
+ * Object.keys lists them), so skipping the undefined fields afterwards gives
+ * the order the old filter-then-sort gave.
  */
-interface ShapeNode {
-  readonly next: Map<string, ShapeNode>;
-  shape: Shape | undefined;
-}
-
-const shapes: ShapeNode = { next: new Map(), shape: undefined };
-let cachedShapes = 0;
-
-/**
- * Objects of one shape always sort the same, so each shape's order is sorted
- * once: memos come in a few shapes (a handful per ledger kind), and the cache
- * stops growing at `maxCachedShapes` in case stored memos bring more. The
- * order is compareCodePoints over all the keys, array indexes included (they
- * are not put first, as Object.keys lists them), so skipping the undefined
- * fields afterwards gives the order the old filter-then-sort gave.
- */
-function shapeOf(object: object): Shape {
-  const keys = Object.keys(object);
-  let node: ShapeNode | undefined = shapes;
-  for (let index = 0; index < keys.length && node !== undefined; index++)
-    node = node.next.get(keys[index]!);
-  if (node?.shape !== undefined) return node.shape;
-  const ordered = keys.slice().sort(compareCodePoints);
-  const shape: Shape = { keys: ordered, labels: ordered.map((key) => `${JSON.stringify(key)}:`) };
-  if (cachedShapes < maxCachedShapes) {
-    let path = shapes;
-    for (const key of keys) {
-      let step = path.next.get(key);
-      if (step === undefined) path.next.set(key, (step = { next: new Map(), shape: undefined }));
-      path = step;
-    }
-    path.shape = shape;
-    cachedShapes += 1;
-  }
-  return shape;
-}
+const shapeOf = keyOrderCache((keys) => [...keys].sort(compareCodePoints));
 
 function writeContent(transaction: ChainedTransaction) {
   writeText(contentVersion);

@@ -6,6 +6,7 @@
  * even with a new eventId or timestamp; a different substance is an
  * IDEMPOTENCY_CONFLICT. The storage side keeps a hash of `substanceOf`.
  */
+import { keyOrderCache } from '../text/key-order';
 import type { EscrowCommand, Settle, SettlementType } from './commands';
 
 /**
@@ -197,60 +198,15 @@ function objectText(object: Record<string, unknown>, text: TextOf): string {
   return `${json}}`;
 }
 
-/** An object's keys in the order they are written, and each as it is written ("\"key\":"). */
-interface Shape {
-  readonly keys: readonly string[];
-  readonly labels: readonly string[];
-}
-
-const maxCachedShapes = 256;
-
 /**
- * The cache: a tree of key lists, one step per key in Object.keys order.
- * Finding an object's shape builds no string (a JSON text of its keys, as an
- * id, cost a third of the writer's time), and two key lists are one shape
- * only when they are equal, whatever characters the keys hold. It holds at
- * most `maxCachedShapes` lists, a node per key of each.
+ * Sorting with localeCompare costs microseconds per object, so each shape's
+ * order is worked out once (key-order.ts). A stable sort, as before: keys
+ * localeCompare finds equal ("é" and "e\u0301") keep their Object.keys order.
  */
-interface ShapeNode {
-  readonly next: Map<string, ShapeNode>;
-  shape: Shape | undefined;
-}
-
-const shapes: ShapeNode = { next: new Map(), shape: undefined };
-let cachedShapes = 0;
-
-/**
- * Sorting with localeCompare costs microseconds per object, and objects of
- * one shape always sort the same, so each shape's order is computed once;
- * commands come in a few shapes, and the cache stops growing at
- * `maxCachedShapes` in case input brings more.
- */
-function shapeOf(object: object): Shape {
-  const keys = Object.keys(object);
-  let node: ShapeNode | undefined = shapes;
-  for (let index = 0; index < keys.length && node !== undefined; index++)
-    node = node.next.get(keys[index]!);
-  if (node?.shape !== undefined) return node.shape;
-  // A stable sort, as before: keys localeCompare finds equal ("é" and
-  // "e\u0301") keep their Object.keys order.
-  const ordered = [
-    ...keys.filter(isArrayIndex).sort((a, b) => Number(a) - Number(b)),
-    ...keys.filter((key) => !isArrayIndex(key)).sort((a, b) => a.localeCompare(b)),
-  ];
-  const shape: Shape = { keys: ordered, labels: ordered.map((key) => `${JSON.stringify(key)}:`) };
-  if (cachedShapes < maxCachedShapes) {
-    let path = shapes;
-    for (const key of keys) {
-      let step = path.next.get(key);
-      if (step === undefined) path.next.set(key, (step = { next: new Map(), shape: undefined }));
-      path = step;
-    }
-    path.shape = shape;
-    cachedShapes += 1;
-  }
-  return shape;
-}
+const shapeOf = keyOrderCache((keys) => [
+  ...keys.filter(isArrayIndex).sort((a, b) => Number(a) - Number(b)),
+  ...keys.filter((key) => !isArrayIndex(key)).sort((a, b) => a.localeCompare(b)),
+]);
 
 /**
  * Keys like "2" and "10" come first, in numeric order: the sorted copy was an

@@ -417,7 +417,7 @@ const { value } = fc.letrec<{ value: unknown }>((tie) => ({
   ),
 }));
 
-// Thousands of shapes: past maxCachedShapes (256), orders are also computed without the cache.
+// Thousands of shapes: past the key-order cache's 256, orders are also computed without it.
 test('random values in the fields of a command have the old substance text', () => {
   fc.assert(
     fc.property(
