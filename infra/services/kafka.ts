@@ -181,6 +181,18 @@ export function writeBrokerConfig(layout: LocalKafkaLayout, overrides: string[] 
 
 export const classpath = (layout: LocalKafkaLayout) => `${layout.libsDir}/*`;
 
+/**
+ * A KRaft cluster id: 16 random bytes in URL-safe base64 without padding. One that starts
+ * with `-` (1 in 32) is drawn again, as Kafka's own `Uuid.randomUuid` does: the storage
+ * tool's argument parser reads `-t -Xyz…` as a missing value followed by an unknown option.
+ */
+export function newClusterId(draw: () => Buffer = () => randomBytes(16)): string {
+  for (;;) {
+    const id = draw().toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 /** Formats the KRaft data folder once; `extraArgs` go to StorageTool (e.g. --add-scram). */
 export async function formatStorage(
   layout: LocalKafkaLayout,
@@ -191,8 +203,7 @@ export async function formatStorage(
   // The tests' scratch brokers format storage without startKafka, and the local broker may
   // be running already (so services:up fetched nothing into this checkout): the jars first.
   await fetchJars(layout);
-  // A KRaft cluster id is 16 random bytes in URL-safe base64 without padding.
-  const clusterId = randomBytes(16).toString('base64url');
+  const clusterId = newClusterId();
   const result = await run(
     'java',
     [
@@ -200,8 +211,7 @@ export async function formatStorage(
       classpath(layout),
       'kafka.tools.StorageTool',
       'format',
-      '-t',
-      clusterId,
+      `--cluster-id=${clusterId}`,
       '-c',
       properties,
       ...extraArgs,
