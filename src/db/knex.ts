@@ -4,6 +4,7 @@
  * ever passes through a JS number.
  */
 import knex, { type Knex } from 'knex';
+import { types as pgTypes } from 'pg';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config';
@@ -47,13 +48,32 @@ const toStderr = (message: unknown): void => {
   process.stderr.write(`knex: ${text.split('\n', 1)[0]}\n`);
 };
 
+/**
+ * pg's parsers, except that a BIGINT (int8) column arrives as Postgres wrote it.
+ * pg's own int8 parser returns the same string (or the value itself when it
+ * is not all digits, a negative amount), after a String() and a regular
+ * expression per value; this runs for every amount and id of every row read.
+ */
+const bigintAsText = (value: string) => value;
+const INT8_OID = 20;
+export const pgTypeParsers = {
+  getTypeParser: (oid: number, format: string): unknown =>
+    oid === INT8_OID && format !== 'binary'
+      ? bigintAsText
+      : pgTypes.getTypeParser(oid, format === 'binary' ? 'binary' : 'text'),
+};
+
 export function createKnex(
   config: Pick<Config, 'DATABASE_URL'>,
   options: { poolMax?: number } = {},
 ): Knex {
   const instance = knex({
     client: 'pg',
-    connection: { connectionString: config.DATABASE_URL, application_name: 'escrow-worker' },
+    connection: {
+      connectionString: config.DATABASE_URL,
+      application_name: 'escrow-worker',
+      types: pgTypeParsers,
+    },
     pool: { min: 0, max: options.poolMax ?? 10 },
     acquireConnectionTimeout: 5000,
     // A failed query's message is Knex's "<the query> - <the database's words>";
