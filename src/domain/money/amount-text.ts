@@ -41,18 +41,18 @@ const PLAIN_DECIMAL = /^(-?)(\d+)(?:\.(\d+))?$/;
  */
 export function parseAmount(text: string, currency: string, options?: ParseAmountOptions): Money {
   const digits = currencyDigits(currency);
-  const shown = quoteInput(String(text));
+  // The input is quoted (shown) only for a refusal: an accepted amount needs no message.
 
   // The cheap length check comes first so the regex never runs on huge input.
   const longestAccepted = MAX_AMOUNT_DIGITS + 2; // the digits, a "-" and a "."
   if (typeof text === 'string' && text.length > longestAccepted) {
-    throw tooLarge(shown, currency, digits);
+    throw tooLarge(text, currency, digits);
   }
   const parts = typeof text === 'string' ? PLAIN_DECIMAL.exec(text) : null;
   if (parts === null) {
     throw new MoneyError(
       'INVALID_AMOUNT',
-      `amount ${shown} is not a plain decimal (INVALID_AMOUNT): ` +
+      `amount ${shown(text)} is not a plain decimal (INVALID_AMOUNT): ` +
         'write major units with an optional "-" and "." only, such as "1000.00", ' +
         'with no exponent, spaces, "+" or thousands separators',
     );
@@ -60,7 +60,7 @@ export function parseAmount(text: string, currency: string, options?: ParseAmoun
   const [, sign = '', integerPart = '', fractionPart = ''] = parts;
 
   if (integerPart.length + fractionPart.length > MAX_AMOUNT_DIGITS) {
-    throw tooLarge(shown, currency, digits);
+    throw tooLarge(text, currency, digits);
   }
   if (fractionPart.length > digits) {
     const fix =
@@ -69,7 +69,7 @@ export function parseAmount(text: string, currency: string, options?: ParseAmoun
         : `send at most ${digits} digits after the point`;
     throw new MoneyError(
       'AMOUNT_PRECISION',
-      `amount ${shown} has ${fractionPart.length} fractional ` +
+      `amount ${shown(text)} has ${fractionPart.length} fractional ` +
         `digit${fractionPart.length === 1 ? '' : 's'} but ${currency} ` +
         `allows ${digits} (AMOUNT_PRECISION): ${fix}`,
     );
@@ -77,26 +77,28 @@ export function parseAmount(text: string, currency: string, options?: ParseAmoun
   if (sign === '-' && options?.allowNegative !== true) {
     throw new MoneyError(
       'INVALID_AMOUNT',
-      `amount ${shown} is negative (INVALID_AMOUNT): send a positive amount; ` +
+      `amount ${shown(text)} is negative (INVALID_AMOUNT): send a positive amount; ` +
         'the direction of a movement is given by the event type, not the sign',
     );
   }
 
   const magnitude = BigInt(integerPart + fractionPart.padEnd(digits, '0'));
-  if (magnitude > largestMinorUnits) throw tooLarge(shown, currency, digits);
+  if (magnitude > largestMinorUnits) throw tooLarge(text, currency, digits);
   if (magnitude === 0n && options?.allowZero !== true) {
     throw new MoneyError(
       'INVALID_AMOUNT',
-      `amount ${shown} is zero (INVALID_AMOUNT): send a positive amount`,
+      `amount ${shown(text)} is zero (INVALID_AMOUNT): send a positive amount`,
     );
   }
   return money(currency, sign === '-' ? -magnitude : magnitude);
 }
 
-function tooLarge(shown: string, currency: string, digits: number): MoneyError {
+const shown = (text: unknown) => quoteInput(String(text));
+
+function tooLarge(text: unknown, currency: string, digits: number): MoneyError {
   return new MoneyError(
     'INVALID_AMOUNT',
-    `amount ${shown} is too large (INVALID_AMOUNT): at most ${MAX_AMOUNT_DIGITS} digits of ` +
+    `amount ${shown(text)} is too large (INVALID_AMOUNT): at most ${MAX_AMOUNT_DIGITS} digits of ` +
       `minor units fit, so send at most ${MAX_AMOUNT_DIGITS - digits} digits before the point in ${currency}`,
   );
 }
@@ -111,7 +113,9 @@ export function formatAmount(amount: Money): string {
   const sign = amount.minor < 0n ? '-' : '';
   const magnitude = (amount.minor < 0n ? -amount.minor : amount.minor).toString();
   if (digits === 0) return sign + magnitude;
-  // Pad so there is always a digit before the point: 5 cents is "0.05".
-  const padded = magnitude.padStart(digits + 1, '0');
-  return `${sign}${padded.slice(0, -digits)}.${padded.slice(-digits)}`;
+  // Pad so there is always a digit before the point: 5 cents is "0.05" (most
+  // amounts need no padding, which would copy the digits once more).
+  const padded = magnitude.length > digits ? magnitude : magnitude.padStart(digits + 1, '0');
+  const point = padded.length - digits;
+  return sign + padded.slice(0, point) + '.' + padded.slice(point);
 }
