@@ -87,8 +87,11 @@ function checkBalanced(draft: TransactionDraft): void {
  * creating right now still makes this one wait for it, then DO NOTHING.
  */
 export async function lockAccounts(trx: Knex.Transaction, drafts: readonly TransactionDraft[]) {
-  const byCode = new Map(
-    drafts.flatMap((d) => d.postings.map((p) => [accountCode(p.account), p.account])),
+  // Each posting's code is built once here (percent-encoding its ids), not again per use.
+  const postingCodes = drafts.map((d) => d.postings.map((p) => accountCode(p.account)));
+  const byCode = new Map<string, TransactionDraft['postings'][number]['account']>();
+  drafts.forEach((d, index) =>
+    d.postings.forEach((p, line) => byCode.set(postingCodes[index]![line]!, p.account)),
   );
   const codes = [...byCode.keys()].sort(compareCodePoints);
   await prepared(
@@ -128,7 +131,9 @@ export async function lockAccounts(trx: Knex.Transaction, drafts: readonly Trans
      SELECT account_id, code, balance_minor, version, maintains_balance FROM locked`,
     [codes, codes],
   );
-  return new Map(rows.map((row) => [row.code, row]));
+  const byLockedCode = new Map(rows.map((row) => [row.code, row]));
+  /** Each draft's accounts, by posting, as read (and, for a running balance, locked). */
+  return postingCodes.map((codesOfDraft) => codesOfDraft.map((code) => byLockedCode.get(code)!));
 }
 
 /** A draft with the inbound event that caused it. */
@@ -267,7 +272,7 @@ async function writeLedger(
   const entries = items.flatMap(({ draft }, index) =>
     draft.postings.map((posting, line) => ({
       transaction_id: ids[index]!,
-      account_id: accounts.get(accountCode(posting.account))!.account_id,
+      account_id: accounts[index]![line]!.account_id,
       currency: posting.amount.currency,
       amount_minor: posting.amount.minor.toString(),
       balance_after_minor: entryBalances[index]![line]!.balance?.toString() ?? null,
@@ -288,8 +293,8 @@ async function writeLedger(
         ]
       : [],
   );
-  const balances = [...running].map(([code, state]) => ({
-    account_id: accounts.get(code)!.account_id,
+  const balances = [...running.values()].map((state) => ({
+    account_id: state.accountId,
     balance_minor: state.balance.toString(),
     version: state.version.toString(),
   }));
@@ -439,18 +444,23 @@ function chainTransactions(
  */
 function runningBalances(
   drafts: readonly TransactionDraft[],
-  accounts: ReadonlyMap<string, AccountRow>,
+  accounts: LockedAccounts,
 ) {
-  const running = new Map<string, { balance: bigint; version: bigint }>();
-  const entryBalances = drafts.map((draft) =>
-    draft.postings.map((posting) => {
-      const account = accounts.get(accountCode(posting.account))!;
+  const running = new Map<string, { accountId: string; balance: bigint; version: bigint }>();
+  const entryBalances = drafts.map((draft, index) =>
+    draft.postings.map((posting, line) => {
+      const account = accounts[index]![line]!;
       if (!account.maintains_balance) return { balance: null, version: null };
       const state = running.get(account.code) ?? {
+        accountId: account.account_id,
         balance: BigInt(account.balance_minor),
         version: BigInt(account.version),
       };
-      const next = { balance: state.balance + posting.amount.minor, version: state.version + 1n };
+      const next = {
+        accountId: account.account_id,
+        balance: state.balance + posting.amount.minor,
+        version: state.version + 1n,
+      };
       // A provider receivable is owed to the platform, so it runs at or below
       // zero: above zero would mean more recovered than was ever charged back.
       const receivable = posting.account.kind === 'PROVIDER_RECEIVABLE';
