@@ -83,8 +83,19 @@ export function toMilestone(row: MilestoneRow): Milestone {
   };
 }
 
-export function fromMilestone(m: Milestone): Omit<MilestoneRow, 'order_id' | 'milestone_id'> {
+/**
+ * A milestone's row as the writes send it, with the version it was read at
+ * (null: new). One literal: spreading the columns into a second object took
+ * V8's slow path and copied every milestone written once more.
+ */
+export function milestoneRow(
+  m: Milestone,
+  readVersion: number | null,
+): MilestoneRow & { read_version: number | null } {
   return {
+    order_id: m.orderId,
+    milestone_id: m.milestoneId,
+    read_version: readVersion,
     sequence: m.sequence,
     currency: m.currency,
     original_amount_minor: m.originalAmount.minor.toString(),

@@ -12,7 +12,7 @@ import { compareCodePoints } from '../domain/text/code-point-order';
 import { type MilestoneChange, milestoneKey } from './milestone-changes';
 import { prepared, recordset } from '../db/columns';
 import {
-  fromMilestone,
+  milestoneRow,
   type MilestoneRow,
   type OrderRow,
   toMilestone,
@@ -61,7 +61,7 @@ export async function lockAndLoadOrders(
   return stored;
 }
 
-type Column = keyof ReturnType<typeof fromMilestone>;
+type Column = Exclude<keyof MilestoneRow, 'order_id' | 'milestone_id'>;
 
 /** Every column the pipeline writes, with its SQL type in a recordset. */
 const columnTypes: Record<Column, string> = {
@@ -117,19 +117,10 @@ export function milestoneRecords(changes: readonly MilestoneChange[]) {
   const created = recordset(
     changes
       .filter((m) => m.readVersion === null)
-      .map(({ milestone }) => ({
-        order_id: milestone.orderId,
-        milestone_id: milestone.milestoneId,
-        ...fromMilestone(milestone),
-      })),
+      .map(({ milestone }) => milestoneRow(milestone, null)),
   );
   const updated = recordset(
-    changed.map(({ milestone, readVersion }) => ({
-      order_id: milestone.orderId,
-      milestone_id: milestone.milestoneId,
-      read_version: readVersion,
-      ...fromMilestone(milestone),
-    })),
+    changed.map(({ milestone, readVersion }) => milestoneRow(milestone, readVersion)),
   );
   return { changed, created, updated };
 }
