@@ -49,7 +49,10 @@ function checkBalanced(draft: TransactionDraft): void {
       `a ${draft.kind} transaction needs at least two postings`,
     );
   }
-  const net = new Map<string, bigint>();
+  // Nearly every draft is in one currency: summed in one bigint, a Map only for several.
+  const first = draft.postings[0]!.amount.currency;
+  let firstTotal = 0n;
+  let others: Map<string, bigint> | null = null;
   for (const posting of draft.postings) {
     const { currency, minor } = posting.amount;
     if (minor === 0n)
@@ -60,18 +63,21 @@ function checkBalanced(draft: TransactionDraft): void {
         `${draft.kind} posts ${currency} to ${accountCode(posting.account)}, an account in ${posting.account.currency}`,
       );
     }
-    net.set(currency, (net.get(currency) ?? 0n) + minor);
+    if (currency === first) firstTotal += minor;
+    else (others ??= new Map()).set(currency, (others.get(currency) ?? 0n) + minor);
   }
-  for (const [currency, total] of net) {
-    if (total !== 0n) {
-      throw new LedgerError(
-        'LEDGER_UNBALANCED',
-        `${draft.kind} for ${draft.orderId}/${draft.milestoneId ?? '-'} does not net to zero in ` +
-          `${currency}: off by ${formatAmount(money(currency, total))}`,
-      );
-    }
+  if (firstTotal !== 0n) throw unbalanced(draft, first, firstTotal);
+  for (const [currency, total] of others ?? []) {
+    if (total !== 0n) throw unbalanced(draft, currency, total);
   }
 }
+
+const unbalanced = (draft: TransactionDraft, currency: string, total: bigint) =>
+  new LedgerError(
+    'LEDGER_UNBALANCED',
+    `${draft.kind} for ${draft.orderId}/${draft.milestoneId ?? '-'} does not net to zero in ` +
+      `${currency}: off by ${formatAmount(money(currency, total))}`,
+  );
 
 /**
  * Creates missing accounts and locks the ones with a running balance, in code

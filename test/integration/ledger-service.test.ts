@@ -149,6 +149,28 @@ test('an unbalanced transaction is refused with LEDGER_UNBALANCED before anythin
   expect(await ctx.db('ledger_entries').count({ n: '*' })).toEqual(before);
 });
 
+test('a transaction balanced in its first currency but not in a second is refused, naming the second', async () => {
+  const draft: TransactionDraft = {
+    kind: 'FUNDING',
+    orderId: 'o-x2',
+    milestoneId: 'm-1',
+    postings: [
+      { account: accounts.gatewayClearing('USD'), amount: money('USD', -100n) },
+      { account: accounts.escrowHold('USD', 'o-x2', 'm-1'), amount: money('USD', 100n) },
+      { account: accounts.gatewayClearing('EUR'), amount: money('EUR', -100n) },
+      { account: accounts.escrowHold('EUR', 'o-x2', 'm-1'), amount: money('EUR', 101n) },
+    ],
+    memo: {},
+  };
+  await expect(
+    ctx.db.transaction((trx) => postTransactions(trx, [draft], { eventId: 'e', topic: 't' })),
+  ).rejects.toMatchObject({
+    code: 'LEDGER_UNBALANCED',
+    message: expect.stringContaining('does not net to zero in EUR: off by 0.01') as string,
+  });
+  expect(await ctx.db('ledger_transactions').where({ order_id: 'o-x2' })).toEqual([]);
+});
+
 test('a transaction that would take an escrow hold below zero is refused with LEDGER_NEGATIVE_BALANCE', async () => {
   const draft: TransactionDraft = {
     kind: 'REFUND',
