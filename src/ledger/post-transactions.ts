@@ -20,7 +20,13 @@ import { accountCode, type TransactionDraft } from '../domain/escrow';
 import { formatAmount, money } from '../domain/money';
 import { compareCodePoints } from '../domain/text/code-point-order';
 import { columnsOf, prepared, recordset } from '../db/columns';
-import { chainGenesis, chainHash, chainKey, chainTimestampSql } from './chain';
+import {
+  type ChainedEntry,
+  chainGenesis,
+  chainHash,
+  chainKey,
+  chainTimestampSql,
+} from './chain';
 import { ChainHeadMoved, LedgerError } from './errors';
 
 interface ChainHead {
@@ -140,6 +146,11 @@ export async function lockAccounts(trx: Knex.Transaction, drafts: readonly Trans
   const byLockedCode = new Map(rows.map((row) => [row.code, row]));
   /** Each draft's accounts, by posting, as read (and, for a running balance, locked). */
   return postingCodes.map((codesOfDraft) => codesOfDraft.map((code) => byLockedCode.get(code)!));
+}
+
+/** A ledger_entries row as written, and the entry its transaction's hash covers. */
+interface LedgerEntry extends ChainedEntry {
+  readonly transactionId: string;
 }
 
 /** A draft with the inbound event that caused it. */
@@ -275,14 +286,16 @@ async function writeLedger(
   { entryBalances, running }: Balances,
 ): Promise<void> {
   const { items, ids, createdAt } = allocation;
-  const entries = items.flatMap(({ draft }, index) =>
+  // Named as the chain hashes an entry (ChainedEntry), so that one object is both the
+  // row written (the recordset's quoted columns) and the entry hashed.
+  const entries: LedgerEntry[] = items.flatMap(({ draft }, index) =>
     draft.postings.map((posting, line) => ({
-      transaction_id: ids[index]!,
-      account_id: accounts[index]![line]!.account_id,
+      transactionId: ids[index]!,
+      accountId: accounts[index]![line]!.account_id,
       currency: posting.amount.currency,
-      amount_minor: posting.amount.minor.toString(),
-      balance_after_minor: entryBalances[index]![line]!.balance?.toString() ?? null,
-      account_version: entryBalances[index]![line]!.version?.toString() ?? null,
+      amountMinor: posting.amount.minor.toString(),
+      balanceAfterMinor: entryBalances[index]![line]!.balance?.toString() ?? null,
+      accountVersion: entryBalances[index]![line]!.version?.toString() ?? null,
     })),
   );
   const { transactions, newHeads } = chainTransactions(allocation, entries);
@@ -342,8 +355,8 @@ async function writeLedger(
        INSERT INTO ledger_entries
          (transaction_id, account_id, currency, amount_minor, balance_after_minor, account_version)
        SELECT * FROM jsonb_to_recordset(?::jsonb)
-         AS entry(transaction_id bigint, account_id bigint, currency text, amount_minor bigint,
-           balance_after_minor bigint, account_version bigint)
+         AS entry("transactionId" bigint, "accountId" bigint, currency text, "amountMinor" bigint,
+           "balanceAfterMinor" bigint, "accountVersion" bigint)
        RETURNING 1
      ), inserted_releases AS (
        INSERT INTO releases (transaction_id, provider_id, currency, gross_minor, fee_minor, released_at)
@@ -385,13 +398,7 @@ async function writeLedger(
  */
 function chainTransactions(
   { items, ids, heads, createdAt }: LedgerAllocation,
-  entries: readonly {
-    account_id: string;
-    currency: string;
-    amount_minor: string;
-    balance_after_minor: string | null;
-    account_version: string | null;
-  }[],
+  entries: readonly LedgerEntry[],
 ) {
   const chain = new Map(heads);
   const chainKeys = [...new Set(items.map((item) => chainKey(item.draft.orderId)))];
@@ -414,13 +421,7 @@ function chainTransactions(
       correctsTransactionId: null,
       memo: draft.memo,
       createdAt,
-      entries: lines.map((line) => ({
-        accountId: line.account_id,
-        currency: line.currency,
-        amountMinor: line.amount_minor,
-        balanceAfterMinor: line.balance_after_minor,
-        accountVersion: line.account_version,
-      })),
+      entries: lines,
     });
     chain.set(key, { key, hash, length: (BigInt(head?.length ?? '0') + 1n).toString() });
     return {
