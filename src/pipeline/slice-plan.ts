@@ -140,7 +140,10 @@ export class SlicePlan {
   private decideOne(item: KeyedEvent, owner: ResultSoFar, replaying: boolean): Decision {
     const { command } = item.event;
     const order = this.state.orders.get(command.orderId) ?? null;
-    const chargebacks = this.state.chargebacks;
+    // Chargebacks set as two fields, not spread into the literal: a spread after
+    // properties copies through V8's generic path on every event.
+    const orderChargebacks =
+      this.state.chargebacks.size > 0 && order ? this.chargebacksOf(order) : undefined;
     const decision = decide(command, {
       now: this.state.now,
       order,
@@ -155,7 +158,8 @@ export class SlicePlan {
       fundingReferences: order ? (this.state.fundedBy.get(command.orderId) ?? {}) : {},
       disbursements: this.state.disbursements,
       payments: this.state.payments,
-      ...(chargebacks.size > 0 && order ? this.chargebacksOf(order) : {}),
+      chargebacks: orderChargebacks?.chargebacks,
+      receivables: orderChargebacks?.receivables,
     });
     if (this.state.storedKept.has(item.key))
       this.state.storedKept.set(item.key, {
