@@ -109,6 +109,9 @@ function tooLarge(text: unknown, currency: string, digits: number): MoneyError {
  * to the same value (with allowZero/allowNegative for zero and negatives).
  */
 export function formatAmount(amount: Money): string {
+  // Zero is the commonest amount of all (an outcome reports every balance of its
+  // milestone): one text per currency, kept.
+  if (amount.minor === 0n) return zeroText(amount.currency);
   const digits = currencyDigits(amount.currency);
   const sign = amount.minor < 0n ? '-' : '';
   const magnitude = (amount.minor < 0n ? -amount.minor : amount.minor).toString();
@@ -118,4 +121,17 @@ export function formatAmount(amount: Money): string {
   const padded = magnitude.length > digits ? magnitude : magnitude.padStart(digits + 1, '0');
   const point = padded.length - digits;
   return sign + padded.slice(0, point) + '.' + padded.slice(point);
+}
+
+const zeroTexts = new Map<string, string>();
+
+/** "0.00" USD, "0" JPY, "0.000" KWD; only for known currencies (checked once each). */
+function zeroText(currency: string): string {
+  let text = zeroTexts.get(currency);
+  if (text === undefined) {
+    const digits = currencyDigits(currency);
+    text = digits === 0 ? '0' : `0.${'0'.repeat(digits)}`;
+    zeroTexts.set(currency, text);
+  }
+  return text;
 }
