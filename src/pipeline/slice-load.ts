@@ -74,7 +74,7 @@ async function storedHashes(trx: Knex.Transaction, keyed: readonly KeyedEvent[])
      JOIN unnest(?::text[], ?::text[]) AS wanted(gateway, gateway_reference)
        ON p.gateway = wanted.gateway AND p.gateway_reference = wanted.gateway_reference`,
     [
-      [...new Set(keyed.flatMap((k) => [k.key, conflictKey(k.key, k.hash)]))],
+      inboxKeysOf(keyed),
       payments.map((payment) => payment.gateway),
       payments.map((payment) => payment.gatewayReference),
     ],
@@ -85,6 +85,13 @@ async function storedHashes(trx: Knex.Transaction, keyed: readonly KeyedEvent[])
     if (row.from_inbox || !hashes.has(row.dedupe_key)) hashes.set(row.dedupe_key, row.payload_hash);
   }
   return hashes;
+}
+
+/** Each event's inbox key and the key of its conflict marker, each once. */
+function inboxKeysOf(keyed: readonly KeyedEvent[]): string[] {
+  const keys = new Set<string>();
+  for (const { key, hash } of keyed) keys.add(key).add(conflictKey(key, hash));
+  return [...keys];
 }
 
 /** Everything the batch's decisions read, in one statement each. */

@@ -52,9 +52,9 @@ export async function writeSlice(
       traceparent: decided.event.traceparent,
       tracestate: decided.event.tracestate,
     });
-    outbox.push(...rows);
-    decided.owner.outcomeIds.push(...rows.map((row) => row.outcome_id));
     for (const row of rows) {
+      outbox.push(row);
+      decided.owner.outcomeIds.push(row.outcome_id);
       const requested = disbursementRow(row, now);
       if (requested) disbursements.push(requested);
     }
