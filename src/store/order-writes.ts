@@ -11,6 +11,7 @@ import type { Knex } from 'knex';
 import { compareCodePoints } from '../domain/text/code-point-order';
 import { type MilestoneChange, milestoneKey } from './milestone-changes';
 import { prepared, recordset } from '../db/columns';
+import { keyedPlansSql } from '../db/keyed-plans';
 import {
   milestoneRow,
   type MilestoneRow,
@@ -33,7 +34,9 @@ export async function lockAndLoadOrders(
   await prepared(
     trx,
     'batch_order_locks',
-    `SELECT count(pg_advisory_xact_lock(hashtextextended(id, 0)))
+    // First in the pipeline's transactions: it also sets the planner for the statements
+    // after it (keyed-plans.ts).
+    `SELECT count(pg_advisory_xact_lock(hashtextextended(id, 0))), ${keyedPlansSql} AS planner
      FROM (SELECT id FROM unnest(?::text[]) WITH ORDINALITY AS listed(id, position)
            ORDER BY position) ids`,
     [sorted],
