@@ -20,13 +20,7 @@ import { accountCode, type TransactionDraft } from '../domain/escrow';
 import { formatAmount, money } from '../domain/money';
 import { compareCodePoints } from '../domain/text/code-point-order';
 import { columnsOf, prepared, recordset } from '../db/columns';
-import {
-  type ChainedEntry,
-  chainGenesis,
-  chainHash,
-  chainKey,
-  chainTimestampSql,
-} from './chain';
+import { type ChainedEntry, chainGenesis, chainHash, chainKey, chainTimestampSql } from './chain';
 import { ChainHeadMoved, LedgerError } from './errors';
 
 interface ChainHead {
@@ -449,10 +443,7 @@ function chainTransactions(
  * Every entry's balance after it, for accounts that keep one, building on the
  * balances read under lock; refuses a draft that would take one below zero.
  */
-function runningBalances(
-  drafts: readonly TransactionDraft[],
-  accounts: LockedAccounts,
-) {
+function runningBalances(drafts: readonly TransactionDraft[], accounts: LockedAccounts) {
   const running = new Map<string, { accountId: string; balance: bigint; version: bigint }>();
   const entryBalances = drafts.map((draft, index) =>
     draft.postings.map((posting, line) => {

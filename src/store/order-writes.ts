@@ -12,13 +12,7 @@ import { compareCodePoints } from '../domain/text/code-point-order';
 import { type MilestoneChange, milestoneKey } from './milestone-changes';
 import { prepared, recordset } from '../db/columns';
 import { keyedPlansSql } from '../db/keyed-plans';
-import {
-  milestoneRow,
-  type MilestoneRow,
-  type OrderRow,
-  toMilestone,
-  toOrder,
-} from './order-rows';
+import { milestoneRow, type MilestoneRow, type OrderRow, toMilestone, toOrder } from './order-rows';
 import { type StoredOrder, VersionConflict } from './orders';
 
 /**
