@@ -15,7 +15,17 @@
  * inbox look-up alone took 10 ms a call and a third of Postgres's statement
  * time (docs/benchmark.md, "Then: plans that do not depend on the tables'
  * size"). With them, a sequential scan or a hash join is still used where it
- * is the only way, and only then.
+ * is the only way, and only then. JIT compilation is off too: a plan that
+ * must still scan sequentially is costed so high with enable_seqscan off that
+ * Postgres would compile it on every run (a look-up of a retried request by
+ * `retry_of`, which has no index, went from 34 to 350 ms on 300,000 rows);
+ * statements of a few milliseconds never gain from it.
+ *
+ * What remains while a table's statistics are stale (until autovacuum's next
+ * analyze): a statement whose table has a partial index of open work (the
+ * unsettled requests, the outstanding chargebacks, the events kept waiting)
+ * may walk that whole index instead of probing by key, which costs in
+ * proportion to the open work, not to the table.
  *
  * Set with set_config(…, true): for the rest of the transaction only, so the
  * connection goes back to the pool as it was (the operations API's reports
@@ -24,4 +34,4 @@
  */
 export const keyedPlansSql =
   "set_config('enable_seqscan', 'off', true) || set_config('enable_hashjoin', 'off', true) || " +
-  "set_config('enable_mergejoin', 'off', true)";
+  "set_config('enable_mergejoin', 'off', true) || set_config('jit', 'off', true)";

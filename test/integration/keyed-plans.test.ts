@@ -12,6 +12,7 @@ import type { Knex } from 'knex';
 import { createKnex } from '../../src/db/knex';
 import { applyBatch } from '../../src/pipeline/apply-batch';
 import type { PipelineSettings } from '../../src/pipeline/events';
+import { lockAndLoadOrders } from '../../src/store/order-writes';
 import { benchStream } from '../support/bench-stream';
 import { useTestContext } from '../support/test-context';
 
@@ -68,6 +69,40 @@ test('the realistic stream, applied on new tables, scans none of them sequential
     const after = await sequentialScans(db);
     const scanned = tables.filter((table) => after.get(table)! > before.get(table)!);
     expect(scanned).toEqual([]);
+  } finally {
+    await db.destroy();
+  }
+});
+
+test('the settings hold for the rest of the transaction and end with it, commit or rollback', async () => {
+  const db = createKnex(ctx.config, { poolMax: 1 });
+  const settingsNow = async (runner: Knex | Knex.Transaction) =>
+    (
+      await runner.raw<{ rows: Record<string, string>[] }>(
+        `SELECT current_setting('enable_seqscan') AS seqscan, current_setting('enable_hashjoin') AS hashjoin,
+                current_setting('enable_mergejoin') AS mergejoin, current_setting('jit') AS jit`,
+      )
+    ).rows[0];
+  try {
+    const outside = await settingsNow(db);
+    expect(outside).toMatchObject({ seqscan: 'on', hashjoin: 'on', mergejoin: 'on' });
+    await db.transaction(async (trx) => {
+      await lockAndLoadOrders(trx, ['keyed-order']);
+      expect(await settingsNow(trx)).toEqual({
+        seqscan: 'off',
+        hashjoin: 'off',
+        mergejoin: 'off',
+        jit: 'off',
+      });
+    });
+    expect(await settingsNow(db)).toEqual(outside);
+    await expect(
+      db.transaction(async (trx) => {
+        await lockAndLoadOrders(trx, ['keyed-order']);
+        throw new Error('rolled back on purpose');
+      }),
+    ).rejects.toThrow('rolled back on purpose');
+    expect(await settingsNow(db)).toEqual(outside);
   } finally {
     await db.destroy();
   }
