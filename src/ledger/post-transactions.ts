@@ -94,10 +94,13 @@ const unbalanced = (draft: TransactionDraft, currency: string, total: bigint) =>
  */
 export async function lockAccounts(trx: Knex.Transaction, drafts: readonly TransactionDraft[]) {
   // Each posting's code is built once here (percent-encoding its ids), not again per use.
-  const postingCodes = drafts.map((d) => d.postings.map((p) => accountCode(p.account)));
   const byCode = new Map<string, TransactionDraft['postings'][number]['account']>();
-  drafts.forEach((d, index) =>
-    d.postings.forEach((p, line) => byCode.set(postingCodes[index]![line]!, p.account)),
+  const postingCodes = drafts.map((d) =>
+    d.postings.map((p) => {
+      const code = accountCode(p.account);
+      byCode.set(code, p.account);
+      return code;
+    }),
   );
   const codes = [...byCode.keys()].sort(compareCodePoints);
   await prepared(
