@@ -12,6 +12,17 @@
  * events. At a steady rate that makes a fetch of several topics one
  * transaction; flooded, each transaction is as large as the limit allows.
  *
+ * Across lanes, when there is room: a lane starting a transaction also takes
+ * the slices waiting in lanes whose drain has not started yet (idle lanes
+ * handed work in the same turn), up to the same limit. Those lanes are lent
+ * to that transaction: nothing more of theirs starts until it has ended, so
+ * each lane still runs one piece of work at a time, in order. At a steady
+ * rate, where every lane has a few events at a time, that makes one
+ * transaction (one lock, one set of statements, one commit) of what would
+ * have been one per lane; flooded, every lane is busy with its own full
+ * transactions and nothing is lent. Disjoint lanes never share an order, so
+ * a transaction of several lanes locks what theirs would have locked.
+ *
  * What stays true: each slice's events keep their offset order (a group is
  * the slices one after the other, in the order they were handed over), each
  * caller gets exactly its own slice's results, and nothing is resolved before
@@ -45,8 +56,12 @@ interface Exclusive {
 type Job<Item, Result> = Member<Item, Result> | Exclusive;
 
 export class Lanes<Item, Result> {
-  /** The queued work of each lane that has any; a lane with a queue here is draining it. */
+  /** The queued work of each lane that has any. */
   private readonly queues = new Map<number, Job<Item, Result>[]>();
+  /** Lanes whose own drain has started: nothing is borrowed from them. */
+  private readonly draining = new Set<number>();
+  /** Lanes lent to another lane's transaction, with its end: nothing more of theirs starts before it. */
+  private readonly lent = new Map<number, Promise<void>>();
 
   constructor(
     private readonly limit: number,
@@ -85,7 +100,14 @@ export class Lanes<Item, Result> {
 
   private async drain(lane: number): Promise<void> {
     const queue = this.queues.get(lane)!;
+    this.draining.add(lane);
     while (queue.length > 0) {
+      // Lent: what the lane had went into another lane's transaction; the rest waits for its end.
+      const lentTo = this.lent.get(lane);
+      if (lentTo) {
+        await lentTo;
+        continue;
+      }
       const head = queue[0]!;
       if (head.kind === 'exclusive') {
         queue.shift();
@@ -93,18 +115,44 @@ export class Lanes<Item, Result> {
         continue;
       }
       const members: Member<Item, Result>[] = [];
-      let size = 0;
-      while (queue.length > 0) {
-        const next = queue[0]!;
-        if (next.kind !== 'slice') break;
-        if (members.length > 0 && size + next.items.length > this.limit) break;
-        members.push(next);
-        size += next.items.length;
-        queue.shift();
-      }
-      await this.run(members);
+      const borrowed = this.borrow(lane, members, this.take(queue, members, 0));
+      const ended = this.run(members);
+      for (const other of borrowed) this.lent.set(other, ended);
+      await ended;
+      for (const other of borrowed) this.lent.delete(other);
     }
     this.queues.delete(lane);
+    this.draining.delete(lane);
+  }
+
+  /** Moves the slices at the head of `queue` into `members` while the group stays within the limit; returns the group's size. */
+  private take(queue: Job<Item, Result>[], members: Member<Item, Result>[], size: number): number {
+    while (queue.length > 0) {
+      const next = queue[0]!;
+      if (next.kind !== 'slice') break;
+      if (members.length > 0 && size + next.items.length > this.limit) break;
+      members.push(next);
+      size += next.items.length;
+      queue.shift();
+    }
+    return size;
+  }
+
+  /**
+   * Adds to a group the slices waiting in lanes whose drain has not started
+   * and that are not lent already, while the group stays within the limit;
+   * returns the lanes it took from.
+   */
+  private borrow(lane: number, members: Member<Item, Result>[], size: number): number[] {
+    const borrowed: number[] = [];
+    for (const [other, queue] of this.queues) {
+      if (size >= this.limit) break;
+      if (other === lane || this.draining.has(other) || this.lent.has(other)) continue;
+      const before = members.length;
+      size = this.take(queue, members, size);
+      if (members.length > before) borrowed.push(other);
+    }
+    return borrowed;
   }
 
   private async run(members: readonly Member<Item, Result>[]): Promise<void> {

@@ -172,3 +172,77 @@ test('a heartbeat asked for during a group reaches every slice of it', async () 
   ]);
   expect(beats).toEqual(['a', 'b']);
 });
+
+test('idle lanes handed work in the same turn share one transaction, within the limit, each slice getting its own results', async () => {
+  const { calls, apply } = recorder();
+  const lanes = new Lanes<string, string>(4, apply);
+  const results = await Promise.all([
+    lanes.submit(0, ['0a1', '0a2'], noHeartbeat),
+    lanes.submit(1, ['1a1', '1a2', '1a3'], noHeartbeat), // would pass the limit: its lane runs it
+    lanes.submit(2, ['2a1'], noHeartbeat),
+    lanes.submit(3, ['3a1'], noHeartbeat),
+  ]);
+  expect(calls).toEqual([
+    ['0a1', '0a2', '2a1', '3a1'],
+    ['1a1', '1a2', '1a3'],
+  ]);
+  expect(results).toEqual([['0a1!', '0a2!'], ['1a1!', '1a2!', '1a3!'], ['2a1!'], ['3a1!']]);
+  await turn(); // the lanes lent to it end their drains after it
+  expect(lanes.busy).toBe(0);
+});
+
+test('nothing is taken from a lane that is running its own work: what it gathers waits for its transaction', async () => {
+  const { calls, apply, hold, releaseAll } = recorder();
+  const lanes = new Lanes<string, string>(10, apply);
+  hold();
+  const first = lanes.submit(0, ['0a'], noHeartbeat);
+  await turn();
+  const later = [lanes.submit(0, ['0b'], noHeartbeat), lanes.submit(1, ['1a'], noHeartbeat)];
+  await turn();
+  expect(calls).toEqual([['0a'], ['1a']]); // lane 1 did not take 0b from under lane 0's running transaction
+  releaseAll();
+  await turn();
+  releaseAll();
+  await Promise.all([first, ...later]);
+  expect(calls).toEqual([['0a'], ['1a'], ['0b']]);
+});
+
+test("a lane lent to another lane's transaction starts nothing more until that transaction ends", async () => {
+  const { calls, apply, hold, releaseAll, atOnce } = recorder();
+  const lanes = new Lanes<string, string>(10, apply);
+  hold();
+  const together = [lanes.submit(0, ['0a'], noHeartbeat), lanes.submit(1, ['1a'], noHeartbeat)];
+  await turn();
+  expect(calls).toEqual([['0a', '1a']]);
+  const after = lanes.submit(1, ['1b'], noHeartbeat);
+  const alone = lanes.exclusive(1, () => {
+    calls.push(['1 alone']);
+    return Promise.resolve('done');
+  });
+  for (let round = 0; round < 3; round++) await turn();
+  expect(calls).toEqual([['0a', '1a']]); // lane 1's next work waits for the transaction that holds its first
+  releaseAll();
+  await turn();
+  releaseAll();
+  await Promise.all([...together, after, alone]);
+  expect(calls).toEqual([['0a', '1a'], ['1b'], ['1 alone']]);
+  expect(atOnce().overall).toBe(1);
+  expect(lanes.busy).toBe(0);
+});
+
+test('a failed transaction of several lanes is applied again slice by slice; only the slice at fault gets the error', async () => {
+  const refused = new Error('1b is refused');
+  const { calls, apply } = recorder((items) => (items.includes('1b') ? refused : undefined));
+  const lanes = new Lanes<string, string>(10, apply);
+  const outcomes = await Promise.allSettled([
+    lanes.submit(0, ['0a'], noHeartbeat),
+    lanes.submit(1, ['1a', '1b'], noHeartbeat),
+    lanes.submit(2, ['2a'], noHeartbeat),
+  ]);
+  expect(calls).toEqual([['0a', '1a', '1b', '2a'], ['0a'], ['1a', '1b'], ['2a']]);
+  expect(outcomes).toEqual([
+    { status: 'fulfilled', value: ['0a!'] },
+    { status: 'rejected', reason: refused },
+    { status: 'fulfilled', value: ['2a!'] },
+  ]);
+});
