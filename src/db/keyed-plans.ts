@@ -18,8 +18,8 @@
  * is the only way, and only then. JIT compilation is off too: a plan that
  * must still scan sequentially is costed so high with enable_seqscan off that
  * Postgres would compile it on every run (a look-up of a retried request by
- * `retry_of`, which has no index, went from 34 to 350 ms on 300,000 rows);
- * statements of a few milliseconds never gain from it.
+ * `retry_of`, before it had an index, went from 34 to 350 ms on 300,000
+ * rows); statements of a few milliseconds never gain from it.
  *
  * What remains while a table's statistics are stale (until autovacuum's next
  * analyze): a statement whose table has a partial index of open work (the

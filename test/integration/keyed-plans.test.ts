@@ -12,6 +12,7 @@ import type { Knex } from 'knex';
 import { createKnex } from '../../src/db/knex';
 import { applyBatch } from '../../src/pipeline/apply-batch';
 import type { PipelineSettings } from '../../src/pipeline/events';
+import { replacementOf } from '../../src/store/disbursement-retries';
 import { lockAndLoadOrders } from '../../src/store/order-writes';
 import { benchStream } from '../support/bench-stream';
 import { useTestContext } from '../support/test-context';
@@ -103,6 +104,22 @@ test('the settings hold for the rest of the transaction and end with it, commit 
       }),
     ).rejects.toThrow('rolled back on purpose');
     expect(await settingsNow(db)).toEqual(outside);
+  } finally {
+    await db.destroy();
+  }
+});
+
+test("a retry's look-up of an earlier retry of the same request reads by index, not the whole table", async () => {
+  const db = createKnex(ctx.config, { poolMax: 1 });
+  try {
+    const before = await sequentialScans(db);
+    await db.transaction(async (trx) => {
+      // As the retry command does: the order's locks (and the pipeline's planner settings) first.
+      await lockAndLoadOrders(trx, ['keyed-order']);
+      expect(await replacementOf(trx, '00000000-0000-4000-8000-000000000001')).toBeNull();
+    });
+    const after = await sequentialScans(db);
+    expect(after.get('disbursements')).toBe(before.get('disbursements'));
   } finally {
     await db.destroy();
   }
