@@ -118,8 +118,11 @@ export class Lanes<Item, Result> {
       const borrowed = this.borrow(lane, members, this.take(queue, members, 0));
       const ended = this.run(members);
       for (const other of borrowed) this.lent.set(other, ended);
-      await ended;
-      for (const other of borrowed) this.lent.delete(other);
+      try {
+        await ended;
+      } finally {
+        for (const other of borrowed) this.lent.delete(other);
+      }
     }
     this.queues.delete(lane);
     this.draining.delete(lane);
