@@ -68,9 +68,11 @@ export class Lanes<Item, Result> {
     private readonly apply: ApplyGroup<Item, Result>,
   ) {}
 
-  /** Lanes with work queued or running (for tests and metrics). */
+  /** Lanes with work queued or running, in their own transaction or lent to another's (for tests and metrics). */
   get busy(): number {
-    return this.queues.size;
+    let lanes = this.queues.size;
+    for (const lane of this.lent.keys()) if (!this.queues.has(lane)) lanes++;
+    return lanes;
   }
 
   /** Applies `items` in `lane`, with whatever else the lane gathers meanwhile; resolves with their results, in order. */

@@ -214,6 +214,8 @@ test("a lane lent to another lane's transaction starts nothing more until that t
   const together = [lanes.submit(0, ['0a'], noHeartbeat), lanes.submit(1, ['1a'], noHeartbeat)];
   await turn();
   expect(calls).toEqual([['0a', '1a']]);
+  // Lane 1's own drain has found nothing left and ended; its slice is still in lane 0's transaction.
+  expect(lanes.busy).toBe(2);
   const after = lanes.submit(1, ['1b'], noHeartbeat);
   const alone = lanes.exclusive(1, () => {
     calls.push(['1 alone']);
