@@ -7,8 +7,16 @@
  */
 import { Lanes } from '../../../src/pipeline/lanes';
 
-/** An apply that answers "<item>!" for each item and records what each call got, and how many ran at once per lane (the item's first letter after the lane digit). */
-function recorder(fail?: (items: readonly string[]) => Error | undefined) {
+/**
+ * An apply that answers "<item>!" for each item and records what each call
+ * got, and how many ran at once per lane (the item's first letter after the
+ * lane digit). A call waits until releaseAll() while the recorder is held, or
+ * when `gated` says so of its items.
+ */
+function recorder(
+  fail?: (items: readonly string[]) => Error | undefined,
+  gated?: (items: readonly string[]) => boolean,
+) {
   const calls: string[][] = [];
   const running = new Map<string, number>();
   let mostAtOnceInALane = 0;
@@ -24,7 +32,7 @@ function recorder(fail?: (items: readonly string[]) => Error | undefined) {
       mostAtOnce,
       [...running.values()].reduce((a, b) => a + b, 0),
     );
-    if (held) await new Promise<void>((resolve) => gates.push(resolve));
+    if (held || gated?.(items)) await new Promise<void>((resolve) => gates.push(resolve));
     else await new Promise((resolve) => setImmediate(resolve));
     running.set(lane, running.get(lane)! - 1);
     const error = fail?.(items);
@@ -45,6 +53,9 @@ function recorder(fail?: (items: readonly string[]) => Error | undefined) {
 
 const noHeartbeat = () => undefined;
 const turn = () => new Promise((resolve) => setImmediate(resolve));
+const turns = async (count: number) => {
+  for (let round = 0; round < count; round++) await turn();
+};
 
 test('slices handed to one lane in the same turn are applied in one call, and each gets its own results', async () => {
   const { calls, apply } = recorder();
@@ -221,7 +232,7 @@ test("a lane lent to another lane's transaction starts nothing more until that t
     calls.push(['1 alone']);
     return Promise.resolve('done');
   });
-  for (let round = 0; round < 3; round++) await turn();
+  await turns(3);
   expect(calls).toEqual([['0a', '1a']]); // lane 1's next work waits for the transaction that holds its first
   releaseAll();
   await turn();
@@ -251,49 +262,13 @@ test('a failed transaction of several lanes is applied again slice by slice; onl
 
 // Found in review: the interleavings of borrowing that the cases above leave open.
 
-const turns = async (n: number) => {
-  for (let i = 0; i < n; i++) await turn();
-};
-
-/** An apply that records its calls; a call whose items satisfy `gated` waits until release(). */
-function gatedRecorder(
-  opts: {
-    gated?: (items: readonly string[]) => boolean;
-    fail?: (items: readonly string[]) => boolean;
-  } = {},
-) {
-  const calls: string[][] = [];
-  const gates: (() => void)[] = [];
-  let running = 0;
-  let mostAtOnce = 0;
-  const apply = async (items: readonly string[]) => {
-    calls.push([...items]);
-    running++;
-    mostAtOnce = Math.max(mostAtOnce, running);
-    try {
-      if (opts.gated?.(items)) await new Promise<void>((open) => gates.push(open));
-      else await turn();
-      if (opts.fail?.(items)) throw new Error(`refused: ${items.join(',')}`);
-      return items.map((item) => `${item}!`);
-    } finally {
-      running--;
-    }
-  };
-  return {
-    calls,
-    apply,
-    release: () => gates.splice(0).forEach((open) => open()),
-    mostAtOnce: () => mostAtOnce,
-  };
-}
-
 // Catches: a drain that does not wait for `lent` when it starts with work in a queue
 // that borrowing emptied (enqueue pushed onto the empty array left in the map, so no
 // second drain was scheduled); and a "cleanup" that deletes emptied queues in borrow()
 // (which would give lane 1 a second drain).
 test('work pushed onto a lent lane whose drain is still pending waits for the lending transaction', async () => {
   let first = true;
-  const rec = gatedRecorder({ gated: (items) => items.includes('0a') });
+  const rec = recorder(undefined, (items) => items.includes('0a'));
   let late: Promise<string[]> | undefined;
   let queueOfLane1WhenLateArrived: unknown = 'not seen';
   const lanes: Lanes<string, string> = new Lanes<string, string>(10, (items) => {
@@ -315,10 +290,10 @@ test('work pushed onto a lent lane whose drain is still pending waits for the le
   await turns(3);
   expect(queueOfLane1WhenLateArrived).toEqual([]); // the scenario: emptied by borrowing, still in the map
   expect(rec.calls).toEqual([['0a', '1a']]);
-  rec.release();
+  rec.releaseAll();
   await Promise.all([...together, late!]);
   expect(rec.calls).toEqual([['0a', '1a'], ['1b']]);
-  expect(rec.mostAtOnce()).toBe(1);
+  expect(rec.atOnce().overall).toBe(1);
   await turn();
   expect(lanes.busy).toBe(0);
 });
@@ -327,7 +302,7 @@ test('work pushed onto a lent lane whose drain is still pending waits for the le
 // test queues [1b, exclusive] so a slice is at the head and hides that regression;
 // slice-handler's fallback produces exactly an exclusive job at the head of a lent lane.
 test("an exclusive job at the head of a lent lane's queue waits for the lending transaction", async () => {
-  const rec = gatedRecorder({ gated: (items) => items.includes('0a') });
+  const rec = recorder(undefined, (items) => items.includes('0a'));
   const lanes = new Lanes<string, string>(10, rec.apply);
   const together = [lanes.submit(0, ['0a'], noHeartbeat), lanes.submit(1, ['1a'], noHeartbeat)];
   await turn();
@@ -338,7 +313,7 @@ test("an exclusive job at the head of a lent lane's queue waits for the lending 
   });
   await turns(3);
   expect(rec.calls).toEqual([['0a', '1a']]);
-  rec.release();
+  rec.releaseAll();
   await Promise.all([...together, alone]);
   expect(rec.calls).toEqual([['0a', '1a'], ['1 alone']]);
 });
@@ -349,10 +324,10 @@ test("an exclusive job at the head of a lent lane's queue waits for the lending 
 // re-applying the other lanes' slices.
 test("a failed shared group keeps its lanes lent through the re-application; a refused slice's fallback waits", async () => {
   let gateRetryOf2a = true;
-  const rec = gatedRecorder({
-    gated: (items) => items.length === 1 && items[0] === '2a' && gateRetryOf2a,
-    fail: (items) => items.includes('1a'),
-  });
+  const rec = recorder(
+    (items) => (items.includes('1a') ? new Error(`refused: ${items.join(',')}`) : undefined),
+    (items) => items.length === 1 && items[0] === '2a' && gateRetryOf2a,
+  );
   const lanes = new Lanes<string, string>(10, rec.apply);
   const fallbacks: Promise<unknown>[] = [];
   const outcomes = [
@@ -372,7 +347,7 @@ test("a failed shared group keeps its lanes lent through the re-application; a r
   await turns(3);
   expect(rec.calls).toHaveLength(4); // neither 1's fallback nor 2b started beside the group
   gateRetryOf2a = false;
-  rec.release();
+  rec.releaseAll();
   await Promise.all([...outcomes, next2, ...fallbacks]);
   expect(rec.calls).toHaveLength(6);
   expect(rec.calls.slice(4)).toEqual(expect.arrayContaining([['1 fallback'], ['2b']]));
