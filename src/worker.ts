@@ -24,6 +24,7 @@ import { deadLetterReader } from './dlq/dead-letters-view';
 import { operationsViews } from './views/operations-views';
 import { OutboxRelay } from './outbox/relay';
 import { ConsumerRunner, DB_POOL_SPARE, LANES_IN_PARALLEL } from './pipeline/consumer-runner';
+import type { PipelineSettings } from './pipeline/events';
 import { InspectionTimer } from './timers/inspection-timer';
 import { startTracing, type TracingOptions } from './tracing/start-tracing';
 
@@ -51,10 +52,14 @@ export async function startWorker(
   const kafka = createKafka(config, 'escrow-worker', log);
   const locks = createLockService(config, log.child({ component: 'redis' }));
   const codec = RegistryCodec.fromConfig(config);
-  const settings = {
+  // The relay and the consumers start after the API; the gauge and /readyz ask whichever exist by then.
+  const started: { relay?: OutboxRelay; runner?: ConsumerRunner } = {};
+  const settings: PipelineSettings = {
     topicPrefix: config.TOPIC_PREFIX,
     defaultFeeRate: config.PLATFORM_FEE_RATE,
     now: () => new Date(),
+    // What this process commits, its relay publishes without reading it back (src/outbox/relay.ts).
+    committedOutbox: (rows) => started.relay?.offer(rows),
   };
 
   // The schemas first: a governed registry is read-only for the worker, which
@@ -80,8 +85,6 @@ export async function startWorker(
 
   // Bind the operations port next: a taken port stops the start before anything joins the group.
   const opsAdmin = kafka.admin();
-  // The relay and the consumers start after the API; the gauge and /readyz ask whichever exist by then.
-  const started: { relay?: OutboxRelay; runner?: ConsumerRunner } = {};
   let consumerStopped!: (error: Error) => void;
   const stoppedForGood = new Promise<Error>((resolve) => (consumerStopped = resolve));
   const metrics = createMetrics(

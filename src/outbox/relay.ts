@@ -14,6 +14,16 @@
  * It wakes on NOTIFY escrow_outbox (sent at commit by the slice's write, src/pipeline/batch-write.ts) and polls
  * as a backstop; it prunes published rows older than the retention period.
  *
+ * What it sends is decided by the database alone: each batch reads the ids
+ * of the first unpublished rows, in outbox_id order. Their content comes from
+ * memory when this process committed them (the pipeline hands every
+ * committed slice's rows to `offer`), and from the table otherwise (another
+ * instance's commits, rows offered while the relay stood by or was full, a
+ * restart). Reading a row back cost more than anything else the relay does
+ * (its jsonb payload turned to text by Postgres, parsed back by the worker);
+ * the order, the marking and every row's bytes are the same either way, since
+ * the row in memory is the object the table's JSON was written from.
+ *
  * Each row's headers go on its message as they were written: `outcome-id`,
  * `cause-event-id`, and the cause's W3C `traceparent` and `tracestate`
  * (src/pipeline/outbox.ts), which a consumer's span continues. The relay
@@ -28,6 +38,13 @@ import type { OutboundTopic } from '../codec/schemas';
 /** How long a relay woken while busy waits for more commits before its next batch. */
 const LINGER_MS = 5;
 const RELAY_LOCK_KEY = 0x0e5c0701; // advisory lock id: "escrow outbox relay"
+/**
+ * Offered rows held at most: beyond it an offer is declined and its rows are
+ * read from the table. A relay keeps up with its worker, so this is reached
+ * only when Kafka stalls; it bounds the memory held meanwhile (a row is about
+ * 2 KB as objects).
+ */
+export const MAX_OFFERED_ROWS = 10_000;
 
 export interface RelayOptions {
   databaseUrl: string;
@@ -40,12 +57,24 @@ export interface RelayOptions {
   onPublished?: (topics: readonly string[]) => void;
 }
 
-interface OutboxRow {
+/** A row's content, as the table holds it and as the pipeline offers it (src/pipeline/outbox.ts). */
+export interface RelayRow {
+  readonly outcome_id: string;
+  readonly topic: string;
+  readonly message_key: string;
+  readonly payload: Record<string, unknown>;
+  readonly headers: Record<string, string>;
+}
+
+interface Pending {
   outbox_id: string;
-  topic: string;
-  message_key: string;
-  payload: Record<string, unknown>;
-  headers: Record<string, string>;
+  outcome_id: string;
+}
+
+interface Offered {
+  readonly row: RelayRow;
+  /** How many reads of the outbox had started when it was offered (see forgetPublished). */
+  readonly readsBefore: number;
 }
 
 export class OutboxRelay {
@@ -62,6 +91,9 @@ export class OutboxRelay {
   private notified = false;
   private loop: Promise<void> | undefined;
   private lastPrune = 0;
+  /** Rows this process committed and has not seen published, by outcome id. */
+  private readonly offered = new Map<string, Offered>();
+  private reads = 0;
 
   constructor(
     private readonly db: Knex,
@@ -78,6 +110,22 @@ export class OutboxRelay {
   /** How often this relay asked for the lock and was refused (another relay holds it). */
   get lockRefusals(): number {
     return this.refusals;
+  }
+
+  /** Offered rows held now (tests and metrics). */
+  get offeredRows(): number {
+    return this.offered.size;
+  }
+
+  /**
+   * Rows this process has just committed, so that they need not be read
+   * back. Only while active (a standby's rows are published by the active
+   * relay, which reads them), and only up to MAX_OFFERED_ROWS. Declining is
+   * always safe: a row not in memory is read from the table.
+   */
+  offer(rows: readonly RelayRow[]): void {
+    if (!this.active || this.offered.size + rows.length > MAX_OFFERED_ROWS) return;
+    for (const row of rows) this.offered.set(row.outcome_id, { row, readsBefore: this.reads });
   }
 
   start(): void {
@@ -107,13 +155,16 @@ export class OutboxRelay {
       const session = this.session;
       if (!this.active || !session) return total;
       this.notified = false;
-      const { rows } = await session.query<OutboxRow>({
+      const read = ++this.reads;
+      const { rows: pending } = await session.query<Pending>({
         name: 'escrow_relay_pending',
-        text: `SELECT outbox_id, topic, message_key, payload, headers FROM outbox
+        text: `SELECT outbox_id, outcome_id FROM outbox
                WHERE published_at IS NULL ORDER BY outbox_id LIMIT $1`,
         values: [batchSize],
       });
-      if (rows.length === 0) return total;
+      if (pending.length < batchSize) this.forgetPublished(pending, read);
+      if (pending.length === 0) return total;
+      const rows = await this.contentOf(session, pending);
       const topics = rows.map(
         (row) => row.topic.slice(this.options.topicPrefix.length) as OutboundTopic,
       );
@@ -122,17 +173,53 @@ export class OutboxRelay {
       await session.query({
         name: 'escrow_relay_mark_published',
         text: `UPDATE outbox SET published_at = now() WHERE outbox_id = ANY($1::bigint[])`,
-        values: [rows.map((row) => row.outbox_id)],
+        values: [pending.map((row) => row.outbox_id)],
       });
+      for (const { outcome_id } of pending) this.offered.delete(outcome_id);
       total += rows.length;
       this.options.onPublished?.(topics);
       // A short batch was all there was: what commits meanwhile comes with its notification.
-      if (rows.length < batchSize) return total;
+      if (pending.length < batchSize) return total;
+    }
+  }
+
+  /** The pending rows' content in their order: offered rows from memory, the others read on `session`. */
+  private async contentOf(session: Client, pending: readonly Pending[]): Promise<RelayRow[]> {
+    const missing = pending.filter(({ outcome_id }) => !this.offered.has(outcome_id));
+    const read = new Map<string, RelayRow>();
+    if (missing.length > 0) {
+      const { rows } = await session.query<RelayRow & { outbox_id: string }>({
+        name: 'escrow_relay_rows',
+        text: `SELECT outbox_id, outcome_id, topic, message_key, payload, headers FROM outbox
+               WHERE outbox_id = ANY($1::bigint[])`,
+        values: [missing.map((row) => row.outbox_id)],
+      });
+      for (const row of rows) read.set(row.outbox_id, row);
+    }
+    return pending.map(({ outbox_id, outcome_id }) => {
+      const row = this.offered.get(outcome_id)?.row ?? read.get(outbox_id);
+      // Rows are deleted only once published, which needs this relay's lock.
+      if (row === undefined) throw new Error(`outbox row ${outbox_id} vanished while unpublished`);
+      return row;
+    });
+  }
+
+  /**
+   * After a read that saw every unpublished row: an offered row that read
+   * did not see, though offered before it started, was published already
+   * (by a relay that held the lock before this one took it back), so it is
+   * dropped. One offered after the read started may simply be newer than
+   * the read, and is kept.
+   */
+  private forgetPublished(pending: readonly Pending[], read: number): void {
+    const seen = new Set(pending.map((row) => row.outcome_id));
+    for (const [outcomeId, { readsBefore }] of this.offered) {
+      if (readsBefore < read && !seen.has(outcomeId)) this.offered.delete(outcomeId);
     }
   }
 
   /** Sends a batch and waits for every replica's ack; `topics` are the rows' unprefixed topics. */
-  private async send(rows: readonly OutboxRow[], topics: readonly OutboundTopic[]): Promise<void> {
+  private async send(rows: readonly RelayRow[], topics: readonly OutboundTopic[]): Promise<void> {
     const values = this.codec.encodeAll(
       rows.map((row, index) => ({ topic: topics[index]!, value: row.payload })),
     );
@@ -200,6 +287,8 @@ export class OutboxRelay {
 
   private async dropSession(): Promise<void> {
     this.active = false;
+    // Another relay publishes from now on, reading them from the table.
+    this.offered.clear();
     const session = this.session;
     this.session = undefined;
     // Closing the session releases the advisory lock for a standby relay.

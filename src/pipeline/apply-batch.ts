@@ -18,7 +18,9 @@
  *     the outbox (in event order) and the inbox verdicts in one statement
  *     (batch-write.ts), and last the ledger itself (accounts locked, running
  *     balances, hash chain, multi-row), so that accounts shared across
- *     orders are held only from there to the commit.
+ *     orders are held only from there to the commit
+ *   → once committed, its outbox rows go to settings.committedOutbox (the
+ *     relay's offer, src/outbox/relay.ts), which then need not read them back.
  *
  * Anything it cannot apply — a ledger refusal, a database error — throws, the
  * whole transaction rolls back, and the caller applies the slice's events
@@ -28,6 +30,7 @@
 import type { Knex } from 'knex';
 import type { EventResult, InboundEvent, PipelineSettings } from './events';
 import { inboxKeyOf } from './inbox-key';
+import type { OutboxRow } from './outbox';
 import type { SliceOptions } from './slice';
 import { loadSlice } from './slice-load';
 import { SlicePlan } from './slice-plan';
@@ -49,11 +52,16 @@ export async function applyBatch(
 ): Promise<EventResult[]> {
   if (events.length === 0) return [];
   if (!options.dryRun) {
-    return db.transaction((trx) => applySlice(trx, settings, events, options));
+    const { results, outbox } = await db.transaction((trx) =>
+      applySlice(trx, settings, events, options),
+    );
+    // Committed: the relay may publish these rows without reading them back.
+    if (outbox.length > 0) settings.committedOutbox?.(outbox);
+    return results;
   }
   try {
     await db.transaction(async (trx) => {
-      throw new DryRunDone(await applySlice(trx, settings, events, options));
+      throw new DryRunDone((await applySlice(trx, settings, events, options)).results);
     });
   } catch (error) {
     if (error instanceof DryRunDone) return error.results;
@@ -62,22 +70,25 @@ export async function applyBatch(
   throw new Error('a dry run always rolls back');
 }
 
-/** load → plan → write, in the caller's transaction. */
+/** load → plan → write, in the caller's transaction: each event's result, and the outbox rows written. */
 async function applySlice(
   trx: Knex.Transaction,
   settings: PipelineSettings,
   events: readonly InboundEvent[],
   options: SliceOptions,
-): Promise<EventResult[]> {
+): Promise<{ results: EventResult[]; outbox: readonly OutboxRow[] }> {
   const keyed = events.map((event) => ({ event, ...inboxKeyOf(event.command) }));
   const state = await loadSlice(trx, settings, keyed, options);
   const plan = new SlicePlan(state);
   const results = plan.planAll(keyed);
-  await writeSlice(trx, plan, settings.topicPrefix);
-  return results.map(({ verdict, reason, outcomeIds, ledgerTransactions }) => ({
-    verdict,
-    ...(reason === undefined ? {} : { reason }),
-    outcomeIds,
-    ledgerTransactions,
-  }));
+  const outbox = await writeSlice(trx, plan, settings.topicPrefix);
+  return {
+    results: results.map(({ verdict, reason, outcomeIds, ledgerTransactions }) => ({
+      verdict,
+      ...(reason === undefined ? {} : { reason }),
+      outcomeIds,
+      ledgerTransactions,
+    })),
+    outbox,
+  };
 }

@@ -1,5 +1,6 @@
 /** What the pipeline takes in and answers, per event: the types every part of it shares. */
 import type { Decision, EscrowCommand } from '../domain/escrow';
+import type { OutboxRow } from './outbox';
 
 export interface InboundEvent {
   readonly topic: string;
@@ -21,6 +22,12 @@ export interface PipelineSettings {
   /** PLATFORM_FEE_RATE: the policy when no effective-dated version applies. */
   readonly defaultFeeRate: string;
   readonly now: () => Date;
+  /**
+   * Called after each commit with the outbox rows it wrote, in order (the
+   * worker hands them to its relay's offer). It must not throw or keep the
+   * rows from being published: the table is what the relay publishes from.
+   */
+  readonly committedOutbox?: (rows: readonly OutboxRow[]) => void;
 }
 
 export type Verdict = Decision['status'] | 'DUPLICATE' | 'IDEMPOTENCY_CONFLICT';

@@ -25,11 +25,12 @@ import { type OutboxRow, outboxRows } from './outbox';
 import { paymentMergeColumns, type PaymentRow, withTransactionIds } from './payments';
 import type { SlicePlan } from './slice-plan';
 
+/** Writes the slice; returns its outbox rows, in order, for the relay once the transaction commits. */
 export async function writeSlice(
   trx: Knex.Transaction,
   plan: SlicePlan,
   topicPrefix: string,
-): Promise<void> {
+): Promise<readonly OutboxRow[]> {
   const { now, storedKept, failedKept } = plan.state;
   const ledger = await allocateLedger(trx, plan.drafts);
   const transactionIds = ledger.ids;
@@ -84,6 +85,7 @@ export async function writeSlice(
     now,
   });
   await postAllocatedLedger(trx, ledger);
+  return outbox;
 }
 
 /**

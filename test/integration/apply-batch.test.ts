@@ -6,7 +6,10 @@
  * milestones, accounts, ledger, releases, payments, kept events and outbox —
  * up to generated ids. The stream is the benchmark's realistic mix, shuffled
  * across topics so payments and milestone events arrive before their orders,
- * with reused keys, rejected amounts and a batch the ledger refuses.
+ * with reused keys, rejected amounts and a batch the ledger refuses. Each
+ * path also hands over, after every commit, the outbox rows it wrote (for the
+ * relay, src/outbox/relay.ts): together, exactly the table's rows in its
+ * order, each as the table holds it.
  */
 import type { Knex } from 'knex';
 import { seededRandom } from '../../src/bench/random';
@@ -14,17 +17,35 @@ import type { EscrowCommand } from '../../src/domain/escrow';
 import { applyBatch } from '../../src/pipeline/apply-batch';
 import { applyEvent } from '../../src/pipeline/apply-event';
 import type { EventResult, InboundEvent, PipelineSettings } from '../../src/pipeline/events';
+import type { OutboxRow } from '../../src/pipeline/outbox';
 import { benchStream } from '../support/bench-stream';
 import { useTestContext } from '../support/test-context';
 
 // A pair of databases per case: one for each path.
 const pairs = [0, 1, 2].map(() => ({ single: useTestContext(), batched: useTestContext() }));
 
-const settings = (prefix: string): PipelineSettings => ({
+/** Each run's committed outbox rows, in the order they were handed over. */
+type Handed = OutboxRow[];
+const settings = (prefix: string, handed: Handed): PipelineSettings => ({
   topicPrefix: prefix,
   defaultFeeRate: '0.10',
   now: () => new Date('2026-06-01T09:00:00Z'),
+  committedOutbox: (rows) => handed.push(...rows),
 });
+
+/**
+ * What was handed over after the commits is the outbox table, row for row in
+ * outbox_id order: nothing of a rolled-back or dry-run transaction, nothing
+ * missing, and each row's content as the relay would read it back.
+ */
+async function expectHandedIsTable(db: Knex, handed: Handed) {
+  const table = await db('outbox')
+    .orderBy('outbox_id')
+    .select<OutboxRow[]>('outcome_id', 'topic', 'message_key', 'type', 'payload', 'headers');
+  expect(table.length).toBeGreaterThan(0);
+  expect(handed.map((row) => row.outcome_id)).toEqual(table.map((row) => row.outcome_id));
+  expect(handed).toEqual(table);
+}
 const withCommand = (event: InboundEvent, command: EscrowCommand): InboundEvent => ({
   ...event,
   command,
@@ -56,7 +77,9 @@ function withTrouble(events: InboundEvent[]): InboundEvent[] {
 
 async function runSingle(db: Knex, prefix: string, events: readonly InboundEvent[]) {
   const results: EventResult[] = [];
-  for (const event of events) results.push(await applyEvent(db, settings(prefix), event));
+  const handed: Handed = [];
+  for (const event of events) results.push(await applyEvent(db, settings(prefix, handed), event));
+  await expectHandedIsTable(db, handed);
   return results;
 }
 
@@ -64,12 +87,14 @@ async function runSingle(db: Knex, prefix: string, events: readonly InboundEvent
 async function runBatched(db: Knex, prefix: string, events: readonly InboundEvent[], seed: string) {
   const random = seededRandom(`batch-sizes:${seed}`);
   const results: EventResult[] = [];
+  const handed: Handed = [];
   for (let start = 0; start < events.length;) {
     const size = 1 + Math.floor(random.next() * 120);
     const batch = events.slice(start, start + size);
-    results.push(...(await applyBatch(db, settings(prefix), batch)));
+    results.push(...(await applyBatch(db, settings(prefix, handed), batch)));
     start += batch.length;
   }
+  await expectHandedIsTable(db, handed);
   return results;
 }
 

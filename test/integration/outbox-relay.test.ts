@@ -2,15 +2,17 @@
  * The outbox relay on the real Postgres, registry and Kafka: committed rows are
  * published in order with their outcome-id header and marked published; one
  * relay per database publishes, a standby takes over when it stops; rows
- * written while no relay ran are published when one starts.
+ * written while no relay ran are published when one starts; rows offered by
+ * the process that committed them are sent from memory, in the table's order.
  */
 import type { Producer } from 'kafkajs';
 import { RegistryCodec } from '../../src/codec/registry-codec';
 import { outboundTopics } from '../../src/codec/schemas';
 import type { EscrowCommand } from '../../src/domain/escrow';
 import { createKafka } from '../../src/kafka/client';
-import { OutboxRelay } from '../../src/outbox/relay';
+import { MAX_OFFERED_ROWS, OutboxRelay } from '../../src/outbox/relay';
 import { applyEvent } from '../../src/pipeline/apply-event';
+import { insertOutbox, type OutboxRow, outboxRows } from '../../src/pipeline/outbox';
 import { collectMessages, createTopics } from '../support/kafka';
 import { waitUntil } from '../support/wait';
 import { useTestContext } from '../support/test-context';
@@ -197,4 +199,86 @@ test("a relay whose session is cut stands down, and once it holds the lock again
        AND datname = current_database() AND query LIKE '%outbox_id%'`,
   );
   expect(rows.map((row) => row.pid)).toContain(now);
+});
+
+/** Writes `rows` to the outbox in one transaction, offering them to `relay` before the commit. */
+async function commitOffered(relay: OutboxRelay, rows: OutboxRow[]) {
+  await ctx.db.transaction(async (trx) => {
+    await insertOutbox(trx, rows);
+    // Before the commit, so that no read of the relay can see the rows before they are offered.
+    relay.offer(
+      rows.map((row) => ({ ...row, payload: { ...row.payload, message: 'as offered' } })),
+    );
+  });
+}
+
+const eventRows = (orderId: string, count: number): OutboxRow[] =>
+  Array.from(
+    { length: count },
+    (_, index) =>
+      outboxRows(
+        [
+          {
+            topic: 'escrow.events.v1',
+            type: 'MILESTONE_FUNDED',
+            orderId,
+            milestoneId: 'm-1',
+            milestoneVersion: index + 1,
+            transactionIndex: null,
+            fields: { state: 'FUNDED', currency: 'USD', amount: '10.00', message: 'as written' },
+          },
+        ],
+        {
+          eventId: `cause-${orderId}-${index}`,
+          transactionIds: [],
+          now: new Date('2026-06-01T09:00:00Z'),
+          topicPrefix: ctx.config.TOPIC_PREFIX,
+        },
+      )[0]!,
+  );
+
+test('rows offered to the active relay are published from memory, in outbox_id order with the rows it reads from the table', async () => {
+  const relay = relays.find((each) => each.isActive)!;
+  const [offered, written] = [eventRows('o-offered', 3), eventRows('o-offered', 2)];
+  // Offered, written by another process (never offered), offered: one key, one order.
+  await commitOffered(relay, offered.slice(0, 2));
+  await ctx.db.transaction((trx) => insertOutbox(trx, written));
+  await commitOffered(relay, offered.slice(2));
+  await waitUntil(async () => (await unpublished()) === 0, 15_000, 'every outbox row published');
+  const received = await collectMessages(
+    createKafka(ctx.config),
+    `${ctx.config.CONSUMER_GROUP}-relay-offered`,
+    [topic('escrow.events.v1')],
+    (all) => all.filter((r) => r.message.key?.toString() === 'o-offered').length >= 5,
+  );
+  const mine = received.filter((r) => r.message.key?.toString() === 'o-offered');
+  const decoded = await Promise.all(
+    mine.map(async (r) => {
+      const value = await codec.decode('escrow.events.v1', r.message.value);
+      return value.ok ? (value.value as { outcomeId: string; message: string }) : null;
+    }),
+  );
+  // The offered rows' content came from memory (the table says 'as written' for every row).
+  const expected = [...offered.slice(0, 2), ...written, ...offered.slice(2)].map((row) => ({
+    outcomeId: row.outcome_id,
+    message: written.includes(row) ? 'as written' : 'as offered',
+  }));
+  expect(
+    decoded.map((value) => ({ outcomeId: value?.outcomeId, message: value?.message })),
+  ).toEqual(expected);
+  expect(relay.offeredRows).toBe(0);
+});
+
+test('offered rows the table does not hold unpublished are forgotten at the next read that sees every pending row; a relay not active, or full, declines offers', async () => {
+  const relay = relays.find((each) => each.isActive)!;
+  const stopped = relays.find((each) => !each.isActive)!;
+  // Offered but never committed here (as if another relay had published them already).
+  relay.offer(eventRows('o-stale', 3));
+  expect(relay.offeredRows).toBe(3);
+  await story('o-after-stale');
+  await waitUntil(() => relay.offeredRows === 0, 15_000, 'the stale offers forgotten');
+  stopped.offer(eventRows('o-stopped', 1));
+  expect(stopped.offeredRows).toBe(0);
+  relay.offer(eventRows('o-full', MAX_OFFERED_ROWS + 1));
+  expect(relay.offeredRows).toBe(0);
 });

@@ -5,7 +5,8 @@
  * client that knows nothing of this codec decodes every value back, whatever
  * the batch's size and however large a value. The values are the worker's
  * own outbox payloads (the bench's stream through the worker's plan, read back
- * from jsonb as the relay reads them) and a dead letter as the DLQ sender
+ * from jsonb as the relay reads them, and as they are in memory when the
+ * pipeline offers them to the relay) and a dead letter as the DLQ sender
  * fits it.
  */
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
@@ -21,6 +22,8 @@ let codec: RegistryCodec;
 /** A registry client of its own: it learns each schema from the registry, by the id in the bytes. */
 let client: SchemaRegistry;
 const samples = new Map<OutboundTopic, unknown[]>();
+/** The same payloads as the pipeline holds them in memory, before the table's JSON (the relay's offered rows). */
+const inMemory = new Map<OutboundTopic, unknown[]>();
 
 const deadLetter = (valueBytes: number) =>
   fitDeadLetter(
@@ -54,6 +57,7 @@ beforeAll(async () => {
         // What the relay reads: the payload as jsonb gives it back.
         const payload = JSON.parse(JSON.stringify(row.payload)) as unknown;
         samples.set(topic, [...(samples.get(topic) ?? []), payload]);
+        inMemory.set(topic, [...(inMemory.get(topic) ?? []), row.payload]);
       }
     }
   }
@@ -82,6 +86,17 @@ test.each(outboundTopics)(
     }
   },
 );
+
+test('a payload as the pipeline offers it (in memory) is encoded to the bytes of the same payload read back from the table', () => {
+  expect(inMemory.size).toBe(outboundTopics.length - 1); // every topic but the DLQ's
+  for (const [topic, values] of inMemory) {
+    const offered = codec.encodeAll(values.map((value) => ({ topic, value })));
+    const read = codec.encodeAll(samples.get(topic)!.map((value) => ({ topic, value })));
+    expect(offered.map((bytes) => bytes.toString('hex'))).toEqual(
+      read.map((bytes) => bytes.toString('hex')),
+    );
+  }
+});
 
 test('a batch larger than the scratch buffer, topics mixed, each value its own bytes', async () => {
   const mixed = outboundTopics.flatMap((topic) =>
