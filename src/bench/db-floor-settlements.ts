@@ -7,7 +7,6 @@
  */
 import type { Knex } from 'knex';
 import type { InboundMessage } from '../demo/inbound-events';
-import { recordset } from '../db/columns';
 import type { Disbursement, EscrowCommand } from '../domain/escrow';
 import { money } from '../domain/money';
 import type { OutboxRow } from '../pipeline/outbox';
@@ -15,13 +14,17 @@ import type { SlicePlan } from '../pipeline/slice-plan';
 import {
   type ChargebackWrite,
   chargebackRecord,
+  changedChargebacks,
+  createdChargebacks,
   insertChargebacksSql,
   updateChargebacksSql,
 } from '../store/chargebacks';
 import {
   type DisbursementRow,
+  disbursementRecordset,
   disbursementRow,
   insertDisbursementsSql,
+  settledRecordset,
   settleDisbursementsSql,
 } from '../store/disbursements';
 import type { FloorEvent } from './floor-rows';
@@ -134,15 +137,17 @@ export async function writeSettlements(
   }
   const created = [...chargebacks.values()].filter((write) => write.created);
   const changed = [...chargebacks.values()].filter((write) => !write.created);
-  if (disbursements.length > 0) await trx.raw(insertDisbursementsSql, [recordset(disbursements)]);
-  if (settled.length > 0) await trx.raw(settleDisbursementsSql, [now, recordset(settled)]);
+  if (disbursements.length > 0)
+    await trx.raw(insertDisbursementsSql, [disbursementRecordset.json(disbursements)]);
+  if (settled.length > 0)
+    await trx.raw(settleDisbursementsSql, [now, settledRecordset.json(settled)]);
   if (created.length > 0)
     await trx.raw(insertChargebacksSql, [
-      recordset(created.map((write) => chargebackRecord(write, now))),
+      createdChargebacks.json(created.map((write) => chargebackRecord(write, now))),
     ]);
   if (changed.length > 0)
     await trx.raw(updateChargebacksSql, [
-      recordset(changed.map((write) => chargebackRecord(write, now))),
+      changedChargebacks.json(changed.map((write) => chargebackRecord(write, now))),
     ]);
   return disbursements.length + settled.length + chargebacks.size;
 }

@@ -28,13 +28,12 @@ import type { Knex } from 'knex';
 import { RegistryCodec } from '../codec/registry-codec';
 import { outboundTopics } from '../codec/schemas';
 import type { Config } from '../config';
-import { recordset } from '../db/columns';
 import { createKnex } from '../db/knex';
 import * as scratch from '../demo/environment';
 import { checkServices } from '../demo/service-checks';
 import { createKafka, createProducer } from '../kafka/client';
 import { OutboxRelay } from '../outbox/relay';
-import { insertOutboxSql, type OutboxRow } from '../pipeline/outbox';
+import { insertOutboxSql, outboxRecordset, type OutboxRow } from '../pipeline/outbox';
 import {
   cpuSnapshot,
   cpuUsageBetween,
@@ -112,7 +111,7 @@ async function fillOutbox(db: Knex, count: number, seed: string, config: Config)
     byTopic[topic] = (byTopic[topic] ?? 0) + 1;
   }
   for (let start = 0; start < rows.length; start += 5000)
-    await db.raw(insertOutboxSql, [recordset(rows.slice(start, start + 5000))]);
+    await db.raw(insertOutboxSql, [outboxRecordset.json(rows.slice(start, start + 5000))]);
   await db.raw('ANALYZE outbox');
   return byTopic;
 }

@@ -19,7 +19,7 @@ import type { Knex } from 'knex';
 import { accountCode, type TransactionDraft } from '../domain/escrow';
 import { formatAmount, money } from '../domain/money';
 import { compareCodePoints } from '../domain/text/code-point-order';
-import { columnsOf, prepared, recordset } from '../db/columns';
+import { columnsOf, prepared, Recordset } from '../db/columns';
 import { type ChainedEntry, chainGenesis, chainHash, chainKey, chainTimestampSql } from './chain';
 import { ChainHeadMoved, LedgerError } from './errors';
 
@@ -276,6 +276,37 @@ export async function postAllocatedLedger(
  * The ledger's rows, hashed on the balances read under lock, in one
  * statement; refuses (ChainHeadMoved) a write whose order's head moved.
  */
+/** The multi-row parameters of writeLedger's statement, one jsonb of positional rows each (src/db/columns.ts). */
+const ledgerRows = {
+  transactions: new Recordset<object>(
+    'transaction',
+    `id bigint, kind text, order_id text, milestone_id text, cause text, topic text, memo jsonb,
+      previous_hash text, hash text`,
+  ),
+  movedHeads: new Recordset<object>(
+    'moved',
+    'order_id text, hash text, length bigint, expected_hash text',
+  ),
+  createdHeads: new Recordset<object>(
+    'created',
+    'order_id text, hash text, length bigint, expected_hash text',
+  ),
+  // Quoted: the entries' keys are the chain's (ChainedEntry), camelCase.
+  entries: new Recordset<LedgerEntry>(
+    'entry',
+    `"transactionId" bigint, "accountId" bigint, currency text, "amountMinor" bigint,
+      "balanceAfterMinor" bigint, "accountVersion" bigint`,
+  ),
+  releases: new Recordset<object>(
+    'release',
+    'transaction_id bigint, provider_id text, currency text, gross_minor bigint, fee_minor bigint',
+  ),
+  balances: new Recordset<object>(
+    'balance',
+    'account_id bigint, balance_minor bigint, version bigint',
+  ),
+};
+
 async function writeLedger(
   trx: Knex.Transaction,
   allocation: LedgerAllocation,
@@ -327,44 +358,37 @@ async function writeLedger(
        OVERRIDING SYSTEM VALUE
        SELECT id, kind, order_id, milestone_id, cause, topic, memo, ?::timestamptz,
          previous_hash, hash
-       FROM jsonb_to_recordset(?::jsonb) AS transaction(id bigint, kind text, order_id text,
-         milestone_id text, cause text, topic text, memo jsonb, previous_hash text, hash text)
+       FROM ${ledgerRows.transactions.sql}
        RETURNING 1
      ), moved_heads AS (
        -- Each order's head moves from the hash this write built on, or not at all: a
        -- head another writer moved meanwhile matches no row here (re-checked after its
        -- lock wait), and the count below refuses the write rather than fork the chain.
        UPDATE ledger_chain_heads head SET hash = moved.hash, length = moved.length
-       FROM jsonb_to_recordset(?::jsonb)
-         AS moved(order_id text, hash text, length bigint, expected_hash text)
+       FROM ${ledgerRows.movedHeads.sql}
        WHERE head.order_id = moved.order_id AND moved.expected_hash <> ''
          AND head.hash = moved.expected_hash
        RETURNING 1
      ), created_heads AS (
        -- An order's first transaction starts its chain; a head created meanwhile wins.
        INSERT INTO ledger_chain_heads (order_id, hash, length)
-       SELECT order_id, hash, length FROM jsonb_to_recordset(?::jsonb)
-         AS created(order_id text, hash text, length bigint, expected_hash text)
+       SELECT order_id, hash, length FROM ${ledgerRows.createdHeads.sql}
        WHERE expected_hash = ''
        ON CONFLICT (order_id) DO NOTHING
        RETURNING 1
      ), inserted_entries AS (
        INSERT INTO ledger_entries
          (transaction_id, account_id, currency, amount_minor, balance_after_minor, account_version)
-       SELECT * FROM jsonb_to_recordset(?::jsonb)
-         AS entry("transactionId" bigint, "accountId" bigint, currency text, "amountMinor" bigint,
-           "balanceAfterMinor" bigint, "accountVersion" bigint)
+       SELECT * FROM ${ledgerRows.entries.sql}
        RETURNING 1
      ), inserted_releases AS (
        INSERT INTO releases (transaction_id, provider_id, currency, gross_minor, fee_minor, released_at)
        SELECT transaction_id, provider_id, currency, gross_minor, fee_minor, now()
-       FROM jsonb_to_recordset(?::jsonb) AS release(transaction_id bigint, provider_id text,
-         currency text, gross_minor bigint, fee_minor bigint)
+       FROM ${ledgerRows.releases.sql}
        RETURNING 1
      ), updated_balances AS (
        UPDATE accounts account SET balance_minor = balance.balance_minor, version = balance.version
-       FROM jsonb_to_recordset(?::jsonb)
-         AS balance(account_id bigint, balance_minor bigint, version bigint)
+       FROM ${ledgerRows.balances.sql}
        WHERE account.account_id = balance.account_id
        RETURNING 1
      )
@@ -376,12 +400,12 @@ async function writeLedger(
             (SELECT count(*) FROM updated_balances) AS balances`,
     [
       createdAt,
-      recordset(transactions),
-      recordset(newHeads),
-      recordset(newHeads),
-      recordset(entries),
-      recordset(releases),
-      recordset(balances),
+      ledgerRows.transactions.json(transactions),
+      ledgerRows.movedHeads.json(newHeads),
+      ledgerRows.createdHeads.json(newHeads),
+      ledgerRows.entries.json(entries),
+      ledgerRows.releases.json(releases),
+      ledgerRows.balances.json(balances),
     ],
   );
   if (Number(written[0]!.heads) !== newHeads.length) {

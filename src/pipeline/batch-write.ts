@@ -2,7 +2,7 @@
  * Everything a batch writes besides the ledger, in ONE statement: inbox rows
  * and replayed verdicts, orders, milestones (version-guarded), payments, kept
  * events (new, replayed, or set aside with the reason their replay failed), outbox rows and the relay's notification, as data-modifying CTEs
- * each fed one jsonb parameter (an empty array writes nothing). One round
+ * each fed one jsonb parameter of positional rows (a Recordset, src/db/columns.ts; an empty array writes nothing). One round
  * trip instead of up to ten is what a small batch (a steady, modest rate
  * brings a few messages per partition) mostly pays for.
  *
@@ -13,7 +13,7 @@
  * per-key order relies on.
  */
 import type { Knex } from 'knex';
-import { prepared, recordset } from '../db/columns';
+import { prepared, Recordset } from '../db/columns';
 import type { MilestoneChange } from '../store/milestone-changes';
 import {
   assertAllUpdated,
@@ -23,15 +23,24 @@ import {
 } from '../store/order-writes';
 import { fromOrder } from '../store/order-rows';
 import type { Order } from '../domain/escrow';
-import { ChargebackMoved, insertChargebacksSql, updateChargebacksSql } from '../store/chargebacks';
+import {
+  ChargebackMoved,
+  type ChargebackRecord,
+  changedChargebacks,
+  createdChargebacks,
+  insertChargebacksSql,
+  updateChargebacksSql,
+} from '../store/chargebacks';
 import {
   type DisbursementRow,
+  disbursementRecordset,
   insertDisbursementsSql,
   SettlementConflict,
   type SettledRow,
+  settledRecordset,
   settleDisbursementsSql,
 } from '../store/disbursements';
-import { insertOutboxSql, type OutboxRow } from './outbox';
+import { insertOutboxSql, outboxRecordset, type OutboxRow } from './outbox';
 import { paymentMergeColumns, type PaymentRow } from './payments';
 import type { InboxRow, KeptRow } from './slice';
 
@@ -52,30 +61,65 @@ export interface BatchWrites {
   /** A row per payout and refund requested (with its outbox row). */
   readonly disbursements: readonly DisbursementRow[];
   readonly settled: readonly SettledRow[];
-  readonly createdChargebacks: readonly object[];
-  readonly changedChargebacks: readonly object[];
+  readonly createdChargebacks: readonly ChargebackRecord[];
+  readonly changedChargebacks: readonly ChargebackRecord[];
   readonly now: Date;
 }
+
+/** Each multi-row parameter of the statement below: one jsonb of positional rows (src/db/columns.ts). */
+const newInbox = new Recordset<InboxRow>(
+  'inbox_row',
+  `dedupe_key text, event_id text, order_id text,
+    topic text, kafka_partition integer, kafka_offset bigint, payload_hash text, outcome text, reason text`,
+);
+const replayedVerdicts = new Recordset<BatchWrites['replayedVerdicts'][number]>(
+  'verdict',
+  `key text, outcome text, reason text`,
+);
+const openedOrders = new Recordset<object>(
+  'opened',
+  `order_id text, buyer_id text, provider_id text, currency text,
+    state text, opened_event_id text, opened_at timestamptz`,
+);
+const changedOrders = new Recordset<object>('changed', `order_id text, state text`);
+const paymentRows = new Recordset<PaymentRow>(
+  'payment',
+  `gateway text, gateway_reference text, event_id text, order_id text,
+    milestone_id text, kind text, currency text, amount_minor bigint, confirmed_at timestamptz,
+    payload_hash text, status text, applied_minor bigint, refunded_minor bigint,
+    ledger_transaction_id bigint, applied_at timestamptz`,
+);
+const keptEvents = new Recordset<KeptRow>(
+  'kept',
+  `order_id text, dedupe_key text, topic text, command jsonb,
+    replayed_at timestamptz, awaiting text`,
+);
+const rekeptEvents = new Recordset<BatchWrites['rekept'][number]>(
+  'again',
+  `kept_id bigint, awaiting text`,
+);
+const failedKeptEvents = new Recordset<BatchWrites['failedKept'][number]>(
+  'failure',
+  `kept_id bigint, reason text`,
+);
 
 const sql = `
 WITH inserted_inbox AS (
   INSERT INTO inbox (dedupe_key, event_id, order_id, topic, kafka_partition, kafka_offset, payload_hash, outcome, reason)
-  SELECT * FROM jsonb_to_recordset(?::jsonb) AS inbox_row(dedupe_key text, event_id text, order_id text,
-    topic text, kafka_partition integer, kafka_offset bigint, payload_hash text, outcome text, reason text)
+  SELECT * FROM ${newInbox.sql}
   RETURNING 1
 ), updated_inbox AS (
   UPDATE inbox SET outcome = verdict.outcome, reason = verdict.reason
-  FROM jsonb_to_recordset(?::jsonb) AS verdict(key text, outcome text, reason text)
+  FROM ${replayedVerdicts.sql}
   WHERE inbox.dedupe_key = verdict.key
   RETURNING 1
 ), inserted_orders AS (
   INSERT INTO orders (order_id, buyer_id, provider_id, currency, state, opened_event_id, opened_at)
-  SELECT * FROM jsonb_to_recordset(?::jsonb) AS opened(order_id text, buyer_id text, provider_id text,
-    currency text, state text, opened_event_id text, opened_at timestamptz)
+  SELECT * FROM ${openedOrders.sql}
   RETURNING 1
 ), updated_orders AS (
   UPDATE orders SET state = changed.state
-  FROM jsonb_to_recordset(?::jsonb) AS changed(order_id text, state text)
+  FROM ${changedOrders.sql}
   WHERE orders.order_id = changed.order_id
   RETURNING 1
 ), inserted_milestones AS (${insertMilestonesSql}
@@ -85,22 +129,18 @@ WITH inserted_inbox AS (
   INSERT INTO payments (gateway, gateway_reference, event_id, order_id, milestone_id, kind, currency,
     amount_minor, confirmed_at, payload_hash, status, applied_minor, refunded_minor,
     ledger_transaction_id, applied_at)
-  SELECT * FROM jsonb_to_recordset(?::jsonb) AS payment(gateway text, gateway_reference text, event_id text,
-    order_id text, milestone_id text, kind text, currency text, amount_minor bigint,
-    confirmed_at timestamptz, payload_hash text, status text, applied_minor bigint,
-    refunded_minor bigint, ledger_transaction_id bigint, applied_at timestamptz)
+  SELECT * FROM ${paymentRows.sql}
   ON CONFLICT (gateway, gateway_reference) DO UPDATE SET
     ${paymentMergeColumns.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
   RETURNING 1
 ), inserted_kept AS (
   INSERT INTO kept_events (order_id, dedupe_key, topic, command, replayed_at, awaiting)
-  SELECT * FROM jsonb_to_recordset(?::jsonb) AS kept(order_id text, dedupe_key text, topic text,
-    command jsonb, replayed_at timestamptz, awaiting text)
+  SELECT * FROM ${keptEvents.sql}
   ON CONFLICT (dedupe_key) DO NOTHING
   RETURNING 1
 ), rekept AS (
   UPDATE kept_events SET awaiting = again.awaiting
-  FROM jsonb_to_recordset(?::jsonb) AS again(kept_id bigint, awaiting text)
+  FROM ${rekeptEvents.sql}
   WHERE kept_events.kept_id = again.kept_id
   RETURNING 1
 ), replayed_kept AS (
@@ -108,7 +148,7 @@ WITH inserted_inbox AS (
   RETURNING 1
 ), failed_kept AS (
   UPDATE kept_events SET failed_reason = failure.reason
-  FROM jsonb_to_recordset(?::jsonb) AS failure(kept_id bigint, reason text)
+  FROM ${failedKeptEvents.sql}
   WHERE kept_events.kept_id = failure.kept_id
   RETURNING 1
 ), inserted_outbox AS (${insertOutboxSql}
@@ -142,30 +182,30 @@ export async function writeBatch(trx: Knex.Transaction, writes: BatchWrites): Pr
   } = await prepared<{
     rows: { updated: [string, string][] | null; settled: number; chargebacks_updated: number }[];
   }>(trx, 'batch_write', sql, [
-    recordset(writes.inbox),
-    recordset(writes.replayedVerdicts),
-    recordset(
+    newInbox.json(writes.inbox),
+    replayedVerdicts.json(writes.replayedVerdicts),
+    openedOrders.json(
       writes.opened.map(({ order, eventId, occurredAt }) =>
         Object.assign(fromOrder(order), { opened_event_id: eventId, opened_at: occurredAt }),
       ),
     ),
-    recordset(
+    changedOrders.json(
       writes.changedOrders.map((order) => ({ order_id: order.orderId, state: order.state })),
     ),
     milestones.created,
     milestones.updated,
-    recordset(writes.payments),
-    recordset(writes.keptRows),
-    recordset(writes.rekept),
+    paymentRows.json(writes.payments),
+    keptEvents.json(writes.keptRows),
+    rekeptEvents.json(writes.rekept),
     writes.now,
     [...writes.replayedKeptIds],
-    recordset(writes.failedKept),
-    recordset(writes.outbox),
-    recordset(writes.disbursements),
+    failedKeptEvents.json(writes.failedKept),
+    outboxRecordset.json(writes.outbox),
+    disbursementRecordset.json(writes.disbursements),
     writes.now,
-    recordset(writes.settled),
-    recordset(writes.createdChargebacks),
-    recordset(writes.changedChargebacks),
+    settledRecordset.json(writes.settled),
+    createdChargebacks.json(writes.createdChargebacks),
+    changedChargebacks.json(writes.changedChargebacks),
   ]);
   // Read under the orders' locks, so only a change outside the pipeline (an
   // operator's retry, a concurrent writer bypassing the locks) can make this short.

@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { prepared, recordset } from '../db/columns';
+import { prepared, Recordset } from '../db/columns';
 import type { OutcomeDraft } from '../domain/escrow';
 
 export interface OutcomeCause {
@@ -112,19 +112,24 @@ export function outboxRows(outcomes: readonly OutcomeDraft[], cause: OutcomeCaus
   });
 }
 
+/** The outbox rows' parameter, each with its position in the slice (src/db/columns.ts). */
+export const outboxRecordset = new Recordset<OutboxRow>(
+  'outcome',
+  'outcome_id uuid, topic text, message_key text, type text, payload jsonb, headers jsonb',
+  { ordered: true },
+);
+
 /**
- * Inserts the outbox rows of its one jsonb parameter, in their order: WITH
- * ORDINALITY ... ORDER BY draws identity values in that order, which the
- * relay's per-key order relies on.
+ * Inserts the outbox rows of its one jsonb parameter, in their order: ORDER
+ * BY their position draws identity values in that order, which the relay's
+ * per-key order relies on.
  */
 export const insertOutboxSql = `
   INSERT INTO outbox (outcome_id, topic, message_key, type, payload, headers)
   SELECT outcome.outcome_id, outcome.topic, outcome.message_key, outcome.type, outcome.payload,
     outcome.headers
-  FROM jsonb_array_elements(?::jsonb) WITH ORDINALITY AS element(value, position),
-    jsonb_to_record(element.value) AS outcome(outcome_id uuid, topic text, message_key text,
-      type text, payload jsonb, headers jsonb)
-  ORDER BY element.position`;
+  FROM ${outboxRecordset.sql}
+  ORDER BY outcome.position`;
 
 /**
  * Inserts rows in one statement, in their order, with the notification that
@@ -138,6 +143,6 @@ export async function insertOutbox(trx: Knex.Transaction, rows: readonly OutboxR
     'outbox_insert',
     `WITH inserted AS (${insertOutboxSql} RETURNING 1)
      SELECT pg_notify('escrow_outbox', '') FROM (SELECT count(*) FROM inserted) AS n`,
-    [recordset(rows)],
+    [outboxRecordset.json(rows)],
   );
 }

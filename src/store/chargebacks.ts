@@ -6,11 +6,11 @@
  * holds what the slice read.
  */
 import type { Knex } from 'knex';
-import { prepared } from '../db/columns';
+import { prepared, Recordset } from '../db/columns';
 import { type Chargeback, paymentKey } from '../domain/escrow';
 import { money } from '../domain/money';
 
-interface ChargebackRecord {
+export interface ChargebackRecord {
   gateway: string;
   gateway_reference: string;
   order_id: string;
@@ -133,6 +133,23 @@ export function chargebackRecord(write: ChargebackWrite, now: Date) {
   };
 }
 
+/** The parameters of the two statements below: chargebackRecord()s (src/db/columns.ts). */
+export const createdChargebacks = new Recordset<ChargebackRecord>(
+  'chargeback',
+  `gateway text, gateway_reference text, order_id text, milestone_id text, provider_id text,
+    buyer_id text, currency text, amount_minor bigint, from_held_minor bigint,
+    from_disputed_minor bigint, fee_reversed_minor bigint, receivable_minor bigint,
+    from_platform_minor bigint, recovered_minor bigint, reversed boolean, event_id text,
+    ledger_transaction_id bigint, reversal_event_id text, reversal_ledger_transaction_id bigint,
+    at timestamptz`,
+);
+export const changedChargebacks = new Recordset<ChargebackRecord>(
+  'changed',
+  `gateway text, gateway_reference text, recovered_minor bigint, reversed boolean,
+    read_recovered_minor bigint, read_reversed boolean, reversal_event_id text,
+    reversal_ledger_transaction_id bigint, at timestamptz`,
+);
+
 /** New chargebacks (a CTE of the slice's write). */
 export const insertChargebacksSql = `
   INSERT INTO chargebacks (gateway, gateway_reference, order_id, milestone_id, provider_id, buyer_id,
@@ -143,12 +160,7 @@ export const insertChargebacksSql = `
     amount_minor, from_held_minor, from_disputed_minor, fee_reversed_minor, receivable_minor,
     from_platform_minor, recovered_minor, reversed, event_id, ledger_transaction_id, reversal_event_id,
     reversal_ledger_transaction_id, at, CASE WHEN reversed THEN at END
-  FROM jsonb_to_recordset(?::jsonb) AS chargeback(gateway text, gateway_reference text, order_id text,
-    milestone_id text, provider_id text, buyer_id text, currency text, amount_minor bigint,
-    from_held_minor bigint, from_disputed_minor bigint, fee_reversed_minor bigint,
-    receivable_minor bigint, from_platform_minor bigint, recovered_minor bigint, reversed boolean,
-    event_id text, ledger_transaction_id bigint, reversal_event_id text,
-    reversal_ledger_transaction_id bigint, at timestamptz)`;
+  FROM ${createdChargebacks.sql}`;
 
 /**
  * Chargebacks read by the slice and changed by it: more recovered, or
@@ -167,9 +179,7 @@ export const updateChargebacksSql = `
       chargebacks.reversal_ledger_transaction_id),
     reversed_at = CASE WHEN changed.reversed AND NOT chargebacks.reversed THEN changed.at
       ELSE chargebacks.reversed_at END
-  FROM jsonb_to_recordset(?::jsonb) AS changed(gateway text, gateway_reference text,
-    recovered_minor bigint, reversed boolean, read_recovered_minor bigint, read_reversed boolean,
-    reversal_event_id text, reversal_ledger_transaction_id bigint, at timestamptz)
+  FROM ${changedChargebacks.sql}
   WHERE chargebacks.gateway = changed.gateway AND chargebacks.gateway_reference = changed.gateway_reference
     AND (changed.read_recovered_minor IS NULL
       OR (chargebacks.recovered_minor = changed.read_recovered_minor

@@ -13,8 +13,12 @@
  * whoever writes it.
  */
 import type { Knex } from 'knex';
-import { prepared, recordset } from '../db/columns';
-import { type DisbursementRow, insertDisbursementsSql } from './disbursements';
+import { prepared } from '../db/columns';
+import {
+  type DisbursementRow,
+  disbursementRecordset,
+  insertDisbursementsSql,
+} from './disbursements';
 
 export type DisbursementKind = 'PAYOUT' | 'REFUND';
 export type DisbursementState = 'REQUESTED' | 'PAID' | 'FAILED' | 'RETRIED';
@@ -194,7 +198,9 @@ export async function markRetried(trx: Knex.Transaction, outcomeId: string): Pro
 export const retryDisbursementsSql = insertDisbursementsSql;
 
 export async function insertRetry(trx: Knex.Transaction, row: DisbursementRow): Promise<void> {
-  await prepared(trx, 'retry_disbursement', retryDisbursementsSql, [recordset([row])]);
+  await prepared(trx, 'retry_disbursement', retryDisbursementsSql, [
+    disbursementRecordset.json([row]),
+  ]);
 }
 
 /** Where a refund's gateway references were read from (see refundReferences). */

@@ -7,7 +7,7 @@
  * the failed one RETRIED (src/store/disbursement-retries.ts).
  */
 import type { Knex } from 'knex';
-import { prepared } from '../db/columns';
+import { prepared, Recordset } from '../db/columns';
 import type { Disbursement, SettlementChange } from '../domain/escrow';
 import { money, parseAmount } from '../domain/money';
 
@@ -75,6 +75,15 @@ export function disbursementRow(
   };
 }
 
+/** The requests' parameter (src/db/columns.ts). */
+export const disbursementRecordset = new Recordset<DisbursementRow>(
+  'requested',
+  `outcome_id uuid, kind text, order_id text, milestone_id text, party_id text, currency text,
+    amount_minor bigint, gross_minor bigint, fee_minor bigint, recovered_minor bigint,
+    refund_reason text, ledger_transaction_id bigint, root_outcome_id uuid, retry_of uuid,
+    requested_at timestamptz`,
+);
+
 /** Inserts the rows of its one jsonb parameter (a CTE of the slice's write). */
 export const insertDisbursementsSql = `
   INSERT INTO disbursements (outcome_id, kind, order_id, milestone_id, party_id, currency,
@@ -83,10 +92,7 @@ export const insertDisbursementsSql = `
   SELECT outcome_id, kind, order_id, milestone_id, party_id, currency, amount_minor, gross_minor,
     fee_minor, recovered_minor, refund_reason, ledger_transaction_id, root_outcome_id, retry_of,
     'REQUESTED', requested_at
-  FROM jsonb_to_recordset(?::jsonb) AS requested(outcome_id uuid, kind text, order_id text,
-    milestone_id text, party_id text, currency text, amount_minor bigint, gross_minor bigint,
-    fee_minor bigint, recovered_minor bigint, refund_reason text, ledger_transaction_id bigint,
-    root_outcome_id uuid, retry_of uuid, requested_at timestamptz)`;
+  FROM ${disbursementRecordset.sql}`;
 
 export interface SettledRow {
   readonly outcome_id: string;
@@ -97,6 +103,13 @@ export interface SettledRow {
   readonly settlement_event_id: string;
 }
 
+/** The settlements' parameter (src/db/columns.ts). */
+export const settledRecordset = new Recordset<SettledRow>(
+  'settled',
+  `outcome_id uuid, state text, failure_reason text, settlement_gateway text,
+    settlement_reference text, settlement_event_id text`,
+);
+
 /**
  * Settles requests still REQUESTED; the guard makes a request settled by
  * someone else meanwhile count short, which the write step refuses.
@@ -105,8 +118,7 @@ export const settleDisbursementsSql = `
   UPDATE disbursements SET state = settled.state, failure_reason = settled.failure_reason,
     settlement_gateway = settled.settlement_gateway, settlement_reference = settled.settlement_reference,
     settlement_event_id = settled.settlement_event_id, settled_at = ?::timestamptz
-  FROM jsonb_to_recordset(?::jsonb) AS settled(outcome_id uuid, state text, failure_reason text,
-    settlement_gateway text, settlement_reference text, settlement_event_id text)
+  FROM ${settledRecordset.sql}
   WHERE disbursements.outcome_id = settled.outcome_id AND disbursements.state = 'REQUESTED'`;
 
 /** The requests a slice's settlements name, read under their orders' locks. */

@@ -10,7 +10,7 @@
 import type { Knex } from 'knex';
 import { compareCodePoints } from '../domain/text/code-point-order';
 import { type MilestoneChange, milestoneKey } from './milestone-changes';
-import { prepared, recordset } from '../db/columns';
+import { prepared, Recordset } from '../db/columns';
 import { keyedPlansSql } from '../db/keyed-plans';
 import { milestoneRow, type MilestoneRow, type OrderRow, toMilestone, toOrder } from './order-rows';
 import { type StoredOrder, VersionConflict } from './orders';
@@ -85,12 +85,20 @@ const columnTypes: Record<Column, string> = {
 };
 const columns = Object.keys(columnTypes) as Column[];
 const recordColumns = columns.map((c) => `${c} ${columnTypes[c]}`).join(', ');
+type MilestoneRecord = ReturnType<typeof milestoneRow>;
+const createdMilestones = new Recordset<MilestoneRecord>(
+  'created',
+  `order_id text, milestone_id text, ${recordColumns}`,
+);
+const changedMilestones = new Recordset<MilestoneRecord>(
+  'changed',
+  `order_id text, milestone_id text, read_version integer, ${recordColumns}`,
+);
 
 /** Inserts the milestones of its one jsonb parameter (see milestoneRecords). */
 export const insertMilestonesSql = `
   INSERT INTO milestones (order_id, milestone_id, ${columns.join(', ')})
-  SELECT * FROM jsonb_to_recordset(?::jsonb)
-    AS created(order_id text, milestone_id text, ${recordColumns})`;
+  SELECT * FROM ${createdMilestones.sql}`;
 
 /**
  * Updates the milestones of its one jsonb parameter under the guard
@@ -99,8 +107,7 @@ export const insertMilestonesSql = `
 export const updateMilestonesSql = `
   UPDATE milestones
   SET ${columns.map((column) => `${column} = changed.${column}`).join(', ')}, updated_at = now()
-  FROM jsonb_to_recordset(?::jsonb)
-    AS changed(order_id text, milestone_id text, read_version integer, ${recordColumns})
+  FROM ${changedMilestones.sql}
   WHERE milestones.order_id = changed.order_id AND milestones.milestone_id = changed.milestone_id
     AND milestones.version = changed.read_version
   RETURNING milestones.order_id, milestones.milestone_id`;
@@ -111,12 +118,12 @@ export const updateMilestonesSql = `
  */
 export function milestoneRecords(changes: readonly MilestoneChange[]) {
   const changed = changes.filter((m) => m.readVersion !== null);
-  const created = recordset(
+  const created = createdMilestones.json(
     changes
       .filter((m) => m.readVersion === null)
       .map(({ milestone }) => milestoneRow(milestone, null)),
   );
-  const updated = recordset(
+  const updated = changedMilestones.json(
     changed.map(({ milestone, readVersion }) => milestoneRow(milestone, readVersion)),
   );
   return { changed, created, updated };

@@ -7,7 +7,7 @@
  * own error (SQLSTATE and words) reaches the caller.
  */
 import type { Knex } from 'knex';
-import { arrayLiteral, positionalText, prepared, recordset } from '../../src/db/columns';
+import { arrayLiteral, positionalText, prepared, Recordset } from '../../src/db/columns';
 import { useTestContext } from '../support/test-context';
 
 const ctx = useTestContext();
@@ -25,8 +25,9 @@ beforeAll(async () => {
 
 describe('prepared() in a transaction', () => {
   it('runs on the transaction, as a named statement with $n placeholders, and is rolled back with it', async () => {
+    const probes = new Recordset<{ id: number; label: string }>('r', 'id integer, label text');
     const sql = `INSERT INTO prepared_probe (id, label)
-      SELECT * FROM jsonb_to_recordset(?::jsonb) AS r(id integer, label text)
+      SELECT * FROM ${probes.sql}
       WHERE r.id <> ?
       RETURNING id, label`;
     // Knex reports every query it runs; the direct path runs none through it.
@@ -40,7 +41,7 @@ describe('prepared() in a transaction', () => {
           'probe_insert',
           sql,
           [
-            recordset([
+            probes.json([
               { id: 1, label: 'one' },
               { id: 2, label: 'two' },
               { id: 3, label: 'three' },
@@ -59,7 +60,7 @@ describe('prepared() in a transaction', () => {
         const prepared_ = (await statementsOfSession(trx)).find(
           (s) => s.name === 'escrow_probe_insert',
         );
-        expect(prepared_?.statement).toContain('jsonb_to_recordset($1::jsonb)');
+        expect(prepared_?.statement).toContain('jsonb_array_elements($1::jsonb)');
         expect(prepared_?.statement).toContain('r.id <> $2');
         throw new Error('roll back');
       }),
