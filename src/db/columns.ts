@@ -62,14 +62,32 @@ export class Recordset<Row extends object> {
     this.sql = `(SELECT ${selects.join(', ')} FROM ${elements}) AS ${alias}`;
   }
 
-  /** The binding for `sql`: each row as an array of its values in the columns' order. */
+  /**
+   * The binding for `sql`: each row as an array of its values in the
+   * columns' order. A Date is written as JSON.stringify writes it (its ISO
+   * text; null when invalid), but once per Date object rather than through
+   * its toJSON at every value: a batch's rows mostly share one timestamp,
+   * and JSON.stringify's call of toJSON made a row with two dates five times
+   * as slow to write as one with their text.
+   */
   json(rows: readonly Row[]): string {
     const keys = this.keys;
     const positional = new Array<unknown[]>(rows.length);
+    let lastDate: Date | undefined;
+    let lastText: string | null = null;
     for (let row = 0; row < rows.length; row++) {
       const source = rows[row] as Record<string, unknown>;
       const values = new Array<unknown>(keys.length);
-      for (let column = 0; column < keys.length; column++) values[column] = source[keys[column]!];
+      for (let column = 0; column < keys.length; column++) {
+        const value = source[keys[column]!];
+        if (value instanceof Date) {
+          if (value !== lastDate) {
+            lastDate = value;
+            lastText = Number.isFinite(value.getTime()) ? value.toISOString() : null;
+          }
+          values[column] = lastText;
+        } else values[column] = value;
+      }
       positional[row] = values;
     }
     return JSON.stringify(positional);

@@ -65,6 +65,20 @@ test('positional rows read back exactly as jsonb_to_recordset reads the same row
   expect(positional[0]!.camelCase).toBe('kept');
 });
 
+test('dates: shared, distinct, invalid and nested ones are written as JSON.stringify writes them', () => {
+  const recordset = new Recordset<Row>('r', 'at timestamptz, later timestamptz, detail jsonb');
+  const shared = new Date('2026-06-01T09:00:00.123Z');
+  const dated: Row[] = [
+    { at: shared, later: shared, detail: { when: shared } },
+    { at: new Date('2026-06-01T09:00:00.124Z'), later: shared },
+    { at: new Date(Number.NaN), later: new Date(-1) },
+    { at: shared, later: new Date('2026-06-01T09:00:00.123Z') },
+  ];
+  expect(recordset.json(dated)).toBe(
+    JSON.stringify(dated.map((row) => [row.at, row.later, row.detail])),
+  );
+});
+
 test('ordered: each row with its position, 1 to n in the given order', async () => {
   const recordset = new Recordset<Row>('r', 'id bigint, label text', { ordered: true });
   const read_ = await read(
