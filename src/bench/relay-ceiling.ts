@@ -22,8 +22,6 @@
  */
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import type { Knex } from 'knex';
 import { RegistryCodec } from '../codec/registry-codec';
 import { outboundTopics } from '../codec/schemas';
@@ -34,16 +32,11 @@ import { checkServices } from '../demo/service-checks';
 import { createKafka, createProducer } from '../kafka/client';
 import { OutboxRelay } from '../outbox/relay';
 import { insertOutboxSql, outboxRecordset, type OutboxRow } from '../pipeline/outbox';
-import {
-  cpuSnapshot,
-  cpuUsageBetween,
-  type Owners,
-  parentOf,
-  waitForQuietMachine,
-} from './cpu-usage';
+import { cpuSnapshot, cpuUsageBetween } from './cpu-usage';
 import { FloorModel } from './db-floor-model';
 import { planBenchEnvironment } from './environment';
 import { generatePlan } from './generator';
+import { collectGarbage, postgresOwners, quietMachine } from './measure-alone';
 
 const usage = `Usage: npm run bench:relay -- [--rows N] [--batch-size N] [--seed S] [--keep]
 
@@ -116,21 +109,6 @@ async function fillOutbox(db: Knex, count: number, seed: string, config: Config)
   return byTopic;
 }
 
-/** A full garbage collection now, so that the set-up's garbage is not collected on the relay's time. */
-function collectGarbage(): void {
-  v8.setFlagsFromString('--expose-gc');
-  (vm.runInNewContext('gc') as () => void)();
-}
-
-/** The Postgres server's processes now (its backends and the postmaster), to account CPU to. */
-async function postgresOwners(db: Knex): Promise<Owners> {
-  const { rows } = await db.raw<{ rows: { pid: number }[] }>('SELECT pid FROM pg_stat_activity');
-  const backends = rows.map((row) => Number(row.pid));
-  const postmaster = backends.length > 0 ? parentOf(backends[0]!) : null;
-  const pids = postmaster === null ? backends : [...backends, postmaster];
-  return { workerPids: new Set([process.pid]), postgresPids: new Set(pids), redisPort: 'none' };
-}
-
 /** Starts one relay on the filled outbox; resolves when it has marked `rows` rows published. */
 async function timeRelay(
   db: Knex,
@@ -190,15 +168,7 @@ async function main(options: Options, signal: AbortSignal): Promise<number> {
     const producer = createProducer(kafka);
     await producer.connect();
     collectGarbage();
-    // Another process's load (a test suite, a build) would be counted as the relay's slowness.
-    const settled = await waitForQuietMachine({
-      maxBusy: 0.15,
-      windowMs: 2000,
-      timeoutMs: 120_000,
-      signal,
-    });
-    const busyBefore = settled.busy === null ? null : Math.round(100 * settled.busy);
-    if (!settled.quiet) progress(`the machine stayed ${busyBefore}% busy; measuring anyway`);
+    const busyBefore = await quietMachine(signal, progress);
     progress(`publishing ${options.rows} rows (${JSON.stringify(byTopic)})`);
     const run = await timeRelay(
       db,
