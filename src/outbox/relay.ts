@@ -34,6 +34,7 @@ import type { Message, Producer } from 'kafkajs';
 import { Client } from 'pg';
 import type { RegistryCodec } from '../codec/registry-codec';
 import type { OutboundTopic } from '../codec/schemas';
+import { arrayLiteral } from '../db/columns';
 
 /** How long a relay woken while busy waits for more commits before its next batch. */
 const LINGER_MS = 5;
@@ -169,11 +170,12 @@ export class OutboxRelay {
         (row) => row.topic.slice(this.options.topicPrefix.length) as OutboundTopic,
       );
       await this.send(rows, topics);
-      // One array parameter, not one per row: a fixed statement, prepared once.
+      // One array parameter, not one per row: a fixed statement, prepared once
+      // (its literal written by arrayLiteral: pg's own escaping allocated per id).
       await session.query({
         name: 'escrow_relay_mark_published',
         text: `UPDATE outbox SET published_at = now() WHERE outbox_id = ANY($1::bigint[])`,
-        values: [pending.map((row) => row.outbox_id)],
+        values: [arrayLiteral(pending.map((row) => row.outbox_id))],
       });
       for (const { outcome_id } of pending) this.offered.delete(outcome_id);
       total += rows.length;
@@ -192,7 +194,7 @@ export class OutboxRelay {
         name: 'escrow_relay_rows',
         text: `SELECT outbox_id, outcome_id, topic, message_key, payload, headers FROM outbox
                WHERE outbox_id = ANY($1::bigint[])`,
-        values: [missing.map((row) => row.outbox_id)],
+        values: [arrayLiteral(missing.map((row) => row.outbox_id))],
       });
       for (const row of rows) read.set(row.outbox_id, row);
     }
