@@ -264,8 +264,10 @@ export class OutboxRelay {
       application_name: 'escrow-outbox-relay',
     });
     session.on('error', () => {
-      // The lock dies with the connection: stand down and try again.
+      // The lock dies with the connection: stand down and try again. Another
+      // relay may publish meanwhile, so what was offered may be stale.
       this.active = false;
+      this.offered.clear();
     });
     await session.connect();
     const { rows } = await session.query<{ locked: boolean }>(

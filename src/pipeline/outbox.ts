@@ -93,14 +93,15 @@ export interface OutboxRow {
 export function outboxRows(outcomes: readonly OutcomeDraft[], cause: OutcomeCause): OutboxRow[] {
   return outcomes.map((draft) => {
     const outcomeId = randomUUID();
-    const headers: Record<string, string> = {
-      'outcome-id': outcomeId,
-      'cause-event-id': cause.eventId,
-    };
+    // In the order jsonb keeps keys (shorter first, then byte order): the
+    // relay sends a row from memory or as read back from the table, and its
+    // headers go on the message in this order either way.
+    const headers: Record<string, string> = { 'outcome-id': outcomeId };
     if (cause.traceparent !== undefined) {
-      headers.traceparent = cause.traceparent;
       if (cause.tracestate !== undefined) headers.tracestate = cause.tracestate;
+      headers.traceparent = cause.traceparent;
     }
+    headers['cause-event-id'] = cause.eventId;
     return {
       outcome_id: outcomeId,
       topic: `${cause.topicPrefix}${draft.topic}`,

@@ -12,7 +12,13 @@ import type { EscrowCommand } from '../../src/domain/escrow';
 import { createKafka } from '../../src/kafka/client';
 import { MAX_OFFERED_ROWS, OutboxRelay } from '../../src/outbox/relay';
 import { applyEvent } from '../../src/pipeline/apply-event';
-import { insertOutbox, type OutboxRow, outboxRows } from '../../src/pipeline/outbox';
+import {
+  insertOutbox,
+  insertOutboxSql,
+  outboxRecordset,
+  type OutboxRow,
+  outboxRows,
+} from '../../src/pipeline/outbox';
 import { collectMessages, createTopics } from '../support/kafka';
 import { waitUntil } from '../support/wait';
 import { useTestContext } from '../support/test-context';
@@ -70,7 +76,7 @@ const story = async (orderId: string) => {
     condition: 'BUYER_APPROVED',
   });
 };
-async function newRelay(): Promise<OutboxRelay> {
+async function newRelay(pollIntervalMs = 200): Promise<OutboxRelay> {
   const producer = createKafka(ctx.config, 'relay-test').producer({
     idempotent: true,
     maxInFlightRequests: 1,
@@ -80,7 +86,7 @@ async function newRelay(): Promise<OutboxRelay> {
   const relay = new OutboxRelay(ctx.db, producer, codec, {
     databaseUrl: ctx.config.DATABASE_URL,
     topicPrefix: ctx.config.TOPIC_PREFIX,
-    pollIntervalMs: 200,
+    pollIntervalMs,
   });
   relays.push(relay);
   return relay;
@@ -201,15 +207,14 @@ test("a relay whose session is cut stands down, and once it holds the lock again
   expect(rows.map((row) => row.pid)).toContain(now);
 });
 
-/** Writes `rows` to the outbox in one transaction, offering them to `relay` before the commit. */
+/** Commits `rows` to the outbox without waking the relay (the pipeline's insert, no NOTIFY). */
+const commitQuietly = (rows: OutboxRow[]) =>
+  ctx.db.raw(insertOutboxSql, [outboxRecordset.json(rows)]);
+
+/** Commits `rows`, then offers them to `relay` as the pipeline does, marked so that the copy sent shows. */
 async function commitOffered(relay: OutboxRelay, rows: OutboxRow[]) {
-  await ctx.db.transaction(async (trx) => {
-    await insertOutbox(trx, rows);
-    // Before the commit, so that no read of the relay can see the rows before they are offered.
-    relay.offer(
-      rows.map((row) => ({ ...row, payload: { ...row.payload, message: 'as offered' } })),
-    );
-  });
+  await commitQuietly(rows);
+  relay.offer(rows.map((row) => ({ ...row, payload: { ...row.payload, message: 'as offered' } })));
 }
 
 const eventRows = (orderId: string, count: number): OutboxRow[] =>
@@ -237,13 +242,53 @@ const eventRows = (orderId: string, count: number): OutboxRow[] =>
       )[0]!,
   );
 
+test('headers are in one order from memory and read back from the table', async () => {
+  const [row] = outboxRows(
+    [
+      {
+        topic: 'escrow.events.v1',
+        type: 'MILESTONE_FUNDED',
+        orderId: 'o-headers',
+        milestoneId: 'm-1',
+        milestoneVersion: 1,
+        transactionIndex: null,
+        fields: { state: 'FUNDED' },
+      },
+    ],
+    {
+      eventId: 'cause-headers',
+      transactionIds: [],
+      now: new Date('2026-06-01T09:00:00Z'),
+      topicPrefix: ctx.config.TOPIC_PREFIX,
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      tracestate: 'vendor=value',
+    },
+  );
+  await ctx.db.transaction((trx) => insertOutbox(trx, [row!]));
+  const [stored] = await ctx
+    .db('outbox')
+    .where({ outcome_id: row!.outcome_id })
+    .select<{ headers: Record<string, string> }[]>('headers');
+  expect(Object.keys(row!.headers)).toEqual(Object.keys(stored!.headers));
+  expect(row!.headers).toEqual(stored!.headers);
+  expect(Object.keys(row!.headers)).toHaveLength(4);
+});
+
 test('rows offered to the active relay are published from memory, in outbox_id order with the rows it reads from the table', async () => {
-  const relay = relays.find((each) => each.isActive)!;
+  // A relay that reads only when woken (no poll between a commit and its offer), alone.
+  await waitUntil(async () => (await unpublished()) === 0, 15_000, 'every outbox row published');
+  await Promise.all(relays.map((each) => each.stop()));
+  const relay = await newRelay(600_000);
+  relay.start();
+  await waitUntil(() => relay.isActive, 15_000, 'the relay holding its lock');
+  // Its first read, of an outbox with nothing pending, is sent as it takes the lock: let it end.
+  await new Promise((resolve) => setTimeout(resolve, 500));
   const [offered, written] = [eventRows('o-offered', 3), eventRows('o-offered', 2)];
   // Offered, written by another process (never offered), offered: one key, one order.
   await commitOffered(relay, offered.slice(0, 2));
-  await ctx.db.transaction((trx) => insertOutbox(trx, written));
+  await commitQuietly(written);
   await commitOffered(relay, offered.slice(2));
+  await ctx.db.raw("SELECT pg_notify('escrow_outbox', '')");
   await waitUntil(async () => (await unpublished()) === 0, 15_000, 'every outbox row published');
   const received = await collectMessages(
     createKafka(ctx.config),
