@@ -56,7 +56,15 @@ export async function applyBatch(
       applySlice(trx, settings, events, options),
     );
     // Committed: the relay may publish these rows without reading them back.
-    if (outbox.length > 0) settings.committedOutbox?.(outbox);
+    // Only a shortcut: a failure here must not turn a commit into an error
+    // (the slice would be applied again), and the table still has the rows.
+    if (outbox.length > 0) {
+      try {
+        settings.committedOutbox?.(outbox);
+      } catch {
+        // The relay reads them from the table instead.
+      }
+    }
     return results;
   }
   try {

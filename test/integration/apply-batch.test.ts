@@ -9,7 +9,8 @@
  * with reused keys, rejected amounts and a batch the ledger refuses. Each
  * path also hands over, after every commit, the outbox rows it wrote (for the
  * relay, src/outbox/relay.ts): together, exactly the table's rows in its
- * order, each as the table holds it.
+ * order, each as the table holds it; a dry run, or a transaction refused at
+ * its commit, hands nothing over.
  */
 import type { Knex } from 'knex';
 import { seededRandom } from '../../src/bench/random';
@@ -161,6 +162,33 @@ const verdicts = (results: readonly EventResult[]) =>
   }));
 
 const prefix = 'escrow-batch-test.';
+
+test('a dry run and a transaction that rolls back hand nothing over', async () => {
+  const { single } = pairs[0]!;
+  const events = benchStream('dry', 40, 0);
+  const handed: Handed = [];
+  const results = await applyBatch(single.db, settings(prefix, handed), events, { dryRun: true });
+  expect(results.some((result) => result.outcomeIds.length > 0)).toBe(true);
+  // The same slice for real, refused at its COMMIT (a deferred trigger): every row
+  // was written, nothing is kept, and nothing may be handed over.
+  await single.db.raw(`
+    CREATE FUNCTION refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION 'refused at commit' USING ERRCODE = 'check_violation'; END $$;
+    CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER INSERT ON outbox
+      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_at_commit();
+  `);
+  try {
+    await expect(applyBatch(single.db, settings(prefix, handed), events)).rejects.toThrow(
+      'refused at commit',
+    );
+  } finally {
+    await single.db.raw(
+      'DROP TRIGGER refuse_at_commit ON outbox; DROP FUNCTION refuse_at_commit()',
+    );
+  }
+  expect(handed).toEqual([]);
+  expect(await single.db('outbox').count<{ n: string }[]>({ n: '*' })).toEqual([{ n: '0' }]);
+});
 
 test.each([
   ['a', 1200, 0, 0],
