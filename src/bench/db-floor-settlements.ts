@@ -14,8 +14,8 @@ import type { SlicePlan } from '../pipeline/slice-plan';
 import {
   type ChargebackWrite,
   chargebackRecord,
-  changedChargebacks,
-  createdChargebacks,
+  changedChargebackRows,
+  createdChargebackRows,
   insertChargebacksSql,
   updateChargebacksSql,
 } from '../store/chargebacks';
@@ -143,11 +143,11 @@ export async function writeSettlements(
     await trx.raw(settleDisbursementsSql, [now, settledRecordset.json(settled)]);
   if (created.length > 0)
     await trx.raw(insertChargebacksSql, [
-      createdChargebacks.json(created.map((write) => chargebackRecord(write, now))),
+      createdChargebackRows.json(created.map((write) => chargebackRecord(write, now))),
     ]);
   if (changed.length > 0)
     await trx.raw(updateChargebacksSql, [
-      changedChargebacks.json(changed.map((write) => chargebackRecord(write, now))),
+      changedChargebackRows.json(changed.map((write) => chargebackRecord(write, now))),
     ]);
   return disbursements.length + settled.length + chargebacks.size;
 }

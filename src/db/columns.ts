@@ -18,12 +18,15 @@ export const columnsOf = (...columns: (readonly (string | number | boolean | nul
  * cannot drift between the two sides.
  *
  * Positional, not objects: JSON.stringify writes no key per value (the keys
- * were half of the bytes) and Postgres neither parses nor looks them up. On a
- * 500-row, 23-column batch that is a third of the worker's time and under
- * half of Postgres's (2.2 instead of 4.7 ms) against jsonb_to_recordset of
- * objects (docs/benchmark.md). JSON.stringify is native and Postgres parses
- * JSON in C, which costs far less than one binding per value (a query
- * builder's multi-row VALUES) or pg's per-element array escaping.
+ * were half of the bytes) and Postgres neither parses nor looks them up, so
+ * both sides spend a fraction of what jsonb_to_recordset of objects cost
+ * (measured in docs/benchmark.md). JSON.stringify is native and Postgres
+ * parses JSON in C, which costs far less than one binding per value (a
+ * query builder's multi-row VALUES) or pg's per-element array escaping.
+ *
+ * Column types are scalar (text, integer, bigint, boolean, uuid,
+ * timestamptz, ...) or jsonb: an array type or json would need another
+ * extraction than `->>` and a cast, and is refused.
  *
  * Values must already be JSON-safe: bigints as decimal strings, dates as
  * Date (JSON.stringify writes their ISO text). A value that is undefined, or
@@ -43,10 +46,9 @@ export class Recordset<Row extends object> {
   constructor(alias: string, definition: string, options: { ordered?: boolean } = {}) {
     const columns = definition.split(',').map((column) => {
       const match =
-        /^\s*("[A-Za-z_][A-Za-z0-9_]*"|[a-z_][a-z0-9_]*)\s+([a-z][a-z ]*[a-z](?:\[\])?)\s*$/.exec(
-          column,
-        );
-      if (match === null) throw new Error(`recordset ${alias}: cannot read the column "${column}"`);
+        /^\s*("[A-Za-z_][A-Za-z0-9_]*"|[a-z_][a-z0-9_]*)\s+([a-z][a-z ]*[a-z])\s*$/.exec(column);
+      if (match === null || match[2] === 'json')
+        throw new Error(`recordset ${alias}: cannot read the column "${column}"`);
       return { name: match[1]!, type: match[2]! };
     });
     this.keys = columns.map(({ name }) => name.replace(/"/g, ''));
@@ -67,8 +69,8 @@ export class Recordset<Row extends object> {
    * columns' order. A Date is written as JSON.stringify writes it (its ISO
    * text; null when invalid), but once per Date object rather than through
    * its toJSON at every value: a batch's rows mostly share one timestamp,
-   * and JSON.stringify's call of toJSON made a row with two dates five times
-   * as slow to write as one with their text.
+   * and JSON.stringify's call of toJSON was most of what writing a row with
+   * dates cost.
    */
   json(rows: readonly Row[]): string {
     const keys = this.keys;

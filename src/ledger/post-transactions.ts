@@ -272,10 +272,6 @@ export async function postAllocatedLedger(
   await writeLedger(trx, allocation, accounts, runningBalances(drafts, accounts));
 }
 
-/**
- * The ledger's rows, hashed on the balances read under lock, in one
- * statement; refuses (ChainHeadMoved) a write whose order's head moved.
- */
 /** The multi-row parameters of writeLedger's statement, one jsonb of positional rows each (src/db/columns.ts). */
 const ledgerRows = {
   transactions: new Recordset<object>(
@@ -307,6 +303,10 @@ const ledgerRows = {
   ),
 };
 
+/**
+ * The ledger's rows, hashed on the balances read under lock, in one
+ * statement; refuses (ChainHeadMoved) a write whose order's head moved.
+ */
 async function writeLedger(
   trx: Knex.Transaction,
   allocation: LedgerAllocation,

@@ -25,9 +25,9 @@ import { fromOrder } from '../store/order-rows';
 import type { Order } from '../domain/escrow';
 import {
   ChargebackMoved,
-  type ChargebackRecord,
-  changedChargebacks,
-  createdChargebacks,
+  type ChargebackWriteRecord,
+  changedChargebackRows,
+  createdChargebackRows,
   insertChargebacksSql,
   updateChargebacksSql,
 } from '../store/chargebacks';
@@ -61,8 +61,8 @@ export interface BatchWrites {
   /** A row per payout and refund requested (with its outbox row). */
   readonly disbursements: readonly DisbursementRow[];
   readonly settled: readonly SettledRow[];
-  readonly createdChargebacks: readonly ChargebackRecord[];
-  readonly changedChargebacks: readonly ChargebackRecord[];
+  readonly createdChargebacks: readonly ChargebackWriteRecord[];
+  readonly changedChargebacks: readonly ChargebackWriteRecord[];
   readonly now: Date;
 }
 
@@ -204,8 +204,8 @@ export async function writeBatch(trx: Knex.Transaction, writes: BatchWrites): Pr
     disbursementRecordset.json(writes.disbursements),
     writes.now,
     settledRecordset.json(writes.settled),
-    createdChargebacks.json(writes.createdChargebacks),
-    changedChargebacks.json(writes.changedChargebacks),
+    createdChargebackRows.json(writes.createdChargebacks),
+    changedChargebackRows.json(writes.changedChargebacks),
   ]);
   // Read under the orders' locks, so only a change outside the pipeline (an
   // operator's retry, a concurrent writer bypassing the locks) can make this short.

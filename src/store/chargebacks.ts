@@ -10,7 +10,7 @@ import { prepared, Recordset } from '../db/columns';
 import { type Chargeback, paymentKey } from '../domain/escrow';
 import { money } from '../domain/money';
 
-export interface ChargebackRecord {
+interface ChargebackRecord {
   gateway: string;
   gateway_reference: string;
   order_id: string;
@@ -105,6 +105,9 @@ export interface ChargebackWrite {
   reversal_ledger_transaction_id: string | null;
 }
 
+/** A chargeback as the slice's write binds it (createdChargebackRows, changedChargebackRows). */
+export type ChargebackWriteRecord = ReturnType<typeof chargebackRecord>;
+
 export function chargebackRecord(write: ChargebackWrite, now: Date) {
   const { chargeback } = write;
   return {
@@ -134,7 +137,7 @@ export function chargebackRecord(write: ChargebackWrite, now: Date) {
 }
 
 /** The parameters of the two statements below: chargebackRecord()s (src/db/columns.ts). */
-export const createdChargebacks = new Recordset<ChargebackRecord>(
+export const createdChargebackRows = new Recordset<ChargebackWriteRecord>(
   'chargeback',
   `gateway text, gateway_reference text, order_id text, milestone_id text, provider_id text,
     buyer_id text, currency text, amount_minor bigint, from_held_minor bigint,
@@ -143,7 +146,7 @@ export const createdChargebacks = new Recordset<ChargebackRecord>(
     ledger_transaction_id bigint, reversal_event_id text, reversal_ledger_transaction_id bigint,
     at timestamptz`,
 );
-export const changedChargebacks = new Recordset<ChargebackRecord>(
+export const changedChargebackRows = new Recordset<ChargebackWriteRecord>(
   'changed',
   `gateway text, gateway_reference text, recovered_minor bigint, reversed boolean,
     read_recovered_minor bigint, read_reversed boolean, reversal_event_id text,
@@ -160,7 +163,7 @@ export const insertChargebacksSql = `
     amount_minor, from_held_minor, from_disputed_minor, fee_reversed_minor, receivable_minor,
     from_platform_minor, recovered_minor, reversed, event_id, ledger_transaction_id, reversal_event_id,
     reversal_ledger_transaction_id, at, CASE WHEN reversed THEN at END
-  FROM ${createdChargebacks.sql}`;
+  FROM ${createdChargebackRows.sql}`;
 
 /**
  * Chargebacks read by the slice and changed by it: more recovered, or
@@ -179,7 +182,7 @@ export const updateChargebacksSql = `
       chargebacks.reversal_ledger_transaction_id),
     reversed_at = CASE WHEN changed.reversed AND NOT chargebacks.reversed THEN changed.at
       ELSE chargebacks.reversed_at END
-  FROM ${changedChargebacks.sql}
+  FROM ${changedChargebackRows.sql}
   WHERE chargebacks.gateway = changed.gateway AND chargebacks.gateway_reference = changed.gateway_reference
     AND (changed.read_recovered_minor IS NULL
       OR (chargebacks.recovered_minor = changed.read_recovered_minor

@@ -107,4 +107,7 @@ test('a definition it cannot read is refused, naming the recordset and the colum
     'recordset r: cannot read the column " label"',
   );
   expect(() => new Recordset('r', 'id bigint; DROP TABLE x')).toThrow('recordset r');
+  // Not read by `->>` and a cast: refused rather than mis-read.
+  expect(() => new Recordset('r', 'ids text[]')).toThrow('cannot read the column "ids text[]"');
+  expect(() => new Recordset('r', 'doc json')).toThrow('cannot read the column "doc json"');
 });
