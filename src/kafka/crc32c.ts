@@ -1,12 +1,10 @@
 /**
- * CRC-32C (Castagnoli), the checksum of every record batch KafkaJS produces
- * (kafkajs/src/protocol/recordBatch/v0/index.js), eight bytes per step
- * ("slicing by 8") where KafkaJS's own takes one byte per table look-up and
- * then makes the result unsigned through a one-element Uint32Array per call.
- * The relay checksums every batch it sends, so KafkaJS's loop was a tenth of
- * the relay's time on its own (docs/benchmark.md). Same function, same
- * results: src/kafka/kafkajs-patches.ts puts this where KafkaJS's record
- * batch finds it.
+ * CRC-32C (Castagnoli), the checksum of every record batch the worker
+ * produces, eight bytes per step ("slicing by 8") where KafkaJS's own
+ * (kafkajs/src/protocol/recordBatch/crc32C) takes one byte per table
+ * look-up and then makes the result unsigned through a one-element
+ * Uint32Array per call. The same function, with the same results: the record
+ * batch that replaces KafkaJS's (src/kafka/record-batch.ts) calls it.
  */
 
 /** The reflected Castagnoli polynomial. */

@@ -39,7 +39,11 @@ interface Replacement {
   /** The KafkaJS file replaced. */
   readonly path: string;
   readonly implementation: object;
-  /** The only KafkaJS file that requires it; once it is loaded, it holds KafkaJS's own. */
+  /**
+   * The KafkaJS file that requires it for what is replaced; once it is
+   * loaded, it holds KafkaJS's own. (recordBatch/v0 is also required by the
+   * fetch decoder, for MAGIC_BYTE only, which the replacement exports equal.)
+   */
   readonly importer: string;
   /** What KafkaJS keeps doing when its importer was loaded first. */
   readonly lost: string;

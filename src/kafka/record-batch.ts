@@ -4,10 +4,10 @@
  * of its exact size. KafkaJS's own (kafkajs/src/protocol/recordBatch/v0/index.js)
  * writes the batch's body into an Encoder that starts at 512 zeroed bytes and
  * doubles by copying, then copies the body into a second such Encoder behind
- * the checksum, then that into a third behind the offset and the length: a
- * relay batch of 500 outcomes (about 300 KB) was allocated and copied some
- * six times, and those buffers were most of what the relay's garbage
- * collector chased (docs/benchmark.md). This function measures the records
+ * the checksum, then that into a third behind the offset and the length:
+ * every byte of a relay batch was allocated and copied several times over,
+ * and those buffers were much of what the relay's garbage collector chased
+ * (docs/benchmark.md). This function measures the records
  * first (each already one exact buffer, src/kafka/record-encoding.ts),
  * writes every field where it belongs, copies each record once, and takes
  * the CRC-32C of the body where it lies (src/kafka/crc32c.ts).
@@ -71,11 +71,17 @@ const TRANSACTIONAL_MASK = 0x10;
 /** The body's fixed fields before its records: attributes … first sequence, and the record count. */
 const BODY_HEADER_SIZE = 2 + 4 + 8 + 8 + 8 + 2 + 4 + 4;
 
-const isEncodedRecord = (record: unknown): record is { buf: Buffer; offset: number } =>
-  typeof record === 'object' &&
-  record !== null &&
-  Buffer.isBuffer((record as { buf?: unknown }).buf) &&
-  Number.isSafeInteger((record as { offset?: unknown }).offset);
+function isEncodedRecord(record: unknown): record is { buf: Buffer; offset: number } {
+  if (typeof record !== 'object' || record === null) return false;
+  const { buf, offset } = record as { buf?: unknown; offset?: unknown };
+  return (
+    Buffer.isBuffer(buf) &&
+    typeof offset === 'number' &&
+    Number.isSafeInteger(offset) &&
+    offset >= 0 &&
+    offset <= buf.length
+  );
+}
 
 /** The bytes KafkaJS's RecordBatch writes for `input`, in a buffer of exactly that size. */
 export async function RecordBatch(input: RecordBatchInput): Promise<EncodedBatch> {

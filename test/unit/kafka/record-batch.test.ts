@@ -105,5 +105,20 @@ test("what it hands back to KafkaJS's function is encoded, or refused, as KafkaJ
   });
   await expectSameBytes({ compression: 0, records: [], firstTimestamp: 1, maxTimestamp: 1 });
   await expectSameBytes({ records: [{ not: 'an encoder' }], firstTimestamp: 1, maxTimestamp: 1 });
+  // An encoder whose offset runs past its buffer: KafkaJS's slice stops at the buffer's end.
+  const overrun = kafkaJsRecord({
+    key: 'k',
+    value: 'v',
+    headers: {},
+    offsetDelta: 0,
+    timestampDelta: 0,
+  }) as { buf: Buffer; offset: number };
+  overrun.offset = overrun.buf.length + 64;
+  await expectSameBytes({
+    records: [overrun],
+    lastOffsetDelta: 0,
+    firstTimestamp: 1,
+    maxTimestamp: 1,
+  });
   await expectSameBytes({ records, lastOffsetDelta: 2 ** 40, firstTimestamp: 1, maxTimestamp: 1 });
 });
