@@ -9,6 +9,7 @@
  * counterpart falls just outside it is matched, not reported missing.
  */
 import type { Knex } from 'knex';
+import { Recordset } from '../db/columns';
 import type { ReportLine } from './report-line';
 
 export interface MatchWindow {
@@ -25,23 +26,35 @@ export async function createReportTable(trx: Knex.Transaction): Promise<void> {
     ) ON COMMIT DROP`);
 }
 
+/** The report's lines as the statement below reads them (src/db/columns.ts). */
+const reportRows = new Recordset<{
+  line: number;
+  type: string;
+  reference: string;
+  amount_minor: string;
+  currency: string;
+  occurred_at: Date;
+}>(
+  'line',
+  'line bigint, type text, reference text, amount_minor bigint, currency text, occurred_at timestamptz',
+);
+
 export async function loadReportLines(
   trx: Knex.Transaction,
   lines: readonly ReportLine[],
 ): Promise<void> {
   await trx.raw(
     `INSERT INTO gateway_report
-     SELECT * FROM jsonb_to_recordset(?::jsonb) AS line(line bigint, type text, reference text,
-       amount_minor bigint, currency text, occurred_at timestamptz)`,
+     SELECT * FROM ${reportRows.sql}`,
     [
-      JSON.stringify(
+      reportRows.json(
         lines.map((line) => ({
           line: line.line,
           type: line.type,
           reference: line.gatewayReference,
           amount_minor: line.amountMinor.toString(),
           currency: line.currency,
-          occurred_at: line.occurredAt.toISOString(),
+          occurred_at: line.occurredAt,
         })),
       ),
     ],

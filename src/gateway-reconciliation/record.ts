@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
+import { Recordset } from '../db/columns';
 import type { GatewaySummary } from './run';
 import type { GatewayDifference } from './summarize';
 
@@ -59,6 +60,15 @@ export async function startRecordedRun(
   return rows[0]!.run_id;
 }
 
+/** The differences' parameter (src/db/columns.ts). */
+const foundRows = new Recordset<{
+  fingerprint: string;
+  kind: string;
+  type: string;
+  gateway_reference: string | null;
+  detail: object;
+}>('found', 'fingerprint text, kind text, type text, gateway_reference text, detail jsonb');
+
 /** Files a page of the run's differences; returns each one's id and standing, in order. */
 export async function recordDifferences(
   trx: Knex.Transaction,
@@ -85,13 +95,12 @@ export async function recordDifferences(
     `INSERT INTO gateway_reconciliation_differences AS known (gateway, fingerprint, kind, type,
        gateway_reference, detail, first_run_id, last_run_id)
      SELECT ?, fingerprint, kind, type, gateway_reference, detail, ?, ?
-     FROM jsonb_to_recordset(?::jsonb) AS found(fingerprint text, kind text, type text,
-       gateway_reference text, detail jsonb)
+     FROM ${foundRows.sql}
      ON CONFLICT (gateway, fingerprint) DO UPDATE SET last_run_id = excluded.last_run_id,
        detail = excluded.detail
      RETURNING known.fingerprint, known.difference_id::text, known.first_run_id::text,
        known.explanation`,
-    [gateway, runId, runId, JSON.stringify(rows)],
+    [gateway, runId, runId, foundRows.json(rows)],
   );
   const byFingerprint = new Map(filed.map((row) => [row.fingerprint, row]));
   return rows.map((row) => {

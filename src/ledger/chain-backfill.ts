@@ -10,8 +10,19 @@
  * chain heads yet.
  */
 import type { Knex } from 'knex';
+import { Recordset } from '../db/columns';
 import { chainGenesis, chainHash } from './chain';
 import { type ChainCursor, readChainPage } from './chain-read';
+
+/** The statements' multi-row parameters (src/db/columns.ts). */
+const linkRows = new Recordset<{ id: string; previous_hash: string; hash: string }>(
+  'link',
+  'id bigint, previous_hash text, hash text',
+);
+const headRows = new Recordset<{ order_id: string; hash: string; length: number }>(
+  'head',
+  'order_id text, hash text, length bigint',
+);
 
 export async function hashLedgerChains(
   knex: Knex,
@@ -39,9 +50,9 @@ export async function hashLedgerChains(
     }
     await knex.raw(
       `UPDATE ledger_transactions t SET previous_hash = link.previous_hash, hash = link.hash
-       FROM jsonb_to_recordset(?::jsonb) AS link(id bigint, previous_hash text, hash text)
+       FROM ${linkRows.sql}
        WHERE t.transaction_id = link.id`,
-      [JSON.stringify(links)],
+      [linkRows.json(links)],
     );
     await insertHeads(knex, heads.splice(0));
     hashed += page.length;
@@ -62,8 +73,7 @@ async function insertHeads(
   if (heads.length === 0) return;
   await knex.raw(
     `INSERT INTO ledger_chain_heads (order_id, hash, length)
-     SELECT order_id, hash, length FROM jsonb_to_recordset(?::jsonb)
-       AS head(order_id text, hash text, length bigint)`,
-    [JSON.stringify(heads)],
+     SELECT order_id, hash, length FROM ${headRows.sql}`,
+    [headRows.json(heads)],
   );
 }
