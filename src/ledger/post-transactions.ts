@@ -279,12 +279,9 @@ const ledgerRows = {
     `id bigint, kind text, order_id text, milestone_id text, cause text, topic text, memo jsonb,
       previous_hash text, hash text`,
   ),
-  movedHeads: new Recordset<object>(
-    'moved',
-    'order_id text, hash text, length bigint, expected_hash text',
-  ),
-  createdHeads: new Recordset<object>(
-    'created',
+  // Read once (the new_heads CTE), by both the heads moved and the heads created.
+  heads: new Recordset<object>(
+    'head',
     'order_id text, hash text, length bigint, expected_hash text',
   ),
   // Quoted: the entries' keys are the chain's (ChainedEntry), camelCase.
@@ -352,7 +349,9 @@ async function writeLedger(
   const { rows: written } = await prepared<{ rows: { heads: string }[] }>(
     trx,
     'ledger_write',
-    `WITH inserted_transactions AS (
+    `WITH new_heads AS (
+       SELECT * FROM ${ledgerRows.heads.sql}
+     ), inserted_transactions AS (
        INSERT INTO ledger_transactions (transaction_id, kind, order_id, milestone_id,
          cause_event_id, cause_topic, memo, created_at, previous_hash, hash)
        OVERRIDING SYSTEM VALUE
@@ -365,14 +364,14 @@ async function writeLedger(
        -- head another writer moved meanwhile matches no row here (re-checked after its
        -- lock wait), and the count below refuses the write rather than fork the chain.
        UPDATE ledger_chain_heads head SET hash = moved.hash, length = moved.length
-       FROM ${ledgerRows.movedHeads.sql}
+       FROM new_heads AS moved
        WHERE head.order_id = moved.order_id AND moved.expected_hash <> ''
          AND head.hash = moved.expected_hash
        RETURNING 1
      ), created_heads AS (
        -- An order's first transaction starts its chain; a head created meanwhile wins.
        INSERT INTO ledger_chain_heads (order_id, hash, length)
-       SELECT order_id, hash, length FROM ${ledgerRows.createdHeads.sql}
+       SELECT order_id, hash, length FROM new_heads
        WHERE expected_hash = ''
        ON CONFLICT (order_id) DO NOTHING
        RETURNING 1
@@ -399,10 +398,9 @@ async function writeLedger(
             (SELECT count(*) FROM inserted_releases) AS releases,
             (SELECT count(*) FROM updated_balances) AS balances`,
     [
+      ledgerRows.heads.json(newHeads),
       createdAt,
       ledgerRows.transactions.json(transactions),
-      ledgerRows.movedHeads.json(newHeads),
-      ledgerRows.createdHeads.json(newHeads),
       ledgerRows.entries.json(entries),
       ledgerRows.releases.json(releases),
       ledgerRows.balances.json(balances),
