@@ -1,13 +1,50 @@
 /**
  * What the benches that measure one part of the worker alone share
  * (relay-ceiling.ts: the outbox relay; pipeline-cost.ts: the unit of work):
- * the Postgres processes to account CPU to, a full garbage collection before
- * the clock starts, and a wait for a quiet machine.
+ * the command line's handling, the Postgres processes to account CPU to, a
+ * full garbage collection before the clock starts, and a wait for a quiet
+ * machine.
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { Knex } from 'knex';
 import { type Owners, parentOf, waitForQuietMachine } from './cpu-usage';
+
+/**
+ * Runs a bench from its command line: flags parsed (a refusal or --help
+ * prints the usage, exit 2 or 0), `main` run with a signal that Ctrl-C or
+ * SIGTERM aborts (exit 130), its exit code, or 1 after printing a failure.
+ */
+export function runFromCommandLine<Options>(bench: {
+  usage: string;
+  /** The options, or a refusal to print before the usage ('' for --help). */
+  parseOptions: (args: readonly string[]) => Options | string;
+  main: (options: Options, signal: AbortSignal) => Promise<number>;
+  /** Writes a line to stderr under the bench's name. */
+  progress: (line: string) => void;
+}): void {
+  let parsed: Options | string;
+  try {
+    parsed = bench.parseOptions(process.argv.slice(2));
+  } catch (error) {
+    parsed = (error as Error).message;
+  }
+  if (typeof parsed === 'string') {
+    if (parsed !== '') bench.progress(`${parsed}\n`);
+    process.stderr.write(`${bench.usage}\n`);
+    process.exit(parsed === '' ? 0 : 2);
+  }
+  const interrupt = new AbortController();
+  process.on('SIGINT', () => interrupt.abort());
+  process.on('SIGTERM', () => interrupt.abort());
+  bench.main(parsed, interrupt.signal).then(
+    (code) => process.exit(interrupt.signal.aborted ? 130 : code),
+    (error: unknown) => {
+      bench.progress(`failed: ${(error as Error).stack ?? String(error)}`);
+      process.exit(1);
+    },
+  );
+}
 
 /** The Postgres server's processes now (its backends and the postmaster), to account CPU to. */
 export async function postgresOwners(db: Knex): Promise<Owners> {

@@ -35,7 +35,7 @@ import { runReconciliation } from '../reconcile';
 import { cpuSnapshot, cpuUsageBetween } from './cpu-usage';
 import { planBenchEnvironment } from './environment';
 import { generatePlan } from './generator';
-import { collectGarbage, postgresOwners, quietMachine } from './measure-alone';
+import { collectGarbage, postgresOwners, quietMachine, runFromCommandLine } from './measure-alone';
 
 const usage = `Usage: npm run bench:pipeline -- [--events N] [--slice N] [--seed S] [--keep]
 
@@ -173,23 +173,4 @@ async function main(options: Options, signal: AbortSignal): Promise<number> {
   }
 }
 
-let parsed: Options | string;
-try {
-  parsed = parseOptions(process.argv.slice(2));
-} catch (error) {
-  parsed = (error as Error).message;
-}
-if (typeof parsed === 'string') {
-  process.stderr.write(`${parsed === '' ? '' : `bench:pipeline: ${parsed}\n\n`}${usage}\n`);
-  process.exit(parsed === '' ? 0 : 2);
-}
-const interrupt = new AbortController();
-process.on('SIGINT', () => interrupt.abort());
-process.on('SIGTERM', () => interrupt.abort());
-main(parsed, interrupt.signal).then(
-  (code) => process.exit(interrupt.signal.aborted ? 130 : code),
-  (error: unknown) => {
-    progress(`failed: ${(error as Error).stack ?? String(error)}`);
-    process.exit(1);
-  },
-);
+runFromCommandLine({ usage, parseOptions, main, progress });

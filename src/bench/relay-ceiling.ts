@@ -36,7 +36,7 @@ import { cpuSnapshot, cpuUsageBetween } from './cpu-usage';
 import { FloorModel } from './db-floor-model';
 import { planBenchEnvironment } from './environment';
 import { generatePlan } from './generator';
-import { collectGarbage, postgresOwners, quietMachine } from './measure-alone';
+import { collectGarbage, postgresOwners, quietMachine, runFromCommandLine } from './measure-alone';
 
 const usage = `Usage: npm run bench:relay -- [--rows N] [--batch-size N] [--seed S] [--keep]
 
@@ -253,23 +253,4 @@ async function cleanUp(
   );
 }
 
-let parsed: Options | string;
-try {
-  parsed = parseOptions(process.argv.slice(2));
-} catch (error) {
-  parsed = (error as Error).message;
-}
-if (typeof parsed === 'string') {
-  process.stderr.write(`${parsed === '' ? '' : `bench:relay: ${parsed}\n\n`}${usage}\n`);
-  process.exit(parsed === '' ? 0 : 2);
-}
-const interrupt = new AbortController();
-process.on('SIGINT', () => interrupt.abort());
-process.on('SIGTERM', () => interrupt.abort());
-main(parsed, interrupt.signal).then(
-  (code) => process.exit(interrupt.signal.aborted ? 130 : code),
-  (error: unknown) => {
-    progress(`failed: ${(error as Error).stack ?? String(error)}`);
-    process.exit(1);
-  },
-);
+runFromCommandLine({ usage, parseOptions, main, progress });
