@@ -19,10 +19,10 @@
  * memory when this process committed them (the pipeline hands every
  * committed slice's rows to `offer`), and from the table otherwise (another
  * instance's commits, rows offered while the relay stood by or was full, a
- * restart). Reading a row back cost more than anything else the relay does
- * (its jsonb payload turned to text by Postgres, parsed back by the worker);
- * the order, the marking and every row's bytes are the same either way, since
- * the row in memory is the object the table's JSON was written from.
+ * restart). Reading a row back costs Postgres its jsonb payload turned to
+ * text and the worker that text parsed back; the order, the marking and
+ * every row's bytes are the same either way, since the row in memory is the
+ * object the table's JSON was written from.
  *
  * Each row's headers go on its message as they were written: `outcome-id`,
  * `cause-event-id`, and the cause's W3C `traceparent` and `tracestate`
@@ -113,7 +113,7 @@ export class OutboxRelay {
     return this.refusals;
   }
 
-  /** Offered rows held now (tests and metrics). */
+  /** Offered rows held now (for tests). */
   get offeredRows(): number {
     return this.offered.size;
   }
